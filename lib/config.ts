@@ -1,0 +1,57 @@
+/**
+ * Deployment configuration, read from CDK context (`cdk.json`, `--context`), validated with exact messages.
+ */
+import { z } from 'zod';
+
+export const REMEDIATION_MODES = ['shadow', 'suggest', 'enforce'] as const;
+export type RemediationMode = (typeof REMEDIATION_MODES)[number];
+
+export const SCORER_KINDS = ['endpoint', 'embedded'] as const;
+export type ScorerKind = (typeof SCORER_KINDS)[number];
+
+const nameList = z.array(z.string().min(1)).default([]);
+
+export const pipemendConfigSchema = z.object({
+  /** CodeBuild projects to watch; empty means every project of the account. */
+  projects: nameList,
+  /** CodePipeline pipelines to watch; empty means every pipeline of the account. */
+  pipelines: nameList,
+  /** Remediation mode for pipelines without their own; `shadow` decides and records only. */
+  defaultMode: z.enum(REMEDIATION_MODES).default('shadow'),
+  /** Which scorer the post-build Lambda uses once a model exists. */
+  scorer: z.enum(SCORER_KINDS).default('embedded'),
+  /** Amazon Bedrock model (or inference profile) id for fix suggestions; absent means offline suggestions only. */
+  bedrockModelId: z.string().min(1).optional(),
+  /** Bedrock Guardrail applied to suggestion requests. */
+  bedrockGuardrailId: z.string().min(1).optional(),
+  bedrockGuardrailVersion: z.string().min(1).optional(),
+  /** Email address subscribed to Pipemend's notification topic. */
+  notificationEmail: z.string().email().optional(),
+  /** Days of build history a training window covers. */
+  trainingWindowDays: z.number().int().min(7).max(365).default(90),
+});
+
+export type PipemendConfig = z.infer<typeof pipemendConfigSchema>;
+
+/** Parses `pipemend` context (an object, or a JSON string from `--context pipemend='{...}'`). */
+export function parsePipemendConfig(raw: unknown): PipemendConfig {
+  const value = typeof raw === 'string' ? parseJson(raw) : (raw ?? {});
+  const result = pipemendConfigSchema.safeParse(value);
+  if (!result.success) {
+    const problems = result.error.issues.map(
+      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
+    );
+    throw new Error(`Invalid pipemend configuration: ${problems.join('; ')}`);
+  }
+  return result.data;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(
+      `Invalid pipemend configuration: context 'pipemend' is not valid JSON (${(error as Error).message})`,
+    );
+  }
+}

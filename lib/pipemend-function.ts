@@ -1,0 +1,104 @@
+import * as path from 'node:path';
+
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+import { DeadLetterQueue } from './dead-letter-queue';
+
+/** The Node.js runtime every Pipemend Lambda uses: the latest that aws-cdk-lib offers. */
+export const PIPEMEND_RUNTIME = lambda.Runtime.NODEJS_24_X;
+
+export interface PipemendFunctionProps {
+  /** Folder under `lambda/` that holds `handler.ts`, e.g. `collector`. */
+  readonly handlerDir: string;
+  /** What the function does, shown in the console. */
+  readonly description: string;
+  /**
+   * Memory size in MB.
+   * @default 256
+   */
+  readonly memorySize?: number;
+  /**
+   * Function timeout.
+   * @default Duration.seconds(30)
+   */
+  readonly timeout?: Duration;
+  /**
+   * Environment variables for the handler.
+   * @default - none beyond the Powertools settings
+   */
+  readonly environment?: Record<string, string>;
+  /**
+   * Log retention of the function's log group.
+   * @default logs.RetentionDays.THREE_MONTHS
+   */
+  readonly logRetention?: logs.RetentionDays;
+  /**
+   * Reserved concurrency: bounds the blast radius of an event storm.
+   * @default - unreserved
+   */
+  readonly reservedConcurrentExecutions?: number;
+  /**
+   * Key that encrypts the function's environment variables and asynchronous-invocation DLQ.
+   * @default - AWS managed key
+   */
+  readonly encryptionKey?: kms.IKey;
+}
+
+/**
+ * A Lambda function with Pipemend's defaults: local esbuild bundling (never Docker), the latest
+ * Node.js runtime on ARM64, X-Ray tracing, an explicit log group with retention, and a dead-letter
+ * queue for asynchronous invocations so no event is dropped silently.
+ */
+export class PipemendFunction extends nodejs.NodejsFunction {
+  /** Dead-letter queue for asynchronous invocations that exhausted their retries. */
+  public readonly asyncDeadLetterQueue: sqs.IQueue;
+
+  constructor(scope: Construct, id: string, props: PipemendFunctionProps) {
+    if (!/^[a-z][a-z0-9-]*$/.test(props.handlerDir)) {
+      throw new Error(`handlerDir must be a folder name under lambda/, got '${props.handlerDir}'`);
+    }
+    const logGroup = new logs.LogGroup(scope, `${id}LogGroup`, {
+      retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    const deadLetterQueue = new DeadLetterQueue(scope, `${id}AsyncDlq`);
+    super(scope, id, {
+      entry: path.join(__dirname, '..', 'lambda', props.handlerDir, 'handler.ts'),
+      handler: 'handler',
+      description: props.description,
+      runtime: PIPEMEND_RUNTIME,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(30),
+      tracing: lambda.Tracing.ACTIVE,
+      logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      environmentEncryption: props.encryptionKey,
+      deadLetterQueue,
+      retryAttempts: 2,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: 'pipemend',
+        POWERTOOLS_METRICS_NAMESPACE: 'Pipemend',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        minify: true,
+        sourceMap: true,
+        target: 'node24',
+        metafile: false,
+        // The SDK v3 clients in the runtime lag behind ours; bundle our pinned versions instead.
+        externalModules: [],
+      },
+    });
+    this.asyncDeadLetterQueue = deadLetterQueue;
+  }
+}

@@ -1,0 +1,26 @@
+import { Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+
+import { PipemendConfig } from './config';
+import { DataLake } from './data-lake';
+import { PipemendEvents } from './pipemend-events';
+
+export interface PipemendStackProps extends StackProps {
+  readonly config: PipemendConfig;
+}
+
+/** Wires Pipemend's capabilities together; each capability is its own construct. */
+export class PipemendStack extends Stack {
+  public readonly dataLake: DataLake;
+  public readonly events: PipemendEvents;
+
+  constructor(scope: Construct, id: string, props: PipemendStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    this.dataLake = new DataLake(this, 'DataLake');
+    this.events = new PipemendEvents(this, 'Events', {
+      encryptionKey: this.dataLake.key,
+      notificationEmail: config.notificationEmail,
+    });
+  }
+}

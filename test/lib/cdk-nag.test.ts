@@ -1,0 +1,25 @@
+import { synthPipemend } from '../helpers/synth';
+
+describe('cdk-nag', () => {
+  test('the stack synthesises with bundling and has no unacknowledged AwsSolutions or Serverless finding', () => {
+    // Synthesis throws "Validation failed" listing every unacknowledged finding.
+    expect(() => synthPipemend({ nag: true, bundle: true })).not.toThrow();
+  });
+
+  test('a stack with every optional capability configured has no unacknowledged finding', () => {
+    expect(() =>
+      synthPipemend({
+        nag: true,
+        config: {
+          projects: ['app-build'],
+          pipelines: ['app-pipeline'],
+          scorer: 'endpoint',
+          bedrockModelId: 'anthropic.claude-3-5-haiku-20241022-v1:0',
+          bedrockGuardrailId: 'gr-123',
+          bedrockGuardrailVersion: '1',
+          notificationEmail: 'ops@example.com',
+        },
+      }),
+    ).not.toThrow();
+  });
+});

@@ -1,0 +1,36 @@
+/**
+ * The manifest of a trained model version: what the scorer needs to use it (where it is, the threshold
+ * it was calibrated with, the per-project baselines its inputs are normalised with). Training writes it
+ * to the data lake beside the model; the scorer reads `models/current.json`.
+ */
+import { FEATURE_SCHEMA_VERSION } from './build-record';
+import { ProjectBaseline } from './baseline';
+
+export const CURRENT_MODEL_MANIFEST_KEY = 'models/current.json';
+
+export interface ModelManifest {
+  /** e.g. `2026-11-21T20-00-00Z` or the SageMaker model package version. */
+  readonly modelVersion: string;
+  readonly featureSchemaVersion: typeof FEATURE_SCHEMA_VERSION;
+  /** `embedded`: Pipemend's own forest in S3 (`artifactKey`); `endpoint`: a SageMaker endpoint (`endpointName`). */
+  readonly kind: 'embedded' | 'endpoint';
+  readonly artifactKey?: string;
+  readonly endpointName?: string;
+  /** Raw-score threshold: mean + 3 standard deviations of the training scores. */
+  readonly threshold: number;
+  readonly scoreMean: number;
+  readonly scoreStd: number;
+  readonly trainedAt: string;
+  readonly trainingRows: number;
+  /** Builds a project needs in the baseline before the model scores it (below: the baseline scorer decides). */
+  readonly minBuildsPerProject: number;
+  readonly baselines: Record<string, ProjectBaseline>;
+}
+
+export function modelArtifactKey(modelVersion: string): string {
+  return `models/${modelVersion}/forest.json`;
+}
+
+export function modelManifestKey(modelVersion: string): string {
+  return `models/${modelVersion}/manifest.json`;
+}

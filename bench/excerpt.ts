@@ -1,0 +1,175 @@
+/**
+ * Failure-excerpt benchmark on real CI logs with labelled error lines (../shared/data/ci-logs, the CiDiff
+ * breakage dataset). For each case: does every labelled error block have at least one line in the
+ * excerpt (coverage), and what share of the excerpt's lines are labelled error or context lines
+ * (precision)? Printed for Pipemend's selector and for two baselines the bench computes itself.
+ *
+ *   npm run bench:excerpt [-- --budget 50] [-- --verbose]
+ */
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import * as path from 'node:path';
+
+import {
+  cleanLine,
+  DEFAULT_EXCERPT_BUDGET,
+  normaliseLine,
+  selectFailureExcerpt,
+  splitLogLines,
+} from '../lambda/core/log-excerpt';
+
+const DATA_DIR = path.resolve(__dirname, '..', '..', 'shared', 'data', 'ci-logs');
+
+interface LineRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+interface GroundTruth {
+  readonly format: string;
+  readonly errorBlocks: LineRange[];
+  /** Error and context lines. */
+  readonly labelled: Set<number>;
+}
+
+/** `groundtruth`: first line the log format, then `E a-b` / `E n` error lines and `C ...` context lines. */
+export function parseGroundTruth(text: string): GroundTruth {
+  const [format = '', ...rest] = text.split(/\r?\n/);
+  const errorBlocks: LineRange[] = [];
+  const labelled = new Set<number>();
+  for (const entry of rest) {
+    const match = /^([EC])\s+(\d+)(?:-(\d+))?\s*$/.exec(entry.trim());
+    if (!match) continue;
+    const start = Number(match[2]);
+    const end = Number(match[3] ?? match[2]);
+    if (match[1] === 'E') errorBlocks.push({ start, end });
+    for (let line = start; line <= end; line += 1) labelled.add(line);
+  }
+  return { format: format.trim(), errorBlocks, labelled };
+}
+
+interface CaseResult {
+  readonly covered: boolean;
+  readonly precision: number;
+  readonly size: number;
+  readonly missedBlocks: LineRange[];
+}
+
+function evaluate(selected: number[], truth: GroundTruth): CaseResult {
+  const chosen = new Set(selected);
+  const missedBlocks = truth.errorBlocks.filter((block) => {
+    for (let line = block.start; line <= block.end; line += 1) if (chosen.has(line)) return false;
+    return true;
+  });
+  const hits = selected.filter((line) => truth.labelled.has(line)).length;
+  return {
+    covered: missedBlocks.length === 0,
+    precision: selected.length === 0 ? 0 : hits / selected.length,
+    size: selected.length,
+    missedBlocks,
+  };
+}
+
+type Selector = (failLog: string, passLog: string, budget: number) => number[];
+
+const selectors: Record<string, Selector> = {
+  pipemend: (failLog, passLog, budget) => selectFailureExcerpt(failLog, passLog, { budget }).lines,
+  'last N lines': (failLog, _passLog, budget) => {
+    const count = splitLogLines(failLog).length;
+    return Array.from({ length: Math.min(budget, count) }, (_, i) => count - Math.min(budget, count) + i + 1);
+  },
+  'absent from passing log (last N)': (failLog, passLog, budget) => {
+    const passKeys = new Set(splitLogLines(passLog).map((line) => normaliseLine(cleanLine(line))));
+    const absent = splitLogLines(failLog)
+      .map((line, index) => ({ key: normaliseLine(cleanLine(line)), number: index + 1 }))
+      .filter((line) => !passKeys.has(line.key))
+      .map((line) => line.number);
+    return absent.slice(-budget);
+  },
+};
+
+/** Labelled error blocks that lie inside another labelled block: a labelling slip to point out, not to tune for. */
+function nestedBlocks(truth: GroundTruth): LineRange[] {
+  return truth.errorBlocks.filter((block) =>
+    truth.errorBlocks.some(
+      (other) => other !== block && other.start <= block.start && block.end <= other.end,
+    ),
+  );
+}
+
+function main(): void {
+  const args = process.argv.slice(2);
+  const budgetIndex = args.indexOf('--budget');
+  const budget = budgetIndex >= 0 ? Number(args[budgetIndex + 1]) : DEFAULT_EXCERPT_BUDGET;
+  const verbose = args.includes('--verbose');
+  if (!existsSync(DATA_DIR)) {
+    console.log(
+      `bench:excerpt skipped: reference data not found at ${DATA_DIR} (see the README's Benchmarks section).`,
+    );
+    return;
+  }
+  const cases = readdirSync(DATA_DIR)
+    .filter((name) => statSync(path.join(DATA_DIR, name)).isDirectory())
+    .filter((name) =>
+      ['fail.log', 'pass.log', 'groundtruth'].every((file) => existsSync(path.join(DATA_DIR, name, file))),
+    )
+    .sort();
+  console.log(`Failure-excerpt benchmark: ${cases.length} cases from ${DATA_DIR}, budget ${budget} lines\n`);
+
+  let coveredCountingNested = 0;
+  const totals = Object.fromEntries(
+    Object.keys(selectors).map((name) => [
+      name,
+      { covered: 0, precisionSum: 0, lines: 0, hits: 0, millis: 0 },
+    ]),
+  );
+  for (const name of cases) {
+    const read = (file: string): string => readFileSync(path.join(DATA_DIR, name, file), 'utf8');
+    const failLog = read('fail.log');
+    const passLog = read('pass.log');
+    const truth = parseGroundTruth(read('groundtruth'));
+    const row: string[] = [];
+    for (const [selectorName, select] of Object.entries(selectors)) {
+      const started = performance.now();
+      const selected = select(failLog, passLog, budget);
+      const total = totals[selectorName]!;
+      total.millis += performance.now() - started;
+      const result = evaluate(selected, truth);
+      total.covered += result.covered ? 1 : 0;
+      total.precisionSum += result.precision;
+      total.lines += result.size;
+      total.hits += Math.round(result.precision * result.size);
+      if (selectorName === 'pipemend') {
+        row.push(
+          `${name.padEnd(28)} ${result.covered ? 'covered' : 'MISSED '} precision ${result.precision.toFixed(2)} lines ${String(result.size).padStart(3)}`,
+        );
+        const nested = nestedBlocks(truth);
+        if (result.missedBlocks.every((block) => nested.includes(block))) coveredCountingNested += 1;
+        if (!result.covered) {
+          const missed = result.missedBlocks.map((block) => `${block.start}-${block.end}`).join(', ');
+          const missedNested = result.missedBlocks.filter((block) => nested.includes(block));
+          const note =
+            missedNested.length > 0
+              ? ` (${missedNested.map((block) => `${block.start}-${block.end}`).join(', ')} lies inside another labelled block that is covered)`
+              : '';
+          row.push(`    missed blocks: ${missed}${note}`);
+        }
+        if (verbose) row.push(`    lines: ${selected.join(',')}`);
+      }
+    }
+    if (verbose || row.some((line) => line.includes('MISSED'))) console.log(row.join('\n'));
+  }
+
+  console.log(
+    '\nselector                              cases covered   mean precision   pooled precision   lines/case   ms/case',
+  );
+  for (const [name, total] of Object.entries(totals)) {
+    console.log(
+      `${name.padEnd(37)} ${`${total.covered}/${cases.length}`.padStart(13)}   ${(total.precisionSum / cases.length).toFixed(2).padStart(14)}   ${(total.hits / Math.max(total.lines, 1)).toFixed(2).padStart(16)}   ${(total.lines / cases.length).toFixed(1).padStart(10)}   ${(total.millis / cases.length).toFixed(1).padStart(7)}`,
+    );
+  }
+  console.log(
+    `\npipemend, counting a labelled block that lies inside another labelled block as covered by it: ${coveredCountingNested}/${cases.length}`,
+  );
+}
+
+main();

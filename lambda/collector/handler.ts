@@ -1,0 +1,85 @@
+/**
+ * Collector Lambda: one CodeBuild / CodePipeline EventBridge event in, a BuildRecord (or a pipeline
+ * transition) in the data lake and EMF metrics out. Bad events are rejected with a logged reason and a
+ * `RejectedEvents` metric, never thrown (a retry cannot fix them); AWS failures throw so EventBridge's
+ * retry policy and the dead-letter queue apply.
+ */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { S3Client } from '@aws-sdk/client-s3';
+
+import { BuildMetric, CollectionOutcome, collectEvent, CollectorPorts } from '../core/collector';
+import { requireEnv } from '../shared/env';
+import { logger, metrics, tracer } from '../shared/powertools';
+import { awsCollectorPorts } from './aws-ports';
+
+const codeBuild = tracer.captureAWSv3Client(new CodeBuildClient({}));
+const cloudWatch = tracer.captureAWSv3Client(new CloudWatchClient({}));
+const s3 = tracer.captureAWSv3Client(new S3Client({}));
+
+const UNITS: Record<BuildMetric['unit'], (typeof MetricUnit)[keyof typeof MetricUnit]> = {
+  Seconds: MetricUnit.Seconds,
+  Percent: MetricUnit.Percent,
+  Count: MetricUnit.Count,
+};
+
+/** Publishes one build's metrics with its project as the dimension (one EMF blob per build). */
+export function emitProjectMetrics(projectName: string, buildMetrics: readonly BuildMetric[]): void {
+  const projectMetrics = metrics.singleMetric();
+  projectMetrics.addDimension('ProjectName', projectName);
+  for (const metric of buildMetrics) projectMetrics.addMetric(metric.name, UNITS[metric.unit], metric.value);
+  projectMetrics.publishStoredMetrics();
+}
+
+let ports: CollectorPorts | undefined;
+
+/** Built on first use so a missing DATA_LAKE_BUCKET fails the invocation loudly, not the module load. */
+function currentPorts(): CollectorPorts {
+  ports ??= awsCollectorPorts(
+    { codeBuild, cloudWatch, s3, bucketName: requireEnv('DATA_LAKE_BUCKET') },
+    emitProjectMetrics,
+  );
+  return ports;
+}
+
+export async function handler(event: unknown): Promise<CollectionOutcome> {
+  try {
+    const outcome = await collectEvent(event, currentPorts());
+    report(outcome, event);
+    return outcome;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}
+
+function report(outcome: CollectionOutcome, event: unknown): void {
+  switch (outcome.status) {
+    case 'stored':
+      logger.info('build collected', {
+        buildId: outcome.record.buildId,
+        projectName: outcome.record.projectName,
+        recordKey: outcome.recordKey,
+        missing: outcome.record.missing,
+      });
+      return;
+    case 'recorded':
+      logger.info('pipeline transition recorded', { key: outcome.transitionKey });
+      return;
+    case 'ignored':
+      logger.info('event ignored', { reason: outcome.reason });
+      metrics.addMetric('IgnoredEvents', MetricUnit.Count, 1);
+      return;
+    case 'rejected':
+      // The event's identity (not its content, which may be large or hostile) goes into the log.
+      logger.warn('event rejected', { reason: outcome.reason, eventId: outcome.eventId, ...identity(event) });
+      metrics.addMetric('RejectedEvents', MetricUnit.Count, 1);
+      return;
+  }
+}
+
+function identity(event: unknown): { source?: unknown; detailType?: unknown } {
+  if (typeof event !== 'object' || event === null) return {};
+  const candidate = event as Record<string, unknown>;
+  return { source: candidate.source, detailType: candidate['detail-type'] };
+}

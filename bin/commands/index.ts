@@ -1,6 +1,8 @@
 import { Command } from 'commander';
 
+import { registerExcerptCommand } from './excerpt';
+
 /** Every subcommand registers itself here; each lives in its own module under bin/commands/. */
 export function registerCommands(program: Command): void {
-  void program;
+  registerExcerptCommand(program);
 }

@@ -273,7 +273,7 @@ export const ERROR_SIGNATURES: readonly ErrorSignature[] = [
     id: 'build-tool-failure',
     category: 'unknown',
     pattern:
-      /Failed to execute goal|COMPILATION ERROR|Compilation failure|Execution failed for task|BUILD FAILED|FAILURE: Build failed|Process completed with exit code [1-9]|exited with (code|status) [1-9]|non-zero (exit|status)|returned status code [1-9]|Command failed|failed with exit code|marked build as failure|Exiting with failure status|Something went wrong/i,
+      /Failed to execute goal|Command did not exit successfully|Phase complete: \w+ State: FAILED|COMMAND_EXECUTION_ERROR|COMPILATION ERROR|Compilation failure|Execution failed for task|BUILD FAILED|FAILURE: Build failed|Process completed with exit code [1-9]|exited with (code|status) [1-9]|non-zero (exit|status)|returned status code [1-9]|Command failed|failed with exit code|marked build as failure|Exiting with failure status|Something went wrong/i,
     weight: 2,
     title: 'The build tool reported a failure',
     guidance: 'The lines just before this one usually name the cause.',

@@ -1,0 +1,127 @@
+import {
+  cleanLine,
+  InvalidExcerptBudgetError,
+  normaliseLine,
+  selectFailureExcerpt,
+  splitLogLines,
+} from '../../../lambda/core/log-excerpt';
+
+const lines = (...texts: string[]): string => texts.join('\n');
+
+describe('splitLogLines', () => {
+  test('ends a line at \\r\\n, \\n and a lone \\r like CI log viewers', () => {
+    expect(splitLogLines('a\r\nb\nc\rd')).toEqual(['a', 'b', 'c', 'd']);
+  });
+});
+
+describe('cleanLine', () => {
+  test('removes ANSI colours and GitHub Actions, CodeBuild timestamp prefixes but keeps indentation', () => {
+    expect(cleanLine('\x1b[1;31mERROR\x1b[m boom')).toBe('ERROR boom');
+    expect(cleanLine('2022-05-30T09:11:02.8577255Z     at a.B.c(B.java:3)')).toBe('    at a.B.c(B.java:3)');
+    expect(cleanLine('job\tstep\t2021-12-01T13:01:04.3807878Z FAILED')).toBe('FAILED');
+    expect(cleanLine('[Container] 2026/11/21 10:00:31.000011 Phase complete')).toBe('Phase complete');
+  });
+});
+
+describe('normaliseLine', () => {
+  test('equates lines that differ only in timestamps, numbers, hashes, uuids and temporary paths', () => {
+    expect(
+      normaliseLine(
+        '2024-01-02T03:04:05Z build 17 at 4e8932e579d2 in /tmp/abc123/x id 123e4567-e89b-12d3-a456-426614174000',
+      ),
+    ).toBe(
+      normaliseLine(
+        '2024-02-03T04:05:06Z build 18 at 9f0e1d2c3b4a in /tmp/zz9/x id 00000000-1111-2222-3333-444444444444',
+      ),
+    );
+  });
+});
+
+describe('selectFailureExcerpt', () => {
+  test('keeps a Java stack trace whole with its exception line', () => {
+    const log = lines(
+      'Downloading deps',
+      'java.lang.IllegalStateException: boom',
+      '\tat com.acme.A.run(A.java:10)',
+      '\tat com.acme.B.main(B.java:5)',
+      'Caused by: java.io.IOException: disk',
+      '\t... 2 more',
+      'done',
+    );
+    expect(selectFailureExcerpt(log).lines).toEqual([2, 3, 4, 5, 6]);
+  });
+
+  test('keeps a compiler error with its indented notes', () => {
+    const log = lines(
+      '[INFO] Compiling 12 source files',
+      '[ERROR] /src/A.java:[23,29] cannot find symbol',
+      '  symbol:   class ImportScanner',
+      '  location: package spoon.reflect.visitor',
+      '[INFO] 1 error',
+    );
+    expect(selectFailureExcerpt(log).lines).toEqual([2, 3, 4]);
+  });
+
+  test('leaves out error lines the passing build printed too, after normalising numbers and timestamps', () => {
+    const fail = lines(
+      '2024-01-01T00:00:01Z ERROR: flaky warning 17 ignored',
+      'step 2',
+      'npm ERR! code ELIFECYCLE',
+    );
+    const pass = lines('2024-01-02T00:00:09Z ERROR: flaky warning 18 ignored', 'step 2');
+    expect(selectFailureExcerpt(fail, pass).lines).toEqual([3]);
+  });
+
+  test('drops repetition: a line repeated later in the log appears once', () => {
+    const log = lines(
+      '[ERROR] /src/A.java:[1,2] cannot find symbol',
+      '[INFO] ---',
+      '[ERROR] Failed to execute goal compile: Compilation failure',
+      '[ERROR] /src/A.java:[1,2] cannot find symbol',
+    );
+    expect(selectFailureExcerpt(log).lines).toEqual([1, 3]);
+  });
+
+  test('ignores informational and warning lines even when they mention errors', () => {
+    const log = lines(
+      '[INFO] BUILD FAILURE',
+      '[WARNING] /src/A.java:[5,46] deprecated API',
+      'fatal: unable to access repo',
+    );
+    expect(selectFailureExcerpt(log).lines).toEqual([3]);
+  });
+
+  test('stays within the budget and gives every error block at least its first line', () => {
+    const trace = Array.from(
+      { length: 80 },
+      (_, i) => `\tat com.acme.Frame${i}.run(Frame${i}.java:${i + 1})`,
+    );
+    const log = lines(
+      'java.lang.RuntimeException: first',
+      ...trace,
+      'ok',
+      'ERROR: Step publish failed',
+      'ok',
+      "Build step 'Execute shell' marked build as failure",
+    );
+    const excerpt = selectFailureExcerpt(log, undefined, { budget: 10 });
+    expect(excerpt.lines).toHaveLength(10);
+    expect(excerpt.lines).toEqual(expect.arrayContaining([1, 83, 85]));
+  });
+
+  test('returns the text of the chosen lines, cleaned, in log order', () => {
+    const excerpt = selectFailureExcerpt(lines('ok', '\x1b[31mfatal: not a git repository\x1b[0m'));
+    expect(excerpt).toMatchObject({ lines: [2], text: 'fatal: not a git repository', totalLines: 2 });
+  });
+
+  test('without any error signature falls back to the last lines the passing build did not print', () => {
+    const excerpt = selectFailureExcerpt(lines('same', 'weird thing happened', 'same'), lines('same'));
+    expect(excerpt.lines).toEqual([2]);
+  });
+
+  test.each([0, -1, 1.5, 1001, Number.NaN])('rejects budget %p with a clear error', (budget) => {
+    expect(() => selectFailureExcerpt('x', undefined, { budget })).toThrow(
+      new InvalidExcerptBudgetError(`budget must be an integer between 1 and 1000, got ${String(budget)}`),
+    );
+  });
+});

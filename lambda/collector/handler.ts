@@ -24,12 +24,17 @@ const UNITS: Record<BuildMetric['unit'], (typeof MetricUnit)[keyof typeof Metric
   Count: MetricUnit.Count,
 };
 
-/** Publishes one build's metrics with its project as the dimension (one EMF blob per build). */
+/** Publishes metrics at once as one EMF blob, with the given dimension (the project, or none). */
+function publish(buildMetrics: readonly BuildMetric[], dimension?: { name: string; value: string }): void {
+  if (dimension) metrics.addDimension(dimension.name, dimension.value);
+  for (const metric of buildMetrics) metrics.addMetric(metric.name, UNITS[metric.unit], metric.value);
+  // Publishing clears the dimension, so the next event's metrics never inherit this project.
+  metrics.publishStoredMetrics();
+}
+
+/** A build's metrics, with its project as the dimension. */
 export function emitProjectMetrics(projectName: string, buildMetrics: readonly BuildMetric[]): void {
-  const projectMetrics = metrics.singleMetric();
-  projectMetrics.addDimension('ProjectName', projectName);
-  for (const metric of buildMetrics) projectMetrics.addMetric(metric.name, UNITS[metric.unit], metric.value);
-  projectMetrics.publishStoredMetrics();
+  publish(buildMetrics, { name: 'ProjectName', value: projectName });
 }
 
 let ports: CollectorPorts | undefined;
@@ -44,13 +49,9 @@ function currentPorts(): CollectorPorts {
 }
 
 export async function handler(event: unknown): Promise<CollectionOutcome> {
-  try {
-    const outcome = await collectEvent(event, currentPorts());
-    report(outcome, event);
-    return outcome;
-  } finally {
-    metrics.publishStoredMetrics();
-  }
+  const outcome = await collectEvent(event, currentPorts());
+  report(outcome, event);
+  return outcome;
 }
 
 function report(outcome: CollectionOutcome, event: unknown): void {
@@ -68,12 +69,12 @@ function report(outcome: CollectionOutcome, event: unknown): void {
       return;
     case 'ignored':
       logger.info('event ignored', { reason: outcome.reason });
-      metrics.addMetric('IgnoredEvents', MetricUnit.Count, 1);
+      publish([{ name: 'IgnoredEvents', unit: 'Count', value: 1 }]);
       return;
     case 'rejected':
       // The event's identity (not its content, which may be large or hostile) goes into the log.
       logger.warn('event rejected', { reason: outcome.reason, eventId: outcome.eventId, ...identity(event) });
-      metrics.addMetric('RejectedEvents', MetricUnit.Count, 1);
+      publish([{ name: 'RejectedEvents', unit: 'Count', value: 1 }]);
       return;
   }
 }

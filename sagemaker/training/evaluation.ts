@@ -64,7 +64,12 @@ export function scoreDistribution(scores: readonly number[]): ScoreDistribution 
   return { count: scores.length, mean, std, threshold: mean + THRESHOLD_SIGMAS * std };
 }
 
-/** Confusion counts of `score > threshold` against the labels of the scored builds. */
+/**
+ * Confusion counts of `score > threshold` on the scored builds. Remediation outcomes only ever label
+ * builds as anomalous (see lambda/core/labels.ts), so unlabelled builds count as normal: recall is exact
+ * for the labelled anomalies, precision is a lower bound (a flagged unlabelled build may be a real anomaly
+ * nobody remediated).
+ */
 export function labelledMetrics(
   scored: readonly ScoredBuild[],
   labels: ReadonlyMap<string, boolean>,
@@ -75,9 +80,9 @@ export function labelledMetrics(
   let falsePositives = 0;
   let falseNegatives = 0;
   for (const { buildId, score } of scored) {
-    const anomalous = labels.get(buildId);
-    if (anomalous === undefined) continue;
-    labelledBuilds++;
+    const label = labels.get(buildId);
+    if (label !== undefined) labelledBuilds++;
+    const anomalous = label === true;
     const flagged = score > threshold;
     if (flagged && anomalous) truePositives++;
     else if (flagged) falsePositives++;
@@ -90,7 +95,7 @@ export function labelledMetrics(
     truePositives,
     falsePositives,
     falseNegatives,
-    precision: flagged === 0 ? null : truePositives / flagged,
+    precision: actual === 0 || flagged === 0 ? null : truePositives / flagged,
     recall: actual === 0 ? null : truePositives / actual,
   };
 }
@@ -138,21 +143,22 @@ export function compareWithApproved(
 }
 
 /**
- * Reads labels from remediation outcomes: JSON objects (one per file, an array, or JSON lines) with a
- * `buildId` and either `anomalous: boolean` or `label: "anomalous" | "normal"`. Anything else is counted
- * as unreadable rather than guessed; a later label for the same build wins.
+ * Reads remediation outcome labels (`labels/...json`, format in lambda/core/labels.ts): JSON objects
+ * (one per file, an array, or JSON lines) with a `buildId` and `anomalous: boolean` (or
+ * `label: "anomalous" | "normal"`). Labels without a build (a pipeline-stage label) or unreadable ones
+ * are counted as skipped rather than guessed; a later label for the same build wins.
  */
-export function parseLabels(texts: readonly string[]): { labels: Map<string, boolean>; unreadable: number } {
+export function parseLabels(texts: readonly string[]): { labels: Map<string, boolean>; skipped: number } {
   const labels = new Map<string, boolean>();
-  let unreadable = 0;
+  let skipped = 0;
   for (const text of texts) {
     for (const item of jsonItems(text)) {
       const label = toLabel(item);
       if (label) labels.set(label.buildId, label.anomalous);
-      else unreadable++;
+      else skipped++;
     }
   }
-  return { labels, unreadable };
+  return { labels, skipped };
 }
 
 /**

@@ -31,7 +31,7 @@ describe('labelledMetrics', () => {
     { buildId: 'unlabelled', score: 9 },
   ];
 
-  test('counts flagged labelled builds against their labels', () => {
+  test('counts flagged builds against the labels, unlabelled builds counting as normal', () => {
     const labels = new Map([
       ['a', true],
       ['b', false],
@@ -41,9 +41,9 @@ describe('labelledMetrics', () => {
     expect(labelledMetrics(scored, labels, 2)).toEqual({
       labelledBuilds: 4,
       truePositives: 1,
-      falsePositives: 1,
+      falsePositives: 2,
       falseNegatives: 1,
-      precision: 0.5,
+      precision: 1 / 3,
       recall: 0.5,
     });
   });
@@ -104,8 +104,8 @@ describe('compareWithApproved', () => {
 });
 
 describe('parseLabels', () => {
-  test('reads single objects, arrays and JSON lines, counting what it cannot read', () => {
-    const { labels, unreadable } = parseLabels([
+  test('reads single objects, arrays and JSON lines, counting what it skips', () => {
+    const { labels, skipped } = parseLabels([
       '{"buildId":"a","anomalous":true}',
       '[{"buildId":"b","label":"normal"},{"buildId":"c"}]',
       '{"buildId":"d","anomalous":false}\n{"buildId":"a","anomalous":false}\nnot json',
@@ -115,7 +115,7 @@ describe('parseLabels', () => {
       ['b', false],
       ['d', false],
     ]);
-    expect(unreadable).toBe(2);
+    expect(skipped).toBe(2);
   });
 });
 

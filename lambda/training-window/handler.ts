@@ -1,0 +1,99 @@
+/**
+ * The SageMaker pipeline's AssembleWindow step (a Lambda step): reads the last N days of feature rows,
+ * normalises them per project and writes the training CSV, the recent evaluation CSV (plus which build
+ * each line is) and the window's baselines. Fails with a clear message when there are too few rows.
+ */
+import { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+
+import { pipelineModelVersion, trainingKeys } from '../../sagemaker/training/model-version';
+import { S3TrainingData } from '../../sagemaker/training/s3-training-data';
+import { assembleTrainingWindow, toTrainingCsv, windowStartDate } from '../../sagemaker/training/window';
+import { requireEnv } from '../shared/env';
+import { logger } from '../shared/powertools';
+
+const s3 = new S3Client({});
+
+const windowRequestSchema = z.object({
+  executionId: z.string().min(1),
+  windowDays: z.coerce.number().int().min(1).max(365),
+  evaluationDays: z.coerce.number().int().min(1).max(365),
+  minTrainingRows: z.coerce.number().int().min(1),
+  minBuildsPerProject: z.coerce.number().int().min(1),
+});
+
+export type WindowRequest = z.infer<typeof windowRequestSchema>;
+
+/** The step's declared outputs (WINDOW_OUTPUTS in sagemaker/pipeline/definition.ts). */
+export interface WindowResult {
+  readonly modelVersion: string;
+  readonly trainS3Uri: string;
+  readonly evaluationS3Uri: string;
+  readonly trainingRows: number;
+  readonly evaluationRows: number;
+  readonly projects: number;
+}
+
+export interface WindowDependencies {
+  readonly data: S3TrainingData;
+  readonly bucket: string;
+  readonly now: () => Date;
+}
+
+export async function assembleWindow(raw: unknown, deps: WindowDependencies): Promise<WindowResult> {
+  const parsed = windowRequestSchema.safeParse(raw);
+  if (!parsed.success) {
+    throw new Error(`Invalid AssembleWindow arguments: ${z.prettifyError(parsed.error)}`);
+  }
+  const request = parsed.data;
+  const now = deps.now();
+  const modelVersion = pipelineModelVersion(request.executionId);
+  const from = windowStartDate(now, request.windowDays);
+  const { rows, malformed } = await deps.data.readFeatureRows(from);
+  if (malformed.length > 0) {
+    logger.warn('Feature rows skipped as malformed', {
+      count: malformed.length,
+      examples: malformed.slice(0, 10),
+    });
+  }
+  const window = assembleTrainingWindow(rows, {
+    minTrainingRows: request.minTrainingRows,
+    minBuildsPerProject: request.minBuildsPerProject,
+    evaluationFrom: windowStartDate(now, request.evaluationDays),
+  });
+  const keys = trainingKeys(modelVersion);
+  await deps.data.putText(keys.trainCsv, toTrainingCsv(window.training), 'text/csv');
+  await deps.data.putText(keys.evaluationCsv, toTrainingCsv(window.evaluation), 'text/csv');
+  await deps.data.putJson(
+    keys.evaluationIndex,
+    window.evaluation.map((row) => row.buildId),
+  );
+  await deps.data.putJson(keys.window, {
+    modelVersion,
+    assembledAt: now.toISOString(),
+    from,
+    windowDays: request.windowDays,
+    evaluationDays: request.evaluationDays,
+    minBuildsPerProject: request.minBuildsPerProject,
+    trainingRows: window.training.length,
+    evaluationRows: window.evaluation.length,
+    excludedProjects: window.excludedProjects,
+    malformedRows: malformed,
+    baselines: window.baselines,
+  });
+  const result: WindowResult = {
+    modelVersion,
+    trainS3Uri: `s3://${deps.bucket}/${keys.trainCsv.replace(/train\.csv$/, '')}`,
+    evaluationS3Uri: `s3://${deps.bucket}/${keys.evaluationCsv.replace(/evaluation\.csv$/, '')}`,
+    trainingRows: window.training.length,
+    evaluationRows: window.evaluation.length,
+    projects: Object.keys(window.baselines).length,
+  };
+  logger.info('Training window assembled', { ...result, excludedProjects: window.excludedProjects });
+  return result;
+}
+
+export const handler = async (event: unknown): Promise<WindowResult> => {
+  const bucket = requireEnv('DATA_LAKE_BUCKET');
+  return assembleWindow(event, { data: new S3TrainingData(s3, bucket), bucket, now: () => new Date() });
+};

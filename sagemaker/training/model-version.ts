@@ -1,0 +1,53 @@
+/**
+ * Names tying a model version to the SageMaker resources that serve it, so that what the endpoint
+ * actually runs (after a deployment or a rollback) always maps back to the version's manifest.
+ */
+
+const RESOURCE_PREFIX = 'pipemend-';
+/** SageMaker model and endpoint-config names: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`. */
+const MAX_NAME_LENGTH = 63;
+
+/** The model version of a pipeline execution (its id is unique and stable across step retries). */
+export function pipelineModelVersion(executionId: string): string {
+  const id = executionId.toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (id === '') throw new Error(`pipeline execution id '${executionId}' has no usable characters`);
+  return `sm-${id}`;
+}
+
+/** The model version of an embedded training run at `now`, e.g. `2026-11-21T20-00-00Z`. */
+export function embeddedModelVersion(now: Date): string {
+  return now
+    .toISOString()
+    .replace(/\.\d{3}Z$/, 'Z')
+    .replace(/:/g, '-');
+}
+
+/** The SageMaker model and endpoint-config name of a model version. */
+export function endpointResourceName(modelVersion: string): string {
+  const name = `${RESOURCE_PREFIX}${modelVersion}`;
+  if (!/^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/.test(name) || name.length > MAX_NAME_LENGTH) {
+    throw new Error(`model version '${modelVersion}' cannot name a SageMaker endpoint config (${name})`);
+  }
+  return name;
+}
+
+/** The model version an endpoint config serves, or undefined for a config Pipemend did not create. */
+export function modelVersionOfResource(endpointConfigName: string): string | undefined {
+  return endpointConfigName.startsWith(RESOURCE_PREFIX)
+    ? endpointConfigName.slice(RESOURCE_PREFIX.length)
+    : undefined;
+}
+
+/** Where a model version's training artifacts live in the data lake. */
+export function trainingKeys(
+  modelVersion: string,
+): Record<'trainCsv' | 'evaluationCsv' | 'evaluationIndex' | 'window' | 'evaluation', string> {
+  const root = `training/${modelVersion}`;
+  return {
+    trainCsv: `${root}/train/train.csv`,
+    evaluationCsv: `${root}/evaluation/evaluation.csv`,
+    evaluationIndex: `${root}/evaluation-index.json`,
+    window: `${root}/window.json`,
+    evaluation: `${root}/evaluation.json`,
+  };
+}

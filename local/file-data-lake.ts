@@ -15,7 +15,8 @@ export class FileDataLake implements DataLakeStore {
     this.root = path.resolve(root);
   }
 
-  async put(key: string, body: string): Promise<void> {
+  /** Files carry no content type; the key's extension says it. */
+  async put(key: string, body: string, _contentType?: string): Promise<void> {
     const file = this.fileOf(key);
     await mkdir(path.dirname(file), { recursive: true });
     // Write then rename: a reader never sees half a record, and a rewrite replaces it whole.

@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
@@ -7,8 +6,7 @@ import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwat
 import { BatchGetBuildsCommand, CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { ListObjectVersionsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-import S3rver = require('s3rver');
+import S3rver from 's3rver';
 
 import {
   CloudWatchUtilizationAdapter,
@@ -125,7 +123,7 @@ describe('S3DataLake against s3rver on loopback', () => {
       directory,
       configureBuckets: [{ name: bucket, configs: [] }],
     });
-    const { port } = (await server.run()) as AddressInfo;
+    const { port } = await server.run();
     client = new S3Client({
       endpoint: `http://127.0.0.1:${port}`,
       forcePathStyle: true,

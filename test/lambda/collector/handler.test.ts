@@ -3,13 +3,11 @@ import { BatchGetBuildsCommand, BatchGetReportsCommand, CodeBuildClient } from '
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 
+import { handler } from '../../../lambda/collector/handler';
 import { sampleCodeBuild, sampleEvent } from '../../helpers/sample-events';
 
+// The handler reads DATA_LAKE_BUCKET on first use, not at import.
 process.env.DATA_LAKE_BUCKET = 'pipemend-data-lake';
-
-// Imported after the environment is set: the handler reads DATA_LAKE_BUCKET on first use.
-// eslint-disable-next-line import-x/first
-import { handler } from '../../../lambda/collector/handler';
 
 const codeBuild = mockClient(CodeBuildClient);
 const cloudWatch = mockClient(CloudWatchClient);

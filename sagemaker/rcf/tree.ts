@@ -3,6 +3,14 @@ import { SeededRandom } from './random';
 /** No node: an empty tree's root, the root's parent. */
 export const NO_NODE = -1;
 
+// Field offsets within an internal node's record.
+const CUT_VALUE = 0;
+const CUT_DIMENSION = 1;
+const LEFT = 2;
+const RIGHT = 3;
+const RANGE_SUM = 4;
+const BOX = 5;
+
 /** The arrays that fully describe a tree; bounding boxes are derived from them. */
 export interface TreeState {
   readonly root: number;
@@ -32,14 +40,16 @@ export class RandomCutTree {
   readonly dimensions: number;
   readonly capacity: number;
   private rootNode = NO_NODE;
-  private readonly left: Int32Array;
-  private readonly right: Int32Array;
+  /**
+   * One record per internal node, `stride` numbers: cut value, cut dimension, left, right, the sum
+   * of the box's ranges (so separation needs only the overshoot), then the box's `dimensions`
+   * minima and maxima. Scoring walks a node with one or two cache-line loads instead of one per
+   * field, which is what bounds its speed.
+   */
+  private readonly nodes: Float64Array;
+  private readonly stride: number;
   private readonly parent: Int32Array;
-  private readonly cutDimension: Int32Array;
-  private readonly cutValue: Float64Array;
   private readonly mass: Int32Array;
-  private readonly boxMin: Float64Array;
-  private readonly boxMax: Float64Array;
   private readonly leafPoint: Float64Array;
   private readonly freeInternal: Int32Array;
   private freeInternalCount: number;
@@ -57,14 +67,10 @@ export class RandomCutTree {
     }
     this.dimensions = dimensions;
     this.capacity = capacity;
-    this.left = new Int32Array(capacity);
-    this.right = new Int32Array(capacity);
+    this.stride = BOX + 2 * dimensions;
+    this.nodes = new Float64Array(capacity * this.stride);
     this.parent = new Int32Array(2 * capacity).fill(NO_NODE);
-    this.cutDimension = new Int32Array(capacity);
-    this.cutValue = new Float64Array(capacity);
     this.mass = new Int32Array(2 * capacity);
-    this.boxMin = new Float64Array(capacity * dimensions);
-    this.boxMax = new Float64Array(capacity * dimensions);
     this.leafPoint = new Float64Array(capacity * dimensions);
     // Free stacks hand out low ids first, which keeps the arrays' used prefix compact.
     this.freeInternal = new Int32Array(capacity);
@@ -96,11 +102,14 @@ export class RandomCutTree {
     expect('freeInternal', state.freeInternal.length, capacity);
     expect('freeLeaves', state.freeLeaves.length, capacity);
     tree.rootNode = state.root;
-    tree.left.set(state.left);
-    tree.right.set(state.right);
+    for (let node = 0; node < capacity; node++) {
+      const offset = node * tree.stride;
+      tree.nodes[offset + CUT_VALUE] = state.cutValue[node] as number;
+      tree.nodes[offset + CUT_DIMENSION] = state.cutDimension[node] as number;
+      tree.nodes[offset + LEFT] = state.left[node] as number;
+      tree.nodes[offset + RIGHT] = state.right[node] as number;
+    }
     tree.parent.set(state.parent);
-    tree.cutDimension.set(state.cutDimension);
-    tree.cutValue.set(state.cutValue);
     tree.mass.set(state.mass);
     tree.leafPoint.set(state.leafPoint);
     tree.freeInternal.set(state.freeInternal);
@@ -115,13 +124,18 @@ export class RandomCutTree {
 
   /** A copy of the arrays that describe this tree. */
   toState(): TreeState {
+    const field = <T extends Int32Array | Float64Array>(array: T, offset: number): T => {
+      for (let node = 0; node < this.capacity; node++)
+        array[node] = this.nodes[node * this.stride + offset] as number;
+      return array;
+    };
     return {
       root: this.rootNode,
-      left: this.left.slice(),
-      right: this.right.slice(),
+      left: field(new Int32Array(this.capacity), LEFT),
+      right: field(new Int32Array(this.capacity), RIGHT),
       parent: this.parent.slice(),
-      cutDimension: this.cutDimension.slice(),
-      cutValue: this.cutValue.slice(),
+      cutDimension: field(new Int32Array(this.capacity), CUT_DIMENSION),
+      cutValue: field(new Float64Array(this.capacity), CUT_VALUE),
       mass: this.mass.slice(),
       leafPoint: this.leafPoint.slice(),
       freeInternal: this.freeInternal.slice(),
@@ -155,100 +169,110 @@ export class RandomCutTree {
       );
       return { min: point, max: [...point] };
     }
-    const offset = node * this.dimensions;
+    const offset = node * this.stride + BOX;
     return {
-      min: Array.from(this.boxMin.subarray(offset, offset + this.dimensions)),
-      max: Array.from(this.boxMax.subarray(offset, offset + this.dimensions)),
+      min: Array.from(this.nodes.subarray(offset, offset + this.dimensions)),
+      max: Array.from(this.nodes.subarray(offset + this.dimensions, offset + 2 * this.dimensions)),
     };
   }
 
   /** Children of an internal node, for traversal in tests. */
   children(node: number): [number, number] {
-    return [this.left[node] ?? NO_NODE, this.right[node] ?? NO_NODE];
+    const offset = node * this.stride;
+    return [this.nodes[offset + LEFT] ?? NO_NODE, this.nodes[offset + RIGHT] ?? NO_NODE];
   }
 
   /**
    * Inserts a point, choosing cuts proportional to the bounding-box ranges, and returns the leaf
    * that now holds it (an existing leaf when the same point is already in the tree).
+   *
+   * At each node a cut is drawn uniformly over the ranges of the node's box extended by the point;
+   * it separates the point exactly when it lands in the extension. Drawing "separate or not" with
+   * probability extension / extended range, then the position within the extension, has the same
+   * distribution and skips the draw where the box already contains the point.
    */
   insert(point: ArrayLike<number>, random: SeededRandom): number {
     const d = this.dimensions;
+    const stride = this.stride;
     if (this.rootNode === NO_NODE) {
       const leaf = this.allocateLeaf(point);
       this.parent[leaf] = NO_NODE;
       this.rootNode = leaf;
       return leaf;
     }
+    const nodes = this.nodes;
     let node = this.rootNode;
-    for (;;) {
-      if (this.isLeaf(node)) {
-        const leafOffset = (node - this.capacity) * d;
-        let rangeSum = 0;
-        for (let i = 0; i < d; i++) {
-          rangeSum += Math.abs((point[i] as number) - (this.leafPoint[leafOffset + i] as number));
-        }
-        if (rangeSum === 0) {
-          this.addMassUpwards(node);
-          return node;
-        }
-        let r = random.next() * rangeSum;
-        let dim = 0;
-        for (; dim < d - 1; dim++) {
-          const range = Math.abs((point[dim] as number) - (this.leafPoint[leafOffset + dim] as number));
-          if (r < range) break;
-          r -= range;
-        }
-        // Skip dimensions with no range, which r can only land on through rounding.
-        while (point[dim] === this.leafPoint[leafOffset + dim]) dim = (dim + d - 1) % d;
-        const p = point[dim] as number;
-        const q = this.leafPoint[leafOffset + dim] as number;
-        const low = Math.min(p, q);
-        const high = Math.max(p, q);
-        let cut = low + r;
-        if (!(cut >= low && cut < high)) cut = low;
-        return this.splitAbove(node, point, dim, cut, p <= cut);
-      }
-      const offset = node * d;
-      let rangeSum = 0;
+    while (node < this.capacity) {
+      const record = node * stride;
+      const offset = record + BOX;
+      let grown = 0;
       for (let i = 0; i < d; i++) {
         const p = point[i] as number;
-        const lo = this.boxMin[offset + i] as number;
-        const hi = this.boxMax[offset + i] as number;
-        rangeSum += (hi > p ? hi : p) - (lo < p ? lo : p);
+        const lo = nodes[offset + i] as number;
+        const hi = nodes[offset + d + i] as number;
+        if (p < lo) grown += lo - p;
+        else if (p > hi) grown += p - hi;
       }
-      let r = random.next() * rangeSum;
-      let dim = 0;
-      let lo = 0;
-      let hi = 0;
-      let low = 0;
-      let high = 0;
-      for (; dim < d; dim++) {
-        const p = point[dim] as number;
-        lo = this.boxMin[offset + dim] as number;
-        hi = this.boxMax[offset + dim] as number;
-        low = lo < p ? lo : p;
-        high = hi > p ? hi : p;
-        const range = high - low;
-        if (r < range || dim === d - 1) break;
-        r -= range;
+      if (grown > 0) {
+        let r = random.next() * ((nodes[record + RANGE_SUM] as number) + grown);
+        if (r < grown) {
+          for (let dim = 0; dim < d; dim++) {
+            const p = point[dim] as number;
+            const lo = nodes[offset + dim] as number;
+            const hi = nodes[offset + d + dim] as number;
+            if (p < lo) {
+              if (r < lo - p || dim === d - 1) {
+                const cut = p + r;
+                return this.splitAbove(node, point, dim, cut < lo ? cut : p, true);
+              }
+              r -= lo - p;
+            } else if (p > hi) {
+              if (r < p - hi || dim === d - 1) {
+                const cut = hi + r;
+                return this.splitAbove(node, point, dim, cut < p ? cut : hi, false);
+              }
+              r -= p - hi;
+            }
+          }
+        }
       }
-      const p = point[dim] as number;
-      let cut = low + r;
-      if (cut >= high) cut = low;
-      if (p < lo && cut < lo) {
-        return this.splitAbove(node, point, dim, cut, true);
-      }
-      if (p > hi && cut >= hi) {
-        return this.splitAbove(node, point, dim, cut < p ? cut : hi, false);
-      }
-      node =
-        p <= (this.cutValue[node] as number) ? (this.left[node] as number) : (this.right[node] as number);
+      node = this.child(record, point);
     }
+    const leafOffset = (node - this.capacity) * d;
+    let gap = 0;
+    for (let i = 0; i < d; i++)
+      gap += Math.abs((point[i] as number) - (this.leafPoint[leafOffset + i] as number));
+    if (gap === 0) {
+      for (let ancestor = node; ancestor !== NO_NODE; ancestor = this.parent[ancestor] as number) {
+        this.mass[ancestor] = (this.mass[ancestor] as number) + 1;
+      }
+      return node;
+    }
+    let r = random.next() * gap;
+    let dim = 0;
+    for (; dim < d; dim++) {
+      const range = Math.abs((point[dim] as number) - (this.leafPoint[leafOffset + dim] as number));
+      if (range > 0 && r < range) break;
+      r -= range;
+    }
+    // Rounding can carry r past the last dimension with a range: fall back to it.
+    if (dim === d) {
+      dim = d - 1;
+      while (point[dim] === this.leafPoint[leafOffset + dim]) dim--;
+      r = 0;
+    }
+    const p = point[dim] as number;
+    const q = this.leafPoint[leafOffset + dim] as number;
+    const low = p < q ? p : q;
+    const high = p < q ? q : p;
+    const cut = low + r < high ? low + r : low;
+    return this.splitAbove(node, point, dim, cut, p <= cut);
   }
 
   /**
    * Removes one copy of the point held by `leaf`. When it was the last copy the leaf and its parent
-   * go, the sibling takes the parent's place, and every ancestor's box is recomputed exactly.
+   * go, the sibling takes the parent's place, and the ancestors' boxes are recomputed exactly from
+   * their children (stopping at the first one that does not change: those above cannot either).
    */
   delete(leaf: number): void {
     if (!this.isLeaf(leaf) || (this.mass[leaf] ?? 0) < 1) {
@@ -266,21 +290,18 @@ export class RandomCutTree {
       this.rootNode = NO_NODE;
       return;
     }
-    const sibling =
-      this.left[parentNode] === leaf ? (this.right[parentNode] as number) : (this.left[parentNode] as number);
+    const parentRecord = parentNode * this.stride;
+    const sibling = this.nodes[
+      parentRecord + (this.nodes[parentRecord + LEFT] === leaf ? RIGHT : LEFT)
+    ] as number;
     const grandparent = this.parent[parentNode] as number;
     this.parent[sibling] = grandparent;
-    if (grandparent === NO_NODE) {
-      this.rootNode = sibling;
-    } else if (this.left[grandparent] === parentNode) {
-      this.left[grandparent] = sibling;
-    } else {
-      this.right[grandparent] = sibling;
-    }
+    this.replaceChild(grandparent, parentNode, sibling);
     this.releaseInternal(parentNode);
+    let boxesMayChange = true;
     for (let node = grandparent; node !== NO_NODE; node = this.parent[node] as number) {
       this.mass[node] = (this.mass[node] as number) - 1;
-      this.mergeChildBoxes(node);
+      if (boxesMayChange) boxesMayChange = this.mergeChildBoxes(node);
     }
   }
 
@@ -295,29 +316,27 @@ export class RandomCutTree {
     if (depth < 0) return 0;
     const leaf = this.path[depth] as number;
     const leafMass = this.mass[leaf] as number;
-    const treeMass = this.totalMass;
+    const treeMass = this.mass[this.rootNode] as number;
     const normalizer = Math.log2(treeMass + 1);
     if (this.leafEquals(leaf, point)) {
       return (1 - leafMass / (2 * treeMass)) * (1 / (depth + Math.log2(leafMass + 1))) * normalizer;
     }
     const d = this.dimensions;
+    const nodes = this.nodes;
     let score = 1 / (depth + 1);
     for (let level = depth - 1; level >= 0; level--) {
-      const node = this.path[level] as number;
-      const offset = node * d;
+      const record = (this.path[level] as number) * this.stride;
+      const offset = record + BOX;
       let grown = 0;
-      let total = 0;
       for (let i = 0; i < d; i++) {
         const p = point[i] as number;
-        const lo = this.boxMin[offset + i] as number;
-        const hi = this.boxMax[offset + i] as number;
-        const low = lo < p ? lo : p;
-        const high = hi > p ? hi : p;
-        total += high - low;
-        grown += lo - low + (high - hi);
+        const lo = nodes[offset + i] as number;
+        const hi = nodes[offset + d + i] as number;
+        if (p < lo) grown += lo - p;
+        else if (p > hi) grown += p - hi;
       }
-      if (grown <= 0) break;
-      const separation = grown / total;
+      if (grown === 0) break;
+      const separation = grown / ((nodes[record + RANGE_SUM] as number) + grown);
       score = separation / (level + 1) + (1 - separation) * score;
     }
     return score * normalizer;
@@ -334,14 +353,14 @@ export class RandomCutTree {
     const d = this.dimensions;
     const leaf = this.path[depth] as number;
     const leafMass = this.mass[leaf] as number;
-    const treeMass = this.totalMass;
+    const treeMass = this.mass[this.rootNode] as number;
     const normalizer = Math.log2(treeMass + 1);
-    const shares = new Float64Array(d);
     if (this.leafEquals(leaf, point)) {
       const seen = (1 - leafMass / (2 * treeMass)) * (1 / (depth + Math.log2(leafMass + 1)));
       for (let i = 0; i < d; i++) out[i] = (out[i] as number) + (seen * normalizer) / d;
       return;
     }
+    const shares = new Float64Array(d);
     const leafOffset = (leaf - this.capacity) * d;
     let gap = 0;
     for (let i = 0; i < d; i++)
@@ -351,26 +370,24 @@ export class RandomCutTree {
       shares[i] =
         (unseenAtLeaf * Math.abs((point[i] as number) - (this.leafPoint[leafOffset + i] as number))) / gap;
     }
+    const extension = new Float64Array(d);
     for (let level = depth - 1; level >= 0; level--) {
-      const offset = (this.path[level] as number) * d;
+      const record = (this.path[level] as number) * this.stride;
+      const offset = record + BOX;
       let grown = 0;
-      let total = 0;
       for (let i = 0; i < d; i++) {
         const p = point[i] as number;
-        const lo = this.boxMin[offset + i] as number;
-        const hi = this.boxMax[offset + i] as number;
-        total += (hi > p ? hi : p) - (lo < p ? lo : p);
-        grown += (lo > p ? lo - p : 0) + (p > hi ? p - hi : 0);
+        const lo = this.nodes[offset + i] as number;
+        const hi = this.nodes[offset + d + i] as number;
+        extension[i] = p < lo ? lo - p : p > hi ? p - hi : 0;
+        grown += extension[i] as number;
       }
-      if (grown <= 0) break;
+      if (grown === 0) break;
+      const total = (this.nodes[record + RANGE_SUM] as number) + grown;
       const separation = grown / total;
       const unseen = 1 / (level + 1);
       for (let i = 0; i < d; i++) {
-        const p = point[i] as number;
-        const lo = this.boxMin[offset + i] as number;
-        const hi = this.boxMax[offset + i] as number;
-        const extension = (lo > p ? lo - p : 0) + (p > hi ? p - hi : 0);
-        shares[i] = (1 - separation) * (shares[i] as number) + (extension / total) * unseen;
+        shares[i] = (1 - separation) * (shares[i] as number) + ((extension[i] as number) / total) * unseen;
       }
     }
     for (let i = 0; i < d; i++) out[i] = (out[i] as number) + (shares[i] as number) * normalizer;
@@ -384,13 +401,28 @@ export class RandomCutTree {
     const capacity = this.capacity;
     while (node < capacity) {
       this.path[depth++] = node;
-      node =
-        (point[this.cutDimension[node] as number] as number) <= (this.cutValue[node] as number)
-          ? (this.left[node] as number)
-          : (this.right[node] as number);
+      node = this.child(node * this.stride, point);
     }
     this.path[depth] = node;
     return depth;
+  }
+
+  /** The child of the node whose record starts at `record` on the point's side of the cut. */
+  private child(record: number, point: ArrayLike<number>): number {
+    const nodes = this.nodes;
+    return (point[nodes[record + CUT_DIMENSION] as number] as number) <= (nodes[record + CUT_VALUE] as number)
+      ? (nodes[record + LEFT] as number)
+      : (nodes[record + RIGHT] as number);
+  }
+
+  /** Points `parentNode` (or the root when it is NO_NODE) at `replacement` instead of `child`. */
+  private replaceChild(parentNode: number, child: number, replacement: number): void {
+    if (parentNode === NO_NODE) {
+      this.rootNode = replacement;
+      return;
+    }
+    const record = parentNode * this.stride;
+    this.nodes[record + (this.nodes[record + LEFT] === child ? LEFT : RIGHT)] = replacement;
   }
 
   private leafEquals(leaf: number, point: ArrayLike<number>): boolean {
@@ -412,69 +444,94 @@ export class RandomCutTree {
     const leaf = this.allocateLeaf(point);
     const internal = this.allocateInternal();
     const parentNode = this.parent[node] as number;
-    this.cutDimension[internal] = dimension;
-    this.cutValue[internal] = cut;
-    this.left[internal] = pointGoesLeft ? leaf : node;
-    this.right[internal] = pointGoesLeft ? node : leaf;
+    const nodes = this.nodes;
+    const record = internal * this.stride;
+    nodes[record + CUT_DIMENSION] = dimension;
+    nodes[record + CUT_VALUE] = cut;
+    nodes[record + LEFT] = pointGoesLeft ? leaf : node;
+    nodes[record + RIGHT] = pointGoesLeft ? node : leaf;
     this.parent[internal] = parentNode;
     this.parent[node] = internal;
     this.parent[leaf] = internal;
     this.mass[internal] = (this.mass[node] as number) + 1;
-    if (parentNode === NO_NODE) {
-      this.rootNode = internal;
-    } else if (this.left[parentNode] === node) {
-      this.left[parentNode] = internal;
-    } else {
-      this.right[parentNode] = internal;
-    }
+    this.replaceChild(parentNode, node, internal);
     this.mergeChildBoxes(internal);
     const d = this.dimensions;
+    let boxesMayGrow = true;
     for (let ancestor = parentNode; ancestor !== NO_NODE; ancestor = this.parent[ancestor] as number) {
       this.mass[ancestor] = (this.mass[ancestor] as number) + 1;
-      const offset = ancestor * d;
+      if (!boxesMayGrow) continue;
+      // Once an ancestor's box holds the point, every box above it does too.
+      const ancestorRecord = ancestor * this.stride;
+      const offset = ancestorRecord + BOX;
+      let grown = 0;
       for (let i = 0; i < d; i++) {
         const p = point[i] as number;
-        if (p < (this.boxMin[offset + i] as number)) this.boxMin[offset + i] = p;
-        if (p > (this.boxMax[offset + i] as number)) this.boxMax[offset + i] = p;
+        if (p < (nodes[offset + i] as number)) {
+          grown += (nodes[offset + i] as number) - p;
+          nodes[offset + i] = p;
+        } else if (p > (nodes[offset + d + i] as number)) {
+          grown += p - (nodes[offset + d + i] as number);
+          nodes[offset + d + i] = p;
+        }
       }
+      if (grown === 0) boxesMayGrow = false;
+      else nodes[ancestorRecord + RANGE_SUM] = this.boxRangeSum(ancestorRecord);
     }
     return leaf;
   }
 
-  private addMassUpwards(leaf: number): void {
-    for (let node = leaf; node !== NO_NODE; node = this.parent[node] as number) {
-      this.mass[node] = (this.mass[node] as number) + 1;
+  /** Sets an internal node's box to the union of its children's boxes; returns whether it changed. */
+  private mergeChildBoxes(node: number): boolean {
+    const d = this.dimensions;
+    const nodes = this.nodes;
+    const record = node * this.stride;
+    const offset = record + BOX;
+    const leftChild = nodes[record + LEFT] as number;
+    const rightChild = nodes[record + RIGHT] as number;
+    const leftIsLeaf = this.isLeaf(leftChild);
+    const rightIsLeaf = this.isLeaf(rightChild);
+    const leftSource = leftIsLeaf ? this.leafPoint : nodes;
+    const rightSource = rightIsLeaf ? this.leafPoint : nodes;
+    const leftMin = leftIsLeaf ? (leftChild - this.capacity) * d : leftChild * this.stride + BOX;
+    const leftMax = leftIsLeaf ? leftMin : leftMin + d;
+    const rightMin = rightIsLeaf ? (rightChild - this.capacity) * d : rightChild * this.stride + BOX;
+    const rightMax = rightIsLeaf ? rightMin : rightMin + d;
+    let changed = false;
+    for (let i = 0; i < d; i++) {
+      const a = leftSource[leftMin + i] as number;
+      const b = rightSource[rightMin + i] as number;
+      const min = a < b ? a : b;
+      const c = leftSource[leftMax + i] as number;
+      const e = rightSource[rightMax + i] as number;
+      const max = c > e ? c : e;
+      if (nodes[offset + i] !== min || nodes[offset + d + i] !== max) {
+        changed = true;
+        nodes[offset + i] = min;
+        nodes[offset + d + i] = max;
+      }
     }
+    if (changed) nodes[record + RANGE_SUM] = this.boxRangeSum(record);
+    return changed;
   }
 
-  /** Sets an internal node's box to the union of its children's boxes. */
-  private mergeChildBoxes(node: number): void {
+  private boxRangeSum(record: number): number {
     const d = this.dimensions;
-    const offset = node * d;
-    const leftChild = this.left[node] as number;
-    const rightChild = this.right[node] as number;
-    const leftMin = this.isLeaf(leftChild) ? this.leafPoint : this.boxMin;
-    const leftMax = this.isLeaf(leftChild) ? this.leafPoint : this.boxMax;
-    const leftOffset = (this.isLeaf(leftChild) ? leftChild - this.capacity : leftChild) * d;
-    const rightMin = this.isLeaf(rightChild) ? this.leafPoint : this.boxMin;
-    const rightMax = this.isLeaf(rightChild) ? this.leafPoint : this.boxMax;
-    const rightOffset = (this.isLeaf(rightChild) ? rightChild - this.capacity : rightChild) * d;
-    for (let i = 0; i < d; i++) {
-      const a = leftMin[leftOffset + i] as number;
-      const b = rightMin[rightOffset + i] as number;
-      this.boxMin[offset + i] = a < b ? a : b;
-      const c = leftMax[leftOffset + i] as number;
-      const e = rightMax[rightOffset + i] as number;
-      this.boxMax[offset + i] = c > e ? c : e;
-    }
+    const offset = record + BOX;
+    let sum = 0;
+    for (let i = 0; i < d; i++)
+      sum += (this.nodes[offset + d + i] as number) - (this.nodes[offset + i] as number);
+    return sum;
   }
 
   /** Post-order recomputation of every box under `node` (after deserialization). */
   private recomputeBoxes(node: number): void {
     if (this.isLeaf(node)) return;
-    this.recomputeBoxes(this.left[node] as number);
-    this.recomputeBoxes(this.right[node] as number);
+    const record = node * this.stride;
+    this.recomputeBoxes(this.nodes[record + LEFT] as number);
+    this.recomputeBoxes(this.nodes[record + RIGHT] as number);
     this.mergeChildBoxes(node);
+    this.nodes[record + RANGE_SUM] = this.boxRangeSum(record);
   }
 
   private allocateLeaf(point: ArrayLike<number>): number {
@@ -495,7 +552,10 @@ export class RandomCutTree {
 
   private allocateInternal(): number {
     if (this.freeInternalCount === 0) throw new Error('Tree is full: no internal node left');
-    return this.freeInternal[--this.freeInternalCount] as number;
+    const node = this.freeInternal[--this.freeInternalCount] as number;
+    // A reused node's stale box must not look "unchanged" to mergeChildBoxes.
+    this.nodes.fill(NaN, node * this.stride + BOX, (node + 1) * this.stride);
+    return node;
   }
 
   private releaseInternal(node: number): void {

@@ -1,0 +1,58 @@
+/**
+ * Post-build scorer Lambda: a CodePipeline invoke action and an EventBridge target, sharing one core.
+ * Environment: DATA_LAKE_BUCKET, EVENT_BUS_NAME, MODEL_KIND (`embedded` | `endpoint`), ENDPOINT_NAME
+ * (with `endpoint`), optional RECORD_WAIT_ATTEMPTS.
+ */
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
+
+import { ModelKind } from '../core/scoring';
+import { numberEnv, requireEnv } from '../shared/env';
+import { tracer } from '../shared/powertools';
+import { EmbeddedScorer } from './embedded-scorer';
+import { EndpointScorer } from './endpoint-scorer';
+import { S3BuildRecords } from './s3-build-records';
+import { S3ManifestSource } from './s3-manifest-source';
+import { S3ProjectHistory } from './s3-project-history';
+import { createScorer, ScorerResult } from './scorer-app';
+import { VerdictPublisher } from './verdict-publisher';
+
+const s3 = tracer.captureAWSv3Client(new S3Client({}));
+const sageMakerRuntime = tracer.captureAWSv3Client(new SageMakerRuntimeClient({}));
+const eventBridge = tracer.captureAWSv3Client(new EventBridgeClient({}));
+const codePipeline = tracer.captureAWSv3Client(new CodePipelineClient({}));
+
+let scorer: ((event: unknown) => Promise<ScorerResult>) | undefined;
+
+/** Built on first use so a missing variable fails the invocation with its name, not the module load. */
+function configuredScorer(): (event: unknown) => Promise<ScorerResult> {
+  if (scorer) return scorer;
+  const bucket = requireEnv('DATA_LAKE_BUCKET');
+  const modelKind = requireEnv('MODEL_KIND');
+  if (modelKind !== 'embedded' && modelKind !== 'endpoint') {
+    throw new Error(`Environment variable MODEL_KIND must be 'embedded' or 'endpoint', got '${modelKind}'`);
+  }
+  const kind: ModelKind = modelKind;
+  scorer = createScorer({
+    records: new S3BuildRecords(s3, bucket, { attempts: numberEnv('RECORD_WAIT_ATTEMPTS', 6) }),
+    scoring: {
+      manifests: new S3ManifestSource(s3, bucket),
+      history: new S3ProjectHistory(s3, bucket),
+      modelKind: kind,
+      modelScorer:
+        kind === 'endpoint'
+          ? new EndpointScorer(sageMakerRuntime, requireEnv('ENDPOINT_NAME'))
+          : new EmbeddedScorer(s3, bucket),
+    },
+    sink: new VerdictPublisher(eventBridge, requireEnv('EVENT_BUS_NAME')),
+    codePipeline,
+  });
+  return scorer;
+}
+
+/** Never logs the event itself: a CodePipeline job carries live artifactCredentials. */
+export async function handler(event: unknown): Promise<ScorerResult> {
+  return configuredScorer()(event);
+}

@@ -1,0 +1,29 @@
+/** What every scored build leaves behind: the `AnomalyScore` EMF metrics and the verdict event. */
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+
+import { BuildVerdict } from '../core/verdict';
+import { metrics } from '../shared/powertools';
+
+export const ANOMALY_SCORE_METRIC = 'AnomalyScore';
+/** Score divided by its scorer's threshold: comparable across scorers and projects (above 1: anomalous). */
+export const ANOMALY_SCORE_RATIO_METRIC = 'AnomalyScoreRatio';
+export const PROJECT_DIMENSION = 'project';
+
+export interface VerdictSink {
+  publish(verdict: BuildVerdict): Promise<void>;
+}
+
+/** Emits the metrics (flushed at once: one EMF record per build) and then publishes the event. */
+export async function recordVerdict(verdict: BuildVerdict, sink: VerdictSink): Promise<void> {
+  metrics.addDimension(PROJECT_DIMENSION, verdict.projectName);
+  metrics.addMetadata('buildId', verdict.buildId);
+  metrics.addMetadata('scorer', verdict.scorer);
+  metrics.addMetric(ANOMALY_SCORE_METRIC, MetricUnit.NoUnit, verdict.score);
+  metrics.addMetric(
+    ANOMALY_SCORE_RATIO_METRIC,
+    MetricUnit.NoUnit,
+    verdict.threshold > 0 ? verdict.score / verdict.threshold : 0,
+  );
+  metrics.publishStoredMetrics();
+  await sink.publish(verdict);
+}

@@ -1,5 +1,8 @@
 import { ForestOptions, RandomCutForest } from './forest';
 
+/** The detector's product configuration (also `pipemend detect`'s defaults). */
+export const DETECTOR_DEFAULTS = { numTrees: 50, sampleSize: 256, shingleSize: 1 } as const;
+
 export interface DetectorOptions extends Omit<ForestOptions, 'dimensions'> {
   /** Raw scores the likelihood's reference distribution is estimated from. @default 1000 */
   readonly historySize?: number;
@@ -26,7 +29,7 @@ export class StreamingDetector {
     if (!Number.isInteger(recentSize) || recentSize < 1 || recentSize >= historySize) {
       throw new RangeError(`recentSize must be an integer in [1, historySize), got ${recentSize}`);
     }
-    this.forest = new RandomCutForest({ numTrees: 50, ...forestOptions, dimensions });
+    this.forest = new RandomCutForest({ ...DETECTOR_DEFAULTS, ...forestOptions, dimensions });
     this.history = new Float64Array(historySize);
     this.recent = new Float64Array(recentSize);
   }

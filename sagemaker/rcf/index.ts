@@ -1,4 +1,4 @@
-export { detect, normalTail, StreamingDetector } from './detector';
+export { detect, DETECTOR_DEFAULTS, normalTail, StreamingDetector } from './detector';
 export type { DetectorOptions } from './detector';
 export { InvalidPointError, RandomCutForest } from './forest';
 export type { ForestOptions, ResolvedForestOptions, SerializedForest, SerializedTree } from './forest';
@@ -7,3 +7,5 @@ export { sagemakerThreshold, StreamingThresholder } from './threshold';
 export type { SagemakerThreshold, ThresholdedScore, ThresholderOptions } from './threshold';
 export { trainForest } from './train';
 export type { TrainedForest } from './train';
+export { parseSeriesCsv, SeriesCsvError, SeriesCsvParser } from './series-csv';
+export type { SeriesRow } from './series-csv';

@@ -1,0 +1,126 @@
+import { once } from 'node:events';
+import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { finished } from 'node:stream/promises';
+
+import { Command, InvalidArgumentError } from 'commander';
+
+import { DETECTOR_DEFAULTS, SeriesCsvParser, StreamingDetector } from '../../sagemaker/rcf';
+
+export interface DetectCommandOptions {
+  readonly input: string;
+  readonly output: string;
+  readonly trees: number;
+  readonly samples: number;
+  readonly shingle: number;
+  readonly seed: number;
+}
+
+/** `pipemend detect`: streams a `timestamp,value[,value...]` CSV through the RCF detector. */
+export function registerDetectCommand(program: Command): void {
+  program
+    .command('detect')
+    .description(
+      'Score every row of a timestamp,value[,value...] CSV for anomalies (streaming Random Cut Forest)',
+    )
+    .requiredOption('--input <file>', 'CSV of timestamp,value[,value...] rows; a header line is allowed')
+    .requiredOption(
+      '--output <file>',
+      'CSV to write: timestamp,value[,value...],anomaly_score with the score in [0, 1]',
+    )
+    .option('--trees <n>', 'trees in the forest', integerOption(1, 1000), DETECTOR_DEFAULTS.numTrees)
+    .option(
+      '--samples <n>',
+      'points sampled per tree',
+      integerOption(4, 100_000),
+      DETECTOR_DEFAULTS.sampleSize,
+    )
+    .option(
+      '--shingle <n>',
+      'consecutive rows per forest point',
+      integerOption(1, 1000),
+      DETECTOR_DEFAULTS.shingleSize,
+    )
+    .option('--seed <n>', 'random seed (same seed, same scores)', integerOption(0, 2 ** 31 - 1), 0)
+    .action(async (options: DetectCommandOptions) => {
+      await detectFile(options);
+    });
+}
+
+/**
+ * Streams the input through a detector into a temporary file next to the output, renamed into
+ * place only when every row was valid: bad input never leaves a half-written result behind.
+ */
+export async function detectFile(options: DetectCommandOptions): Promise<{ rows: number }> {
+  assertReadableFile(options.input);
+  const parser = new SeriesCsvParser(options.input);
+  const temporary = `${options.output}.${process.pid}.partial`;
+  const out = createWriteStream(temporary, { encoding: 'utf8' });
+  const lines = createInterface({
+    input: createReadStream(options.input, { encoding: 'utf8' }),
+    crlfDelay: Infinity,
+  });
+  let detector: StreamingDetector | undefined;
+  let rows = 0;
+  let lineNumber = 0;
+  try {
+    for await (const line of lines) {
+      const row = parser.parseLine(line, ++lineNumber);
+      if (!row) continue;
+      if (!detector) {
+        detector = new StreamingDetector(row.values.length, {
+          numTrees: options.trees,
+          sampleSize: options.samples,
+          shingleSize: options.shingle,
+          seed: options.seed,
+        });
+        await write(out, `${parser.timestampName},${parser.valueNames.join(',')},anomaly_score\n`);
+      }
+      const score = detector.process(row.values);
+      await write(out, `${row.timestamp},${row.values.join(',')},${formatScore(score)}\n`);
+      rows++;
+    }
+    parser.finish();
+    out.end();
+    await finished(out);
+    renameSync(temporary, options.output);
+    return { rows };
+  } catch (error) {
+    lines.close();
+    out.end();
+    await finished(out).catch(() => undefined);
+    rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+async function write(out: NodeJS.WritableStream, text: string): Promise<void> {
+  if (!out.write(text)) await once(out, 'drain');
+}
+
+function formatScore(score: number): string {
+  return String(Math.round(score * 1e6) / 1e6);
+}
+
+function assertReadableFile(file: string): void {
+  let isFile: boolean;
+  try {
+    isFile = statSync(file).isFile();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new Error(
+      code === 'ENOENT' ? `${file}: no such file` : `${file}: cannot be read (${code ?? String(error)})`,
+    );
+  }
+  if (!isFile) throw new Error(`${file}: not a regular file`);
+}
+
+function integerOption(minimum: number, maximum: number): (value: string) => number {
+  return (value) => {
+    const parsed = Number(value);
+    if (!/^\d+$/.test(value.trim()) || parsed < minimum || parsed > maximum) {
+      throw new InvalidArgumentError(`must be an integer between ${minimum} and ${maximum}, got '${value}'`);
+    }
+    return parsed;
+  };
+}

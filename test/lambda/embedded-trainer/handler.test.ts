@@ -1,0 +1,35 @@
+import { FEATURE_DIMENSION } from '../../../lambda/core/build-record';
+import { s3TrainingStore } from '../../../lambda/embedded-trainer/handler';
+import { trainEmbeddedModel } from '../../../sagemaker/training/embedded-training';
+import { FakeLake } from '../../sagemaker/training/fake-lake';
+
+test('trains from the data lake layout and writes forest, manifest and current.json back to it', async () => {
+  const lake = new FakeLake(50);
+  for (let i = 0; i < 150; i++) {
+    const date = `2026-11-${String(10 + Math.floor(i / 15)).padStart(2, '0')}`;
+    const values = Array.from({ length: FEATURE_DIMENSION }, (_, f) => 10 + ((i + f) % 5));
+    lake.put(`features/project=api/date=${date}/api:${i}.csv`, values.join(','));
+  }
+  const store = s3TrainingStore(lake.s3, 'lake');
+  const result = await trainEmbeddedModel(
+    store,
+    {
+      windowDays: 90,
+      evaluationDays: 7,
+      minTrainingRows: 100,
+      minBuildsPerProject: 10,
+      numTrees: 50,
+      sampleSize: 32,
+      seed: 1,
+      noWorseTolerance: 0.02,
+    },
+    new Date('2026-11-19T06:00:00Z'),
+  );
+  expect(result).toMatchObject({ modelVersion: '2026-11-19T06-00-00Z', trainingRows: 150, promoted: true });
+  expect(lake.json('models/current.json')).toMatchObject({
+    kind: 'embedded',
+    artifactKey: 'models/2026-11-19T06-00-00Z/forest.json',
+  });
+  expect(lake.json('models/2026-11-19T06-00-00Z/forest.json')).toMatchObject({ format: 'pipemend-rcf' });
+  expect(await store.readJson('models/absent.json')).toBeNull();
+});

@@ -1,0 +1,45 @@
+import { existsSync, readFileSync } from 'node:fs';
+import * as path from 'node:path';
+
+import { parseSeriesCsv } from '../../sagemaker/rcf';
+
+export interface NabSeries {
+  /** `category/file.csv`, the key in NAB's label files. */
+  readonly name: string;
+  readonly timestamps: number[];
+  readonly values: number[];
+  readonly windows: [number, number][];
+  readonly labels: number;
+}
+
+/** NAB writes timestamps as `YYYY-MM-DD HH:MM:SS[.ffffff]` in UTC. */
+export function parseNabTimestamp(text: string): number {
+  const millis = Date.parse(`${text.trim().slice(0, 19).replace(' ', 'T')}Z`);
+  if (Number.isNaN(millis)) throw new Error(`Not a NAB timestamp: '${text}'`);
+  return millis;
+}
+
+/** Loads every series listed in `combined_windows.json` with its windows and label count. */
+export function loadNabCorpus(dataDir: string): NabSeries[] {
+  const windowsFile = path.join(dataDir, 'combined_windows.json');
+  const labelsFile = path.join(dataDir, 'combined_labels.json');
+  const windows = JSON.parse(readFileSync(windowsFile, 'utf8')) as Record<string, [string, string][]>;
+  const labels = JSON.parse(readFileSync(labelsFile, 'utf8')) as Record<string, string[]>;
+  return Object.keys(windows)
+    .sort()
+    .map((name) => {
+      const file = path.join(dataDir, name);
+      if (!existsSync(file)) throw new Error(`${windowsFile} lists ${name}, which is not in ${dataDir}`);
+      const rows = parseSeriesCsv(readFileSync(file, 'utf8'), file);
+      return {
+        name,
+        timestamps: rows.map((row) => parseNabTimestamp(row.timestamp)),
+        values: rows.map((row) => row.values[0] as number),
+        windows: (windows[name] ?? []).map(([start, end]): [number, number] => [
+          parseNabTimestamp(start),
+          parseNabTimestamp(end),
+        ]),
+        labels: (labels[name] ?? []).length,
+      };
+    });
+}

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 
 import { PipemendConfig } from './config';
 import { DataLake } from './data-lake';
+import { FixSuggestions } from './fix-suggestions';
 import { PipemendEvents } from './pipemend-events';
 
 export interface PipemendStackProps extends StackProps {
@@ -13,6 +14,7 @@ export interface PipemendStackProps extends StackProps {
 export class PipemendStack extends Stack {
   public readonly dataLake: DataLake;
   public readonly events: PipemendEvents;
+  public readonly fixSuggestions: FixSuggestions;
 
   constructor(scope: Construct, id: string, props: PipemendStackProps) {
     super(scope, id, props);
@@ -21,6 +23,15 @@ export class PipemendStack extends Stack {
     this.events = new PipemendEvents(this, 'Events', {
       encryptionKey: this.dataLake.key,
       notificationEmail: config.notificationEmail,
+    });
+    this.fixSuggestions = new FixSuggestions(this, 'FixSuggestions', {
+      dataLake: this.dataLake,
+      events: this.events,
+      bedrockModelId: config.bedrockModelId,
+      bedrockGuardrail: config.bedrockGuardrailId
+        ? { id: config.bedrockGuardrailId, version: config.bedrockGuardrailVersion ?? '' }
+        : undefined,
+      projects: config.projects,
     });
   }
 }

@@ -1,6 +1,7 @@
 import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
+import { BuildCollection } from './build-collection';
 import { PipemendConfig } from './config';
 import { DataLake } from './data-lake';
 import { FixSuggestions } from './fix-suggestions';
@@ -14,6 +15,7 @@ export interface PipemendStackProps extends StackProps {
 export class PipemendStack extends Stack {
   public readonly dataLake: DataLake;
   public readonly events: PipemendEvents;
+  public readonly collection: BuildCollection;
   public readonly fixSuggestions: FixSuggestions;
 
   constructor(scope: Construct, id: string, props: PipemendStackProps) {
@@ -23,6 +25,11 @@ export class PipemendStack extends Stack {
     this.events = new PipemendEvents(this, 'Events', {
       encryptionKey: this.dataLake.key,
       notificationEmail: config.notificationEmail,
+    });
+    this.collection = new BuildCollection(this, 'Collection', {
+      dataLake: this.dataLake,
+      projects: config.projects,
+      pipelines: config.pipelines,
     });
     this.fixSuggestions = new FixSuggestions(this, 'FixSuggestions', {
       dataLake: this.dataLake,

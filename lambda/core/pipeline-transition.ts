@@ -85,24 +85,28 @@ export function pipelineLinkOf(transition: PipelineTransition): PipelineLink | u
 
 /**
  * Deterministic key per pipeline execution, stage/action, state and attempt: a redelivered event
- * overwrites, a retried stage (new attempt) adds.
+ * overwrites, a retried stage (new attempt) adds. Flat under the partition folder, so Athena reads it.
  */
 export function pipelineTransitionKey(transition: PipelineTransition): string {
-  const attempt = transition.attempt ?? 1;
-  const actionPart = transition.actionName ? encodePart(transition.actionName) : '_stage';
-  return [
-    'pipelines',
-    `pipeline=${encodePart(transition.pipelineName)}`,
-    `date=${transition.time.slice(0, 10)}`,
-    encodePart(transition.executionId),
-    encodePart(transition.stageName),
-    actionPart,
-    `${transition.state}-${attempt}.json`,
-  ].join('/');
+  const name = [
+    transition.executionId,
+    transition.stageName,
+    transition.actionName ?? '_stage',
+    transition.state,
+    String(transition.attempt ?? 1),
+  ]
+    .map(encodeNamePart)
+    .join('.');
+  return `pipelines/pipeline=${encodePart(transition.pipelineName)}/date=${transition.time.slice(0, 10)}/${name}.json`;
 }
 
 export function pipelineLinkKey(buildId: string): string {
   return `pipeline-links/${encodePart(buildId)}.json`;
+}
+
+/** Names may contain anything; percent-encoding (dots included) keeps the parts of a file name apart. */
+function encodeNamePart(value: string): string {
+  return encodeURIComponent(value).replace(/\./g, '%2E');
 }
 
 function encodePart(value: string): string {

@@ -143,7 +143,7 @@ describe('collectEvent on CodePipeline events', () => {
     const { store, ports } = harness();
     const outcome = await collectEvent(sampleEvent('03-codepipeline-stage-started'), ports);
     const key =
-      'pipelines/pipeline=web-pipeline/date=2026-11-20/3f9a2c1e-7b4d-4e8a-9c6f-1d2e3f4a5b6c/Build/_stage/STARTED-1.json';
+      'pipelines/pipeline=web-pipeline/date=2026-11-20/3f9a2c1e-7b4d-4e8a-9c6f-1d2e3f4a5b6c.Build._stage.STARTED.1.json';
     expect(outcome).toEqual({ status: 'recorded', transitionKey: key });
     expect(store.json(key)).toEqual({
       schemaVersion: 1,
@@ -167,7 +167,7 @@ describe('collectEvent on CodePipeline events', () => {
       status: 'stored',
       recordKey: WEB_RECORD,
       transitionKey:
-        'pipelines/pipeline=web-pipeline/date=2026-11-20/3f9a2c1e-7b4d-4e8a-9c6f-1d2e3f4a5b6c/Build/BuildAndTest/SUCCEEDED-1.json',
+        'pipelines/pipeline=web-pipeline/date=2026-11-20/3f9a2c1e-7b4d-4e8a-9c6f-1d2e3f4a5b6c.Build.BuildAndTest.SUCCEEDED.1.json',
     });
     expect((store.json(WEB_RECORD) as BuildRecord).pipeline).toEqual({
       pipelineName: 'web-pipeline',

@@ -53,12 +53,17 @@ export interface SimulatedBuild {
   readonly buildArn: string;
   readonly buildNumber: number;
   readonly projectName: string;
+  /** The pipeline (or, for a stand-alone project, the service) the build belongs to. */
   readonly pipelineName: string;
+  /** False for a stand-alone project's builds: no CodePipeline action reports them. */
+  readonly viaPipeline: boolean;
   readonly stageName: StageName;
   readonly executionId: string;
   readonly executionType: 'STANDARD' | 'ROLLBACK';
   readonly sourceVersion: string;
   readonly initiator: string;
+  /** Build environment variables (Pipemend's reruns carry its marker variable). */
+  readonly environmentVariables: readonly { readonly name: string; readonly value: string }[];
   readonly computeType: string;
   readonly image: string;
   readonly toolchain: PipelineSpec['toolchain'];
@@ -108,6 +113,7 @@ export interface BuildRequest {
   readonly executionType?: 'STANDARD' | 'ROLLBACK';
   readonly sourceVersion: string;
   readonly initiator: string;
+  readonly environmentVariables?: readonly { readonly name: string; readonly value: string }[];
   readonly computeType?: string;
   readonly start: Date;
   /** Seconds spent queued, rising with the installation's load at that hour. */
@@ -184,11 +190,13 @@ export function simulateBuild(request: BuildRequest, rng: SeededRandom): Simulat
     buildNumber: request.buildNumber,
     projectName,
     pipelineName: pipeline.name,
+    viaPipeline: !pipeline.standalone,
     stageName,
     executionId: request.executionId,
     executionType: request.executionType ?? 'STANDARD',
     sourceVersion: request.sourceVersion,
     initiator: request.initiator,
+    environmentVariables: request.environmentVariables ?? [],
     computeType,
     image: IMAGES[pipeline.toolchain],
     toolchain: pipeline.toolchain,
@@ -267,7 +275,7 @@ function planBuildStage(request: BuildRequest, compute: { memoryMb: number }, rn
         memoryPercent,
       };
     case 'regression': {
-      const count = rng.int(Math.round(testCount * 0.02), Math.round(testCount * 0.06));
+      const count = rng.int(Math.round(testCount * 0.04), Math.round(testCount * 0.1));
       const failing = Array.from({ length: count }, (_, i) => regressionTestName(pipeline, i));
       return {
         phases,

@@ -5,6 +5,7 @@
  */
 import { Build, BuildPhase, ComputeType, Report } from '@aws-sdk/client-codebuild';
 
+import { UtilizationMetric } from '../../lambda/core/codebuild-build';
 import { SIMULATED_ACCOUNT, SIMULATED_REGION, SimulatedBuild } from './build';
 
 export interface CodeBuildStateChangeEvent {
@@ -27,9 +28,11 @@ export interface CodeBuildStateChangeEvent {
   };
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
 /** CodeBuild's `build-start-time` format in events, e.g. `Sep 1, 2017 4:12:29 PM` (not ISO). */
 export function codeBuildEventTime(date: Date): string {
-  const month = date.toLocaleString('en-US', { month: 'short', timeZone: 'UTC' });
+  const month = MONTHS[date.getUTCMonth()]!;
   const hours = date.getUTCHours();
   const h12 = hours % 12 === 0 ? 12 : hours % 12;
   const mm = String(date.getUTCMinutes()).padStart(2, '0');
@@ -80,7 +83,7 @@ export function toStateChangeEvent(build: SimulatedBuild): CodeBuildStateChangeE
           'privileged-mode': false,
           'compute-type': build.computeType,
           type: 'LINUX_CONTAINER',
-          'environment-variables': [],
+          'environment-variables': build.environmentVariables.map((v) => ({ ...v, type: 'PLAINTEXT' })),
         },
         source: { type: 'CODEPIPELINE', buildspec: 'buildspec.yml' },
         logs: {
@@ -166,13 +169,63 @@ export function toTestReport(build: SimulatedBuild): Report | undefined {
   };
 }
 
-/** Peak `AWS/CodeBuild` utilisation metrics of the build (dimensions BuildId, BuildNumber, ProjectName). */
-export function toUtilizationMetrics(build: SimulatedBuild): Record<string, number> | undefined {
-  if (!build.utilization) return undefined;
+/**
+ * `AWS/CodeBuild` utilisation datapoints of the build (dimensions BuildId, BuildNumber, ProjectName), one per
+ * minute as CloudWatch reports them: they rise to the build's peak.
+ */
+export function toUtilizationMetrics(build: SimulatedBuild): Partial<Record<UtilizationMetric, number[]>> {
+  if (!build.utilization) return {};
+  const minutes = Math.max(
+    1,
+    Math.min(30, Math.round((build.endTime.getTime() - build.startTime.getTime()) / 60_000)),
+  );
+  const ramp = (peak: number) =>
+    Array.from({ length: minutes }, (_, i) => Math.round(peak * (0.6 + (0.4 * (i + 1)) / minutes) * 10) / 10);
   return {
-    CPUUtilized: build.utilization.cpuUnits,
-    CPUUtilizedPercent: build.utilization.cpuPercent,
-    MemoryUtilized: build.utilization.memoryMb,
-    MemoryUtilizedPercent: build.utilization.memoryPercent,
+    CPUUtilized: ramp(build.utilization.cpuUnits),
+    CPUUtilizedPercent: ramp(build.utilization.cpuPercent),
+    MemoryUtilized: ramp(build.utilization.memoryMb),
+    MemoryUtilizedPercent: ramp(build.utilization.memoryPercent),
+  };
+}
+
+/** The CodePipeline action event that reports the CodeBuild action's result (and links the build to its stage). */
+export function toActionStateChangeEvent(build: SimulatedBuild): Record<string, unknown> {
+  return {
+    version: '0',
+    id: `act-${logStreamName(build)}`,
+    'detail-type': 'CodePipeline Action Execution State Change',
+    source: 'aws.codepipeline',
+    account: SIMULATED_ACCOUNT,
+    time: build.endTime.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: SIMULATED_REGION,
+    resources: [`arn:aws:codepipeline:${SIMULATED_REGION}:${SIMULATED_ACCOUNT}:${build.pipelineName}`],
+    detail: {
+      pipeline: build.pipelineName,
+      'execution-id': build.executionId,
+      'start-time': build.startTime.toISOString(),
+      stage: build.stageName,
+      action: build.stageName === 'Build' ? 'BuildAndTest' : 'DeployAndVerify',
+      state: build.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED',
+      region: SIMULATED_REGION,
+      'execution-result': {
+        'external-execution-id': build.buildId,
+        'external-execution-url': `https://console.aws.amazon.com/codebuild/home?region=${SIMULATED_REGION}#/builds/${build.buildId}/view/new`,
+        ...(build.status === 'SUCCEEDED'
+          ? {}
+          : {
+              'external-execution-summary': 'Build terminated with state: FAILED',
+              'error-code': 'JobFailed',
+            }),
+      },
+      type: {
+        owner: 'AWS',
+        provider: 'CodeBuild',
+        category: build.stageName === 'Build' ? 'Build' : 'Test',
+        version: '1',
+      },
+      version: 3,
+      'pipeline-execution-attempt': 1,
+    },
   };
 }

@@ -82,6 +82,12 @@ export function validateScenario(scenario: ScenarioConfig): void {
         `incident '${incident.id}' starts on day ${incident.day}, outside the ${scenario.days} simulated days`,
       );
     }
+    const pipeline = scenario.pipelines.find((p) => p.name === incident.pipeline);
+    if (incident.kind === 'bad_deploy' && pipeline?.standalone) {
+      throw new Error(
+        `bad_deploy incident '${incident.id}' needs a pipeline with a Deploy stage, '${incident.pipeline}' is stand-alone`,
+      );
+    }
     if (incident.kind === 'env_fault' && !incident.variant) {
       throw new Error(
         `env_fault incident '${incident.id}' needs a variant (dns, rate_limit or network_timeout)`,
@@ -107,7 +113,7 @@ export function generateHistory(scenario: ScenarioConfig): SimulatedHistory {
           executions.push({
             pipeline,
             start: new Date(date.getTime() + hour * HOUR_MS + arrivals.uniform(0, HOUR_MS)),
-            deploys: arrivals.chance(pipeline.deployShare),
+            deploys: !pipeline.standalone && arrivals.chance(pipeline.deployShare),
           });
         }
       }
@@ -227,7 +233,9 @@ class HistoryBuilder {
         buildNumber,
         executionId,
         sourceVersion,
-        initiator: `codepipeline/${pipeline.name}`,
+        initiator: pipeline.standalone
+          ? `GitHub-Hookshot/${sourceVersion.slice(0, 7)}`
+          : `codepipeline/${pipeline.name}`,
         ...(computeType ? { computeType } : {}),
         start,
         queuedSeconds: this.queuedSeconds(start, rng),

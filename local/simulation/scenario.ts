@@ -10,8 +10,16 @@ export type IncidentKind = 'env_fault' | 'regression' | 'resource_exhaustion' | 
 export type EnvFaultVariant = 'dns' | 'rate_limit' | 'network_timeout';
 
 export interface PipelineSpec {
-  /** CodePipeline pipeline name; its stages are `Source`, `Build` (CodeBuild) and `Deploy` (CodeBuild). */
+  /**
+   * CodePipeline pipeline name; its stages are `Source`, `Build` (CodeBuild) and `Deploy` (CodeBuild).
+   * For a stand-alone project, the name of the service it builds.
+   */
   readonly name: string;
+  /**
+   * A stand-alone CodeBuild project started by a source webhook, with no pipeline and no Deploy stage
+   * (Pipemend then reruns the build itself instead of retrying a stage). @default false
+   */
+  readonly standalone?: boolean;
   /** CodeBuild project of the Build stage. */
   readonly buildProject: string;
   /** CodeBuild project of the Deploy stage (deploys and runs the post-deploy canary check). */
@@ -98,6 +106,7 @@ export const DEFAULT_SCENARIO: ScenarioConfig = {
     },
     {
       name: 'search-indexer',
+      standalone: true,
       buildProject: 'search-indexer-build',
       deployProject: 'search-indexer-deploy',
       executionsPerWorkday: 5,

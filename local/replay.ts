@@ -1,0 +1,422 @@
+/**
+ * The replay: a pipeline history run through the whole of Pipemend in time order, on the same code as in
+ * AWS. Each finished build is collected into a local data lake (`out/data-lake/`, S3's key layout), scored
+ * by the scoring core (the cold-start baseline until the first model, then the embedded Random Cut Forest),
+ * handed to remediation (the synthesized state machine run locally) and, when it failed, to the suggester.
+ * The first model is trained after a warm-up; retraining follows the weekly schedule.
+ */
+import { rm } from 'node:fs/promises';
+
+import { BuildRecord } from '../lambda/core/build-record';
+import { collectEvent, CollectorPorts, storeBuildRecord } from '../lambda/core/collector';
+import { scoreBuild } from '../lambda/core/score-build';
+import { Suggestion } from '../lambda/core/suggestion';
+import { BuildVerdict } from '../lambda/core/verdict';
+import { RemediationMode } from '../lib/config';
+import { EmbeddedTrainingSettings } from '../sagemaker/training/embedded-training';
+import { InsufficientTrainingDataError } from '../sagemaker/training/window';
+import { FileDataLake } from './file-data-lake';
+import { LocalEmbeddedModel, RecentBuildsHistory, REPLAY_TRAINING_SETTINGS } from './replay/embedded-model';
+import { SimulatedBuild } from './simulation/build';
+import { toActionStateChangeEvent, toStateChangeEvent } from './simulation/codebuild-shapes';
+import { generateHistory, IncidentTruth } from './simulation/history';
+import { ScenarioConfig } from './simulation/scenario';
+import { SimulatedCi } from './simulation/simulated-ci';
+
+const DAY_MS = 86_400_000;
+
+/** What remediation made of one verdict (the state machine's final output, summarised). */
+export interface RemediationResult {
+  readonly action: string;
+  /** What the guard let happen: PROCEED, SUGGEST, SHADOW, ESCALATE, DUPLICATE, ... */
+  readonly guard?: string;
+  /** The execution's final status (e.g. SUCCEEDED, FAILED_ESCALATED, SHADOWED). */
+  readonly status: string;
+  readonly reasons: readonly string[];
+  /** Builds the action started (reruns, rollbacks). */
+  readonly startedBuildIds: readonly string[];
+  readonly executionMs: number;
+}
+
+/** The remediation stage: runs the synthesized state machine locally for a verdict. */
+export interface Remediator {
+  remediate(verdict: BuildVerdict, at: Date): Promise<RemediationResult>;
+}
+
+/** The suggestion stage: a fix suggestion for a failed build from its log and the last passing build's. */
+export type Suggester = (input: {
+  readonly failLog: string;
+  readonly passLog?: string;
+  readonly build: { readonly buildId: string; readonly buildArn: string; readonly projectName: string };
+  readonly now: Date;
+}) => Promise<Suggestion>;
+
+export interface ReplayOptions {
+  readonly mode: RemediationMode;
+  /** Directory of the local data lake; emptied first. */
+  readonly dataLakeDir: string;
+  /** Days of history collected before the first model is trained. @default 21 */
+  readonly warmupDays?: number;
+  /** @default 7 */
+  readonly retrainEveryDays?: number;
+  /** The embedded trainer's settings. @default REPLAY_TRAINING_SETTINGS */
+  readonly training?: EmbeddedTrainingSettings;
+  /** `undefined` when the remediation stage is not available (the report says so). */
+  readonly remediator?: (ci: SimulatedCi | undefined, mode: RemediationMode) => Remediator;
+  readonly suggester?: Suggester;
+  readonly onProgress?: (done: number, total: number) => void;
+}
+
+export interface ReplayedBuild {
+  readonly buildId: string;
+  readonly buildArn: string;
+  readonly projectName: string;
+  readonly pipelineName?: string;
+  readonly stageName?: string;
+  readonly startTime: string;
+  readonly endTime: string;
+  readonly status: string;
+  readonly failedPhase?: string;
+  readonly score: number;
+  readonly threshold: number;
+  readonly anomalous: boolean;
+  readonly scorer: string;
+  readonly modelVersion: string | null;
+  readonly topFeatures: readonly {
+    readonly feature: string;
+    readonly share: number;
+    readonly direction: string;
+  }[];
+  /** Ground truth (simulation only). */
+  readonly truth?: SimulatedBuild['truth'];
+  readonly remediation?: RemediationResult;
+  readonly suggestion?: Suggestion;
+}
+
+export interface TrainingSummary {
+  readonly at: string;
+  readonly modelVersion: string;
+  readonly threshold: number;
+  readonly trainingRows: number;
+  readonly evaluationRows: number;
+  readonly promoted: boolean;
+  readonly reason: string;
+  readonly wallMs: number;
+}
+
+export interface ReplayCounts {
+  readonly eventsCollected: number;
+  readonly eventsRejected: number;
+  readonly dataLakePuts: number;
+  readonly dataLakeBytes: number;
+  readonly metricsEmitted: number;
+  readonly verdicts: number;
+  readonly remediations: number;
+  readonly suggestions: number;
+  readonly trainings: number;
+}
+
+export interface ReplayResult {
+  readonly source: 'simulation' | 'data';
+  readonly mode: RemediationMode;
+  readonly start: string;
+  readonly end: string;
+  readonly days: number;
+  readonly builds: readonly ReplayedBuild[];
+  readonly trainings: readonly TrainingSummary[];
+  readonly incidents: readonly IncidentTruth[];
+  readonly counts: ReplayCounts;
+  /** Stages that could not run, with why (the report shows them). */
+  readonly missingStages: readonly string[];
+  readonly wallMs: number;
+  readonly stageMs: Readonly<Record<'collect' | 'score' | 'train' | 'remediate' | 'suggest', number>>;
+}
+
+/** Replays a simulated scenario end to end. */
+export async function replaySimulation(
+  scenario: ScenarioConfig,
+  options: ReplayOptions,
+): Promise<ReplayResult> {
+  const history = generateHistory(scenario);
+  const ci = new SimulatedCi(history);
+  const replay = new Replay(options, ci);
+  return replay.run(
+    history.builds.map((build) => ({ kind: 'simulated', build })),
+    history.start,
+    history.end,
+    history.incidents,
+  );
+}
+
+/** Replays the user's own history: the BuildRecords under `builds/` that `pipemend backfill --out DIR` wrote. */
+export async function replayDataDirectory(dir: string, options: ReplayOptions): Promise<ReplayResult> {
+  const source = new FileDataLake(dir);
+  const keys = (await source.list('builds/')).filter((key) => key.endsWith('.json'));
+  if (keys.length === 0) {
+    throw new Error(
+      `${dir} holds no build records (expected builds/project=<p>/date=<d>/<build-id>.json, as 'pipemend backfill --out' writes)`,
+    );
+  }
+  const records: BuildRecord[] = [];
+  for (const key of keys) {
+    const text = (await source.get(key))!;
+    try {
+      records.push(JSON.parse(text) as BuildRecord);
+    } catch (error) {
+      throw new Error(`${dir}/${key} is not a JSON build record: ${(error as Error).message}`);
+    }
+  }
+  records.sort((a, b) => a.endTime.localeCompare(b.endTime));
+  const replay = new Replay(options, undefined);
+  return replay.run(
+    records.map((record) => ({ kind: 'record', record })),
+    new Date(records[0]!.startTime),
+    new Date(records[records.length - 1]!.endTime),
+    [],
+  );
+}
+
+type QueueItem =
+  | { readonly kind: 'simulated'; readonly build: SimulatedBuild }
+  | { readonly kind: 'record'; readonly record: BuildRecord };
+
+class Replay {
+  private readonly lake: CountingDataLake;
+  private readonly model: LocalEmbeddedModel;
+  private readonly recent = new RecentBuildsHistory();
+  private readonly lastPassingLog = new Map<string, string>();
+  private readonly remediator: Remediator | undefined;
+  private readonly builds: ReplayedBuild[] = [];
+  private readonly trainings: TrainingSummary[] = [];
+  private readonly stageMs = { collect: 0, score: 0, train: 0, remediate: 0, suggest: 0 };
+  private readonly counts = {
+    eventsCollected: 0,
+    eventsRejected: 0,
+    metricsEmitted: 0,
+    verdicts: 0,
+    remediations: 0,
+    suggestions: 0,
+    trainings: 0,
+  };
+
+  constructor(
+    private readonly options: ReplayOptions,
+    private readonly ci: SimulatedCi | undefined,
+  ) {
+    this.lake = new CountingDataLake(new FileDataLake(options.dataLakeDir));
+    this.model = new LocalEmbeddedModel(this.lake, options.training ?? REPLAY_TRAINING_SETTINGS);
+    this.remediator = options.remediator?.(ci, options.mode);
+  }
+
+  async run(
+    items: QueueItem[],
+    start: Date,
+    end: Date,
+    incidents: readonly IncidentTruth[],
+  ): Promise<ReplayResult> {
+    const started = performance.now();
+    await rm(this.options.dataLakeDir, { recursive: true, force: true });
+    const queue = [...items];
+    const warmupMs = (this.options.warmupDays ?? 21) * DAY_MS;
+    const retrainMs = (this.options.retrainEveryDays ?? 7) * DAY_MS;
+    let nextTraining = start.getTime() + warmupMs;
+    let done = 0;
+    for (let i = 0; i < queue.length; i++) {
+      const item = queue[i]!;
+      const endTime = endOf(item);
+      while (endTime.getTime() >= nextTraining) {
+        await this.train(new Date(nextTraining));
+        nextTraining += retrainMs;
+      }
+      const added = await this.process(item);
+      for (const build of added) insertByEnd(queue, { kind: 'simulated', build }, i + 1);
+      done++;
+      this.options.onProgress?.(done, queue.length);
+    }
+    const missingStages = this.remediator
+      ? []
+      : ['remediation (the local state-machine runner is not available)'];
+    return {
+      source: this.ci ? 'simulation' : 'data',
+      mode: this.options.mode,
+      start: start.toISOString(),
+      end: end.toISOString(),
+      days: (end.getTime() - start.getTime()) / DAY_MS,
+      builds: this.builds,
+      trainings: this.trainings,
+      incidents,
+      counts: {
+        ...this.counts,
+        dataLakePuts: this.lake.puts,
+        dataLakeBytes: this.lake.bytes,
+      },
+      missingStages,
+      wallMs: performance.now() - started,
+      stageMs: this.stageMs,
+    };
+  }
+
+  private async process(item: QueueItem): Promise<SimulatedBuild[]> {
+    const collectStart = performance.now();
+    const record = item.kind === 'simulated' ? await this.collect(item.build) : await this.store(item.record);
+    this.stageMs.collect += performance.now() - collectStart;
+    if (!record) return [];
+
+    const scoreStart = performance.now();
+    const decidedAt = new Date(new Date(record.endTime).getTime() + 2_000);
+    const { verdict } = await scoreBuild(record, {
+      manifests: this.model,
+      history: this.recent,
+      modelKind: 'embedded',
+      modelScorer: this.model,
+      now: () => decidedAt,
+    });
+    this.recent.add(record);
+    this.counts.verdicts++;
+    this.stageMs.score += performance.now() - scoreStart;
+
+    const simulated = item.kind === 'simulated' ? item.build : undefined;
+    let remediation: RemediationResult | undefined;
+    let started: SimulatedBuild[] = [];
+    if (this.remediator && (record.status !== 'SUCCEEDED' || verdict.anomalous)) {
+      const remediateStart = performance.now();
+      remediation = await this.remediator.remediate(verdict, new Date(decidedAt.getTime() + 30_000));
+      started = this.ci?.takeStartedBuilds() ?? [];
+      this.counts.remediations++;
+      this.stageMs.remediate += performance.now() - remediateStart;
+    }
+
+    const suggestion = simulated ? await this.suggest(simulated, record) : undefined;
+    this.builds.push({
+      buildId: record.buildId,
+      buildArn: record.buildArn,
+      projectName: record.projectName,
+      ...(record.pipeline?.pipelineName ? { pipelineName: record.pipeline.pipelineName } : {}),
+      ...(record.pipeline?.stageName ? { stageName: record.pipeline.stageName } : {}),
+      startTime: record.startTime,
+      endTime: record.endTime,
+      status: record.status,
+      ...(record.failedPhase ? { failedPhase: record.failedPhase } : {}),
+      score: verdict.score,
+      threshold: verdict.threshold,
+      anomalous: verdict.anomalous,
+      scorer: verdict.scorer,
+      modelVersion: verdict.modelVersion,
+      topFeatures: verdict.explanation
+        .slice(0, 3)
+        .map(({ feature, share, direction }) => ({ feature, share, direction })),
+      ...(simulated ? { truth: simulated.truth } : {}),
+      ...(remediation ? { remediation } : {}),
+      ...(suggestion ? { suggestion } : {}),
+    });
+    return started;
+  }
+
+  /** Collects a simulated build from its events exactly as the collector Lambda would. */
+  private async collect(build: SimulatedBuild): Promise<BuildRecord | undefined> {
+    const ports: CollectorPorts = {
+      ...this.ci!.collectorPorts(),
+      store: this.lake,
+      emitMetrics: (_project, metrics) => {
+        this.counts.metricsEmitted += metrics.length;
+      },
+    };
+    let record: BuildRecord | undefined;
+    const events = build.viaPipeline
+      ? [toActionStateChangeEvent(build), toStateChangeEvent(build)]
+      : [toStateChangeEvent(build)];
+    for (const event of events) {
+      const outcome = await collectEvent(event, ports);
+      if (outcome.status === 'rejected') {
+        this.counts.eventsRejected++;
+        throw new Error(`the collector rejected simulated event ${String(event.id)}: ${outcome.reason}`);
+      }
+      this.counts.eventsCollected++;
+      if (outcome.status === 'stored') record = outcome.record;
+    }
+    return record;
+  }
+
+  /** A user's record goes into the replay's data lake as the collector would have stored it. */
+  private async store(record: BuildRecord): Promise<BuildRecord> {
+    await storeBuildRecord(record, this.lake);
+    this.counts.eventsCollected++;
+    return record;
+  }
+
+  private async train(at: Date): Promise<void> {
+    const trainStart = performance.now();
+    try {
+      const result = await this.model.train(at);
+      this.counts.trainings++;
+      this.trainings.push({
+        at: at.toISOString(),
+        modelVersion: result.modelVersion,
+        threshold: result.threshold,
+        trainingRows: result.trainingRows,
+        evaluationRows: result.evaluationRows,
+        promoted: result.promoted,
+        reason: result.reason,
+        wallMs: performance.now() - trainStart,
+      });
+    } catch (error) {
+      // Too little history is normal early on: the baseline scorer keeps deciding until a model exists.
+      if (!(error instanceof InsufficientTrainingDataError)) throw error;
+    }
+    this.stageMs.train += performance.now() - trainStart;
+  }
+
+  private async suggest(build: SimulatedBuild, record: BuildRecord): Promise<Suggestion | undefined> {
+    const key = `${build.projectName}`;
+    if (record.status === 'SUCCEEDED') {
+      // Kept lazily: only the log text of the last passing build per project is ever needed.
+      this.lastPassingLog.set(key, build.buildId);
+      return undefined;
+    }
+    if (!this.options.suggester) return undefined;
+    const suggestStart = performance.now();
+    const passId = this.lastPassingLog.get(key);
+    const suggestion = await this.options.suggester({
+      failLog: this.ci!.buildLog(build.buildId),
+      ...(passId ? { passLog: this.ci!.buildLog(passId) } : {}),
+      build: { buildId: record.buildId, buildArn: record.buildArn, projectName: record.projectName },
+      now: new Date(new Date(record.endTime).getTime() + 60_000),
+    });
+    this.counts.suggestions++;
+    this.stageMs.suggest += performance.now() - suggestStart;
+    return suggestion;
+  }
+}
+
+/** Counts what the replay writes to the data lake (S3 PUT requests and bytes in the cost estimate). */
+class CountingDataLake {
+  puts = 0;
+  bytes = 0;
+
+  constructor(private readonly inner: FileDataLake) {}
+
+  async put(key: string, body: string, contentType: string): Promise<void> {
+    this.puts++;
+    this.bytes += Buffer.byteLength(body);
+    await this.inner.put(key, body, contentType);
+  }
+
+  get(key: string): Promise<string | undefined> {
+    return this.inner.get(key);
+  }
+
+  list(prefix: string): Promise<string[]> {
+    return this.inner.list(prefix);
+  }
+}
+
+function endOf(item: QueueItem): Date {
+  return item.kind === 'simulated' ? item.build.endTime : new Date(item.record.endTime);
+}
+
+function insertByEnd(queue: QueueItem[], item: QueueItem, from: number): void {
+  const t = endOf(item).getTime();
+  let i = from;
+  while (i < queue.length && endOf(queue[i]!).getTime() <= t) i++;
+  queue.splice(i, 0, item);
+}

@@ -1,0 +1,150 @@
+/**
+ * Pipemend's embedded model, locally: the embedded trainer (the same code as the trainer Lambda) on the local
+ * data lake, and the scoring core's manifest and model ports read from that data lake exactly as the scorer
+ * Lambda reads S3: `models/current.json`, then the forest at the manifest's artifact key.
+ */
+import { computeBaseline, ProjectBaseline } from '../../lambda/core/baseline';
+import { BuildRecord, FEATURE_DIMENSION, toFeatureVector } from '../../lambda/core/build-record';
+import { CURRENT_MODEL_MANIFEST_KEY, ModelManifest } from '../../lambda/core/model-manifest';
+import { ModelManifestSource, ModelScore, ModelScorer, ProjectHistory } from '../../lambda/core/score-build';
+import { RandomCutForest, SerializedForest } from '../../sagemaker/rcf';
+import {
+  EmbeddedTrainingResult,
+  EmbeddedTrainingSettings,
+  TrainingStore,
+  trainEmbeddedModel,
+} from '../../sagemaker/training/embedded-training';
+import { FeatureRow, parseFeatureCsv, parseFeatureRowKey } from '../../sagemaker/training/window';
+
+/** The local data lake as the replay uses it: the collector's store plus a key listing. */
+export interface LocalLake {
+  put(key: string, body: string, contentType: string): Promise<void>;
+  get(key: string): Promise<string | undefined>;
+  list(prefix: string): Promise<string[]>;
+}
+
+/** The trainer Lambda's defaults, except a smaller minimum so a short warm-up can train. */
+export const REPLAY_TRAINING_SETTINGS: EmbeddedTrainingSettings = {
+  windowDays: 90,
+  evaluationDays: 7,
+  minTrainingRows: 300,
+  minBuildsPerProject: 20,
+  numTrees: 100,
+  sampleSize: 256,
+  seed: 42,
+  noWorseTolerance: 0.02,
+};
+
+/** The embedded trainer's store on the local data lake; feature rows are parsed once and cached. */
+export class LocalTrainingStore implements TrainingStore {
+  private readonly rows = new Map<string, FeatureRow>();
+  private readonly malformed = new Map<string, string>();
+
+  constructor(private readonly lake: LocalLake) {}
+
+  async readFeatureRows(fromDate: string): Promise<{ rows: FeatureRow[]; malformed: string[] }> {
+    for (const key of await this.lake.list('features/')) {
+      if (this.rows.has(key) || this.malformed.has(key)) continue;
+      const parsed = parseFeatureRowKey(key);
+      const body = await this.lake.get(key);
+      if (!parsed || body === undefined) continue;
+      try {
+        this.rows.set(key, { ...parsed, values: parseFeatureCsv(key, body) });
+      } catch (error) {
+        this.malformed.set(key, (error as Error).message);
+      }
+    }
+    return {
+      rows: [...this.rows.values()].filter((row) => row.date >= fromDate),
+      malformed: [...this.malformed.values()],
+    };
+  }
+
+  async readLabelTexts(): Promise<string[]> {
+    const texts: string[] = [];
+    for (const key of await this.lake.list('labels/')) {
+      const text = await this.lake.get(key);
+      if (text !== undefined) texts.push(text);
+    }
+    return texts;
+  }
+
+  async readJson(key: string): Promise<unknown> {
+    const text = await this.lake.get(key);
+    return text === undefined ? null : (JSON.parse(text) as unknown);
+  }
+
+  async writeJson(key: string, value: unknown): Promise<void> {
+    await this.lake.put(key, JSON.stringify(value), 'application/json');
+  }
+}
+
+/** The scorer's view of the embedded model: the current manifest and its forest, from the local data lake. */
+export class LocalEmbeddedModel implements ModelManifestSource, ModelScorer {
+  private readonly store: LocalTrainingStore;
+  private manifest: ModelManifest | null = null;
+  private loaded: { readonly modelVersion: string; readonly forest: RandomCutForest } | undefined;
+
+  constructor(
+    private readonly lake: LocalLake,
+    private readonly settings: EmbeddedTrainingSettings = REPLAY_TRAINING_SETTINGS,
+  ) {
+    this.store = new LocalTrainingStore(lake);
+  }
+
+  /** Runs the embedded trainer as its weekly schedule would at `now`; the scorer then reloads the manifest. */
+  async train(now: Date): Promise<EmbeddedTrainingResult> {
+    const result = await trainEmbeddedModel(this.store, this.settings, now);
+    this.manifest = (await this.store.readJson(CURRENT_MODEL_MANIFEST_KEY)) as ModelManifest | null;
+    return result;
+  }
+
+  async current(): Promise<ModelManifest | null> {
+    return this.manifest;
+  }
+
+  async score(manifest: ModelManifest, input: readonly number[]): Promise<ModelScore> {
+    const forest = await this.forest(manifest);
+    return { score: forest.score(input), attribution: forest.attribution(input) };
+  }
+
+  private async forest(manifest: ModelManifest): Promise<RandomCutForest> {
+    if (this.loaded?.modelVersion === manifest.modelVersion) return this.loaded.forest;
+    const text = manifest.artifactKey ? await this.lake.get(manifest.artifactKey) : undefined;
+    if (text === undefined) {
+      throw new Error(
+        `embedded model ${manifest.modelVersion} has no forest at '${manifest.artifactKey ?? ''}'`,
+      );
+    }
+    const forest = RandomCutForest.fromJSON(JSON.parse(text) as SerializedForest);
+    if (forest.dimensions !== FEATURE_DIMENSION) {
+      throw new Error(
+        `embedded model ${manifest.modelVersion} has ${forest.dimensions} dimensions, not ${FEATURE_DIMENSION}`,
+      );
+    }
+    this.loaded = { modelVersion: manifest.modelVersion, forest };
+    return forest;
+  }
+}
+
+/** The projects' recent builds as the cold-start baseline (what the scorer Lambda reads from the data lake). */
+export class RecentBuildsHistory implements ProjectHistory {
+  private readonly recent = new Map<string, { buildId: string; values: number[] }[]>();
+
+  constructor(private readonly size = 60) {}
+
+  add(record: BuildRecord): void {
+    const list = this.recent.get(record.projectName) ?? [];
+    if (list.some((entry) => entry.buildId === record.buildId)) return;
+    list.push({ buildId: record.buildId, values: toFeatureVector(record).values });
+    if (list.length > this.size) list.shift();
+    this.recent.set(record.projectName, list);
+  }
+
+  async baseline(projectName: string, excludingBuildId: string): Promise<ProjectBaseline | null> {
+    const vectors = (this.recent.get(projectName) ?? [])
+      .filter((entry) => entry.buildId !== excludingBuildId)
+      .map((entry) => entry.values);
+    return vectors.length === 0 ? null : computeBaseline(projectName, vectors);
+  }
+}

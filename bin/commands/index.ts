@@ -1,10 +1,14 @@
 import { Command } from 'commander';
 
+import { registerBackfillCommand } from './backfill';
+import { registerCollectSampleCommand } from './collect-sample';
 import { registerDetectCommand } from './detect';
 import { registerExcerptCommand } from './excerpt';
 
 /** Every subcommand registers itself here; each lives in its own module under bin/commands/. */
 export function registerCommands(program: Command): void {
+  registerCollectSampleCommand(program);
+  registerBackfillCommand(program);
   registerExcerptCommand(program);
   registerDetectCommand(program);
 }

@@ -62,6 +62,8 @@ export class CloudWatchUtilizationAdapter {
   /**
    * Peak-per-period datapoints of CPUUtilized(Percent) and MemoryUtilized(Percent) for one build
    * (dimensions BuildId, BuildNumber, ProjectName), padded by a minute before and after the build.
+   * The documentation does not pin down whether the BuildId value is `<project>:<uuid>` or the bare
+   * uuid, so both are asked for in the same call and whichever has datapoints is used.
    */
   async getUtilizationMetrics(
     query: UtilizationQuery,
@@ -69,24 +71,27 @@ export class CloudWatchUtilizationAdapter {
     const start = new Date(Date.parse(query.startTime) - 60_000);
     const end = new Date(Date.parse(query.endTime) + 60_000);
     const period = metricPeriodFor(start, this.now());
-    const queries: MetricDataQuery[] = UTILIZATION_METRICS.map((metricName, index) => ({
-      Id: `m${index}`,
-      Label: metricName,
-      ReturnData: true,
-      MetricStat: {
-        Metric: {
-          Namespace: CODEBUILD_NAMESPACE,
-          MetricName: metricName,
-          Dimensions: [
-            { Name: 'BuildId', Value: query.buildId },
-            { Name: 'BuildNumber', Value: String(query.buildNumber) },
-            { Name: 'ProjectName', Value: query.projectName },
-          ],
+    const buildIdValues = buildIdDimensionValues(query.buildId);
+    const queries: MetricDataQuery[] = buildIdValues.flatMap((buildIdValue, variant) =>
+      UTILIZATION_METRICS.map((metricName, index) => ({
+        Id: `m${variant}_${index}`,
+        Label: metricName,
+        ReturnData: true,
+        MetricStat: {
+          Metric: {
+            Namespace: CODEBUILD_NAMESPACE,
+            MetricName: metricName,
+            Dimensions: [
+              { Name: 'BuildId', Value: buildIdValue },
+              { Name: 'BuildNumber', Value: String(query.buildNumber) },
+              { Name: 'ProjectName', Value: query.projectName },
+            ],
+          },
+          Period: period,
+          Stat: 'Maximum',
         },
-        Period: period,
-        Stat: 'Maximum',
-      },
-    }));
+      })),
+    );
     const values: Partial<Record<UtilizationMetric, number[]>> = {};
     let nextToken: string | undefined;
     do {
@@ -100,7 +105,7 @@ export class CloudWatchUtilizationAdapter {
         }),
       );
       for (const result of answer.MetricDataResults ?? []) {
-        const metric = UTILIZATION_METRICS[Number(result.Id?.slice(1))];
+        const metric = UTILIZATION_METRICS[Number(result.Id?.split('_')[1])];
         if (metric === undefined || !result.Values?.length) continue;
         values[metric] = [...(values[metric] ?? []), ...result.Values];
       }
@@ -108,6 +113,12 @@ export class CloudWatchUtilizationAdapter {
     } while (nextToken);
     return values;
   }
+}
+
+/** `<project>:<uuid>` and the bare `<uuid>`: the two forms a BuildId dimension value may take. */
+export function buildIdDimensionValues(buildId: string): string[] {
+  const uuid = buildId.slice(buildId.lastIndexOf(':') + 1);
+  return uuid && uuid !== buildId ? [buildId, uuid] : [buildId];
 }
 
 /**

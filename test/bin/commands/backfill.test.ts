@@ -114,8 +114,8 @@ test('reads test reports and utilisation metrics of each build into the record',
   codeBuild.on(BatchGetReportsCommand).resolves({ reports: [report as never] });
   cloudWatch.on(GetMetricDataCommand).resolves({
     MetricDataResults: [
-      { Id: 'm1', Values: [55] },
-      { Id: 'm3', Values: [40] },
+      { Id: 'm0_1', Values: [55] },
+      { Id: 'm0_3', Values: [40] },
     ],
   });
   const store = new FileDataLake(root);

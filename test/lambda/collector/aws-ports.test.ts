@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import S3rver from 's3rver';
 
 import {
+  buildIdDimensionValues,
   CloudWatchUtilizationAdapter,
   CodeBuildAdapter,
   metricPeriodFor,
@@ -54,37 +55,43 @@ describe('CloudWatchUtilizationAdapter', () => {
       startTime: '2026-11-20T09:14:02.000Z',
       endTime: '2026-11-20T09:19:00.000Z',
     });
-    const dimensions = [
-      { Name: 'BuildId', Value: 'api-build:5f0c' },
-      { Name: 'BuildNumber', Value: '41' },
-      { Name: 'ProjectName', Value: 'api-build' },
-    ];
-    expect(cloudWatch).toHaveReceivedCommandWith(GetMetricDataCommand, {
-      StartTime: new Date('2026-11-20T09:13:02.000Z'),
-      EndTime: new Date('2026-11-20T09:20:00.000Z'),
-      MetricDataQueries: ['CPUUtilized', 'CPUUtilizedPercent', 'MemoryUtilized', 'MemoryUtilizedPercent'].map(
+    const queriesFor = (buildIdValue: string, variant: number) =>
+      ['CPUUtilized', 'CPUUtilizedPercent', 'MemoryUtilized', 'MemoryUtilizedPercent'].map(
         (MetricName, index) => ({
-          Id: `m${index}`,
+          Id: `m${variant}_${index}`,
           Label: MetricName,
           ReturnData: true,
           MetricStat: {
-            Metric: { Namespace: 'AWS/CodeBuild', MetricName, Dimensions: dimensions },
+            Metric: {
+              Namespace: 'AWS/CodeBuild',
+              MetricName,
+              Dimensions: [
+                { Name: 'BuildId', Value: buildIdValue },
+                { Name: 'BuildNumber', Value: '41' },
+                { Name: 'ProjectName', Value: 'api-build' },
+              ],
+            },
             Period: 60,
             Stat: 'Maximum',
           },
         }),
-      ),
+      );
+    expect(cloudWatch).toHaveReceivedCommandWith(GetMetricDataCommand, {
+      StartTime: new Date('2026-11-20T09:13:02.000Z'),
+      EndTime: new Date('2026-11-20T09:20:00.000Z'),
+      MetricDataQueries: [...queriesFor('api-build:5f0c', 0), ...queriesFor('5f0c', 1)],
     });
   });
 
-  test('follows NextToken and joins the datapoints per metric', async () => {
+  test('follows NextToken and joins the datapoints per metric, whichever BuildId form has them', async () => {
     cloudWatch
       .on(GetMetricDataCommand)
-      .resolvesOnce({ MetricDataResults: [{ Id: 'm1', Values: [10] }], NextToken: 'more' })
+      .resolvesOnce({ MetricDataResults: [{ Id: 'm0_1', Values: [10] }], NextToken: 'more' })
       .resolvesOnce({
         MetricDataResults: [
-          { Id: 'm1', Values: [30] },
-          { Id: 'm3', Values: [5] },
+          { Id: 'm0_3', Values: [] },
+          { Id: 'm1_1', Values: [30] },
+          { Id: 'm1_3', Values: [5] },
         ],
       });
     const values = await new CloudWatchUtilizationAdapter(new CloudWatchClient({})).getUtilizationMetrics({
@@ -162,4 +169,9 @@ describe('S3DataLake against s3rver on loopback', () => {
     expect(await store.get('pipeline-links/web-build:1.json')).toBe('{"pipelineName":"web"}');
     expect(await store.get('pipeline-links/none.json')).toBeUndefined();
   });
+});
+
+test('buildIdDimensionValues gives the full build id and its bare uuid', () => {
+  expect(buildIdDimensionValues('api-build:5f0c')).toEqual(['api-build:5f0c', '5f0c']);
+  expect(buildIdDimensionValues('5f0c')).toEqual(['5f0c']);
 });

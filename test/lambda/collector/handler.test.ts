@@ -38,8 +38,8 @@ beforeEach(() => {
   codeBuild.on(BatchGetReportsCommand).resolves({ reports: recorded.reports.slice(0, 2) as never });
   cloudWatch.on(GetMetricDataCommand).resolves({
     MetricDataResults: [
-      { Id: 'm1', Label: 'CPUUtilizedPercent', Values: [81, 94] },
-      { Id: 'm3', Label: 'MemoryUtilizedPercent', Values: [36.3, 43.3] },
+      { Id: 'm0_1', Label: 'CPUUtilizedPercent', Values: [81, 94] },
+      { Id: 'm1_3', Label: 'MemoryUtilizedPercent', Values: [36.3, 43.3] },
     ],
   });
   s3.on(GetObjectCommand).rejects(
@@ -142,7 +142,7 @@ test('an unknown detail-type is rejected without calling any AWS API', async () 
 
 test('a build in a region without utilisation metrics and without reports is stored with missing flags', async () => {
   codeBuild.on(BatchGetBuildsCommand).resolves({ builds: [recorded.builds[2] as never] });
-  cloudWatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'm1', Values: [] }] });
+  cloudWatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [{ Id: 'm0_1', Values: [] }] });
   const outcome = await handler(sampleEvent('04-codebuild-succeeded-in-pipeline'));
   expect(outcome).toMatchObject({
     status: 'stored',

@@ -204,6 +204,16 @@ export class FixSuggestions extends Construct {
         resources: [bucket.arnForObjects('suggestions/*')],
       }),
     );
+    // Without ListBucket, S3 answers a missing key with 403 instead of 404, and "no suggestion yet" or
+    // "no passing build yet" could not be told from a real permission error. Key names only.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+    );
+    // Without ListBucket, S3 answers a missing key with 403 instead of 404, and "no suggestion yet" or
+    // "no passing build yet" could not be told from a real permission error. Key names only.
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [bucket.bucketArn] }),
+    );
     // The data-lake key also encrypts the topic and the token budget table.
     fn.addToRolePolicy(
       new iam.PolicyStatement({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [key.keyArn] }),

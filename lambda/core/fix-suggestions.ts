@@ -40,7 +40,9 @@ export interface PassingBuildIndex {
 }
 
 export interface SuggestionDelivery {
-  /** Stores the suggestion with the build's decision record. */
+  /** Whether a suggestion for the build was already stored (delivery completed). */
+  isStored(projectName: string, buildId: string): Promise<boolean>;
+  /** Stores the suggestion with the build's decision record; the last step of delivery. */
   store(suggestion: Suggestion): Promise<void>;
   /** Publishes the `Pipemend Fix Suggestion` event. */
   publish(suggestion: Suggestion): Promise<void>;
@@ -103,6 +105,10 @@ export async function handleFinishedBuild(
     return { kind: 'skipped', reason: `status ${build.status} is not a failure` };
   if (!build.logs)
     throw new BuildLogUnavailableError(`build ${build.buildId} has no log location (CloudWatch Logs or S3)`);
+  // Verdicts arrive at least once: a build whose suggestion is stored was fully delivered before.
+  if (await deps.delivery.isStored(build.projectName, build.buildId)) {
+    return { kind: 'skipped', reason: `a suggestion for ${build.buildId} was already delivered` };
+  }
   return { kind: 'suggested', suggestion: await suggestForFailedBuild(deps, config, build, build.logs) };
 }
 
@@ -180,9 +186,11 @@ async function suggestForFailedBuild(
     };
   })();
 
-  await deps.delivery.store(suggestion);
+  // Stored last: the stored object marks a completed delivery, so a retry after a failed publish or
+  // notification delivers again rather than skipping.
   await deps.delivery.publish(suggestion);
   await deps.delivery.notify(suggestion);
+  await deps.delivery.store(suggestion);
   return suggestion;
 }
 

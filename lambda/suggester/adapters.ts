@@ -8,7 +8,14 @@ import { BedrockRuntimeClient, ConverseCommand, ConverseCommandInput } from '@aw
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  HeadObjectCommand,
+  NoSuchKey,
+  NotFound,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
@@ -202,6 +209,18 @@ export class AwsSuggestionDelivery implements SuggestionDelivery {
     private readonly clients: { s3: S3Client; events: EventBridgeClient; sns: SNSClient },
     private readonly targets: { bucket: string; eventBusName: string; topicArn: string },
   ) {}
+
+  async isStored(projectName: string, buildId: string): Promise<boolean> {
+    try {
+      await this.clients.s3.send(
+        new HeadObjectCommand({ Bucket: this.targets.bucket, Key: suggestionKey(projectName, buildId) }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof NotFound) return false;
+      throw error;
+    }
+  }
 
   async store(suggestion: Suggestion): Promise<void> {
     await this.clients.s3.send(

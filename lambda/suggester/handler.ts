@@ -14,7 +14,7 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 
-import { TERMINAL_BUILD_STATUSES } from '../core/build-record';
+import { BuildStatus } from '../core/build-record';
 import {
   FixSuggestionConfig,
   FixSuggestionConfigError,
@@ -49,7 +49,7 @@ const verdictEventSchema = z.object({
       buildId: z.string().min(1),
       buildArn: z.string().min(1),
       projectName: z.string().min(1),
-      status: z.enum(TERMINAL_BUILD_STATUSES as [string, ...string[]]),
+      status: z.enum(['SUCCEEDED', 'FAILED', 'FAULT', 'STOPPED', 'TIMED_OUT'] satisfies BuildStatus[]),
       failedPhase: z.string().optional(),
       logs: z
         .object({
@@ -120,7 +120,7 @@ export async function handler(event: unknown): Promise<SuggesterResult> {
     return { kind: 'rejected', reason };
   }
   const config = loadConfig();
-  const build = parsed.data.detail.build as Parameters<typeof handleFinishedBuild>[2];
+  const { build } = parsed.data.detail;
   const outcome = await handleFinishedBuild(dependencies(config), config, build);
   if (outcome.kind === 'suggested') {
     const { suggestion } = outcome;

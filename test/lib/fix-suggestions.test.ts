@@ -183,6 +183,11 @@ describe('FixSuggestions', () => {
             },
           },
           {
+            Action: 's3:ListBucket',
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('DataLakeBucket'), 'Arn'] },
+          },
+          {
             Action: 'events:PutEvents',
             Effect: 'Allow',
             Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('EventsBus'), 'Arn'] },

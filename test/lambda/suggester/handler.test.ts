@@ -13,7 +13,9 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import {
   GetObjectCommand,
   GetObjectCommandOutput,
+  HeadObjectCommand,
   NoSuchKey,
+  NotFound,
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
@@ -111,6 +113,7 @@ beforeEach(() => {
   logs.on(GetLogEventsCommand, { nextToken: 'f/1' }).resolves({ events: [], nextForwardToken: 'f/1' });
   s3.on(GetObjectCommand).rejects(new NoSuchKey({ message: 'missing', $metadata: {} }));
   s3.on(PutObjectCommand).resolves({});
+  s3.on(HeadObjectCommand).rejects(new NotFound({ message: 'not found', $metadata: {} }));
   dynamo.on(UpdateCommand).resolves({});
   events.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: 'e-1' }] });
   sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
@@ -433,5 +436,26 @@ describe('suggester handler', () => {
     await expect(handler(verdictEvent({ logs: undefined }))).rejects.toMatchObject({
       name: 'BuildLogUnavailableError',
     });
+  });
+
+  test('skips a redelivered verdict whose suggestion was already delivered', async () => {
+    s3.on(HeadObjectCommand, {
+      Bucket: 'lake',
+      Key: 'suggestions/project=app-build/app-build:1111.json',
+    }).resolves({});
+    const result = await handler(verdictEvent());
+    expect(result).toEqual({
+      kind: 'skipped',
+      reason: 'a suggestion for app-build:1111 was already delivered',
+    });
+    expect(bedrock).not.toHaveReceivedCommand(ConverseCommand);
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+  });
+
+  test('stores the suggestion only after publishing and notifying, so a failed notification is retried in full', async () => {
+    sns.on(PublishCommand).rejects(new Error('SNS unavailable'));
+    await expect(handler(verdictEvent())).rejects.toThrow('SNS unavailable');
+    expect(events).toHaveReceivedCommand(PutEventsCommand);
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
   });
 });

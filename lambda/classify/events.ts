@@ -1,0 +1,160 @@
+/**
+ * The events that start a remediation, parsed with zod into one shape: a verdict on Pipemend's bus, a
+ * CodeBuild build state change, a CodePipeline stage state change, or a health alarm going off.
+ */
+import { z } from 'zod';
+
+import { TriggerOrigin } from '../core/guards';
+import { BuildVerdict, PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../core/verdict';
+import { InvalidRemediationInputError } from '../remediation/errors';
+import { parseInput as parse } from '../remediation/schemas';
+
+export type Trigger =
+  | {
+      readonly kind: 'verdict';
+      readonly eventId: string;
+      readonly verdict: BuildVerdict;
+      readonly origin: TriggerOrigin;
+    }
+  | {
+      readonly kind: 'build';
+      readonly eventId: string;
+      readonly buildId: string;
+      readonly projectName: string;
+      readonly status: string;
+      readonly origin: TriggerOrigin;
+    }
+  | {
+      readonly kind: 'stage';
+      readonly eventId: string;
+      readonly pipelineName: string;
+      readonly stageName: string;
+      readonly pipelineExecutionId: string;
+      readonly pipelineVersion?: number;
+      readonly state: string;
+      readonly origin: TriggerOrigin;
+    }
+  | {
+      readonly kind: 'alarm';
+      readonly eventId: string;
+      readonly alarmName: string;
+      readonly state: string;
+      readonly reason?: string;
+      readonly origin: TriggerOrigin;
+    };
+
+const envelope = z.object({
+  id: z.string().min(1),
+  source: z.string(),
+  'detail-type': z.string(),
+  detail: z.unknown(),
+});
+
+const verdictDetail = z
+  .object({
+    buildId: z.string().min(1),
+    projectName: z.string().min(1),
+    status: z.string(),
+    build: z.object({ initiator: z.string().optional() }).passthrough(),
+  })
+  .passthrough();
+
+const buildDetail = z.object({
+  'build-status': z.string(),
+  'project-name': z.string().min(1),
+  'build-id': z.string().min(1),
+  'additional-information': z
+    .object({
+      initiator: z.string().optional(),
+      environment: z
+        .object({
+          'environment-variables': z
+            .array(z.object({ name: z.string(), value: z.string().optional() }).passthrough())
+            .optional(),
+        })
+        .passthrough()
+        .optional(),
+    })
+    .passthrough()
+    .optional(),
+});
+
+const stageDetail = z.object({
+  pipeline: z.string().min(1),
+  'execution-id': z.string().min(1),
+  stage: z.string().min(1),
+  state: z.string(),
+  version: z.number().optional(),
+  'execution-type': z.string().optional(),
+  'execution-trigger': z.object({ 'trigger-type': z.string().optional() }).passthrough().optional(),
+});
+
+const alarmDetail = z.object({
+  alarmName: z.string().min(1),
+  state: z.object({ value: z.string(), reason: z.string().optional() }).passthrough(),
+});
+
+/** Parses the state machine's input, or throws InvalidRemediationInputError naming what is wrong. */
+export function parseTrigger(input: unknown): Trigger {
+  const event = parse(envelope, input, 'event');
+  const type = `${event.source} / ${event['detail-type']}`;
+  switch (type) {
+    case `${PIPEMEND_EVENT_SOURCE} / ${VERDICT_DETAIL_TYPE}`: {
+      parse(verdictDetail, event.detail, 'verdict detail');
+      const verdict = event.detail as BuildVerdict;
+      return { kind: 'verdict', eventId: event.id, verdict, origin: { initiator: verdict.build.initiator } };
+    }
+    case 'aws.codebuild / CodeBuild Build State Change': {
+      const detail = parse(buildDetail, event.detail, 'CodeBuild event detail');
+      const info = detail['additional-information'];
+      return {
+        kind: 'build',
+        eventId: event.id,
+        buildId: buildIdFromArn(detail['build-id']),
+        projectName: detail['project-name'],
+        status: detail['build-status'],
+        origin: {
+          initiator: info?.initiator,
+          environmentVariables: info?.environment?.['environment-variables'],
+        },
+      };
+    }
+    case 'aws.codepipeline / CodePipeline Stage Execution State Change': {
+      const detail = parse(stageDetail, event.detail, 'CodePipeline event detail');
+      return {
+        kind: 'stage',
+        eventId: event.id,
+        pipelineName: detail.pipeline,
+        stageName: detail.stage,
+        pipelineExecutionId: detail['execution-id'],
+        ...(detail.version !== undefined ? { pipelineVersion: detail.version } : {}),
+        state: detail.state,
+        origin: {
+          pipelineState: detail.state,
+          executionType: detail['execution-type'],
+          triggerType: detail['execution-trigger']?.['trigger-type'],
+        },
+      };
+    }
+    case 'aws.cloudwatch / CloudWatch Alarm State Change': {
+      const detail = parse(alarmDetail, event.detail, 'CloudWatch alarm event detail');
+      return {
+        kind: 'alarm',
+        eventId: event.id,
+        alarmName: detail.alarmName,
+        state: detail.state.value,
+        ...(detail.state.reason !== undefined ? { reason: detail.state.reason } : {}),
+        origin: {},
+      };
+    }
+    default:
+      throw new InvalidRemediationInputError(`Unsupported event ${type}`);
+  }
+}
+
+/** `arn:aws:codebuild:<region>:<account>:build/<project>:<uuid>` → `<project>:<uuid>`. */
+export function buildIdFromArn(idOrArn: string): string {
+  const marker = ':build/';
+  const index = idOrArn.indexOf(marker);
+  return index >= 0 ? idOrArn.slice(index + marker.length) : idOrArn;
+}

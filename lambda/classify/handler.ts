@@ -1,0 +1,50 @@
+/** Classify Lambda: one remediation decision for a verdict, a failed build or stage, or a health alarm. */
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
+import { S3Client } from '@aws-sdk/client-s3';
+import { z } from 'zod';
+
+import { Classification } from '../core/remediation';
+import { parseInput } from '../remediation/schemas';
+import { optionalEnv, requireEnv } from '../shared/env';
+import { logger, tracer } from '../shared/powertools';
+import { awsClassifyPorts } from './aws-ports';
+import { classify, ClassifyConfig } from './classify';
+import { parseTrigger } from './events';
+
+const ports = awsClassifyPorts(
+  {
+    codebuild: tracer.captureAWSv3Client(new CodeBuildClient({})),
+    logs: tracer.captureAWSv3Client(new CloudWatchLogsClient({})),
+    codepipeline: tracer.captureAWSv3Client(new CodePipelineClient({})),
+    cloudwatch: tracer.captureAWSv3Client(new CloudWatchClient({})),
+    s3: tracer.captureAWSv3Client(new S3Client({})),
+  },
+  { bucketName: requireEnv('DATA_LAKE_BUCKET') },
+);
+
+const healthAlarmsSchema = z.array(
+  z.object({ pipelineName: z.string().min(1), stageName: z.string().min(1), alarmName: z.string().min(1) }),
+);
+
+const config: ClassifyConfig = {
+  ownInitiatorPrefixes: (optionalEnv('OWN_INITIATOR_PREFIXES') ?? '')
+    .split(',')
+    .filter((prefix) => prefix !== ''),
+  healthAlarms: parseInput(
+    healthAlarmsSchema,
+    JSON.parse(optionalEnv('HEALTH_ALARMS') ?? '[]'),
+    'HEALTH_ALARMS',
+  ),
+  now: () => new Date(),
+};
+
+export async function handler(input: { event?: unknown }): Promise<Classification> {
+  const trigger = parseTrigger(input.event);
+  logger.appendKeys({ eventId: trigger.eventId, trigger: trigger.kind });
+  const classification = await classify(trigger, ports, config);
+  logger.info('Classified', { target: classification.target, decision: classification.decision });
+  return classification;
+}

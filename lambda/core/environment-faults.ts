@@ -1,0 +1,90 @@
+/**
+ * Signatures of faults in the build environment rather than in the code: the network, DNS, AWS
+ * throttling, package/image registry rate limits, memory and disk. A build that failed on one of these
+ * is worth a clean rerun; a compiler error or a failed assertion is not.
+ */
+
+export const ENVIRONMENT_FAULT_KINDS = [
+  'network-timeout',
+  'dns-failure',
+  'throttling',
+  'registry-rate-limit',
+  'out-of-memory',
+  'disk-full',
+] as const;
+export type EnvironmentFaultKind = (typeof ENVIRONMENT_FAULT_KINDS)[number];
+
+interface Signature {
+  readonly kind: EnvironmentFaultKind;
+  readonly pattern: RegExp;
+}
+
+// Ordered from most to least specific: a registry's "429 Too Many Requests" is a rate limit, not throttling.
+const SIGNATURES: readonly Signature[] = [
+  { kind: 'registry-rate-limit', pattern: /toomanyrequests|pull rate limit|npm ERR! code E429|\bE429\b/i },
+  {
+    kind: 'registry-rate-limit',
+    pattern: /(429|too many requests).*(registry|npmjs|pypi|maven|docker\.io|ecr|nuget|rubygems|crates\.io)/i,
+  },
+  {
+    kind: 'registry-rate-limit',
+    pattern: /(registry|npmjs|pypi|maven|docker\.io|ecr|nuget|rubygems|crates\.io).*(429|too many requests)/i,
+  },
+  {
+    kind: 'throttling',
+    pattern:
+      /ThrottlingException|TooManyRequestsException|RequestLimitExceeded|Rate exceeded|SlowDown|ProvisionedThroughputExceeded/,
+  },
+  {
+    kind: 'dns-failure',
+    pattern:
+      /ENOTFOUND|EAI_AGAIN|Could not resolve host|Temporary failure in name resolution|no such host|Name or service not known|UnknownHostException|getaddrinfo/i,
+  },
+  {
+    kind: 'network-timeout',
+    pattern:
+      /ETIMEDOUT|ESOCKETTIMEDOUT|ECONNRESET|ECONNREFUSED|connection timed out|connect timed out|read timed out|i\/o timeout|Connection reset by peer|TLS handshake timeout|SocketTimeoutException|Could not transfer artifact.*(timed out|Connection reset)/i,
+  },
+  {
+    kind: 'out-of-memory',
+    pattern:
+      /JavaScript heap out of memory|java\.lang\.OutOfMemoryError|Cannot allocate memory|\bENOMEM\b|MemoryError|exit (code|status) 137|signal: killed|Killed\s+\S*\s*$|OOMKilled/i,
+  },
+  {
+    kind: 'disk-full',
+    pattern: /No space left on device|ENOSPC|disk quota exceeded|There is not enough space on the disk/i,
+  },
+];
+
+export interface EnvironmentFaultMatch {
+  readonly kind: EnvironmentFaultKind;
+  /** 1-based line number within the lines given. */
+  readonly lineNumber: number;
+  /** The matching line, trimmed and capped at 300 characters (logs are untrusted and can be huge). */
+  readonly line: string;
+}
+
+const MAX_LINE_LENGTH = 300;
+
+/** Every line of the log that carries an environment-fault signature, the first signature per line. */
+export function findEnvironmentFaults(logLines: readonly string[]): EnvironmentFaultMatch[] {
+  const matches: EnvironmentFaultMatch[] = [];
+  logLines.forEach((rawLine, index) => {
+    const line = rawLine.trim();
+    if (line === '') return;
+    const signature = SIGNATURES.find(({ pattern }) => pattern.test(line));
+    if (signature) {
+      matches.push({ kind: signature.kind, lineNumber: index + 1, line: line.slice(0, MAX_LINE_LENGTH) });
+    }
+  });
+  return matches;
+}
+
+/** The distinct fault kinds found, most frequent first. */
+export function summarizeEnvironmentFaults(
+  matches: readonly EnvironmentFaultMatch[],
+): EnvironmentFaultKind[] {
+  const counts = new Map<EnvironmentFaultKind, number>();
+  for (const { kind } of matches) counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  return [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([kind]) => kind);
+}

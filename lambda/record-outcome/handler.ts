@@ -1,0 +1,26 @@
+/** Record-outcome Lambda: decision record, breaker update, label and the notification text. */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+
+import { AwsDecisionRecordSink } from '../remediation/aws-decision-record-sink';
+import { DynamoDbGuardStore } from '../remediation/dynamodb-guard-store';
+import { outcomeReportSchema, parseInput } from '../remediation/schemas';
+import { requireEnv } from '../shared/env';
+import { logger, tracer } from '../shared/powertools';
+import { RecordedOutcome, recordOutcome } from './record-outcome';
+
+const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
+const s3 = tracer.captureAWSv3Client(new S3Client({}));
+const tableName = requireEnv('REMEDIATION_TABLE');
+const dependencies = {
+  guardStore: new DynamoDbGuardStore(tableName, dynamodb),
+  sink: new AwsDecisionRecordSink({ tableName, bucketName: requireEnv('DATA_LAKE_BUCKET') }, dynamodb, s3),
+  now: () => new Date(),
+};
+
+export async function handler(event: unknown): Promise<RecordedOutcome> {
+  const report = parseInput(outcomeReportSchema, event, 'outcome report');
+  const recorded = await recordOutcome(report, dependencies);
+  logger.info('Remediation recorded', { remediationId: recorded.remediationId, status: recorded.status });
+  return recorded;
+}

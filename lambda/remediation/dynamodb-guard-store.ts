@@ -1,0 +1,145 @@
+/**
+ * GuardStore on DynamoDB: every budget, breaker and escalation change is one UpdateItem with a
+ * ConditionExpression, so concurrent executions can never overspend a budget or escalate twice.
+ *
+ * Items (partition key `pk`, TTL attribute `expiresAt`):
+ * - `budget#<scope>#window#<n>` / `budget#<scope>#stage#<stage>#revision#<rev>`: `used`
+ * - `breaker#<scope>`: `consecutiveFailures`, `lastFailureAt`, `escalatedAt` (epoch seconds)
+ * - `mode#<scope>`: `mode` (`shadow` | `suggest` | `enforce`), written by the user
+ */
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+
+import { REMEDIATION_MODES } from '../../lib/config';
+import { BreakerState, BudgetClaim, CLOSED_BREAKER, GuardStore } from '../core/guards';
+import { RemediationMode } from '../core/remediation';
+
+export const breakerKey = (scope: string): string => `breaker#${scope}`;
+export const modeKey = (scope: string): string => `mode#${scope}`;
+
+export class DynamoDbGuardStore implements GuardStore {
+  private readonly documents: DynamoDBDocumentClient;
+
+  constructor(
+    private readonly tableName: string,
+    client: DynamoDBClient,
+  ) {
+    this.documents = DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+  }
+
+  async consumeBudgets(claims: readonly BudgetClaim[]): Promise<{ exhausted?: BudgetClaim }> {
+    const taken: BudgetClaim[] = [];
+    for (const claim of claims) {
+      if (await this.take(claim)) {
+        taken.push(claim);
+        continue;
+      }
+      // All or nothing: hand back what this call took so a denied request spends no budget.
+      await Promise.all(taken.map((done) => this.giveBack(done)));
+      return { exhausted: claim };
+    }
+    return {};
+  }
+
+  async getBreaker(scope: string): Promise<BreakerState> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: breakerKey(scope) }, ConsistentRead: true }),
+    );
+    return Item ? toBreakerState(Item) : CLOSED_BREAKER;
+  }
+
+  async claimEscalation(scope: string, nowSeconds: number, holdsSince: number): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: breakerKey(scope) },
+          UpdateExpression: 'SET escalatedAt = :now',
+          ConditionExpression: 'attribute_not_exists(escalatedAt) OR escalatedAt < :holdsSince',
+          ExpressionAttributeValues: { ':now': nowSeconds, ':holdsSince': holdsSince },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async recordResult(scope: string, succeeded: boolean, nowSeconds: number): Promise<BreakerState> {
+    const update = succeeded
+      ? // A success closes the circuit and ends the escalation episode.
+        {
+          UpdateExpression: 'SET consecutiveFailures = :zero REMOVE escalatedAt',
+          ExpressionAttributeValues: { ':zero': 0 },
+        }
+      : {
+          UpdateExpression: 'ADD consecutiveFailures :one SET lastFailureAt = :now',
+          ExpressionAttributeValues: { ':one': 1, ':now': nowSeconds },
+        };
+    const { Attributes } = await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: breakerKey(scope) },
+        ReturnValues: 'ALL_NEW',
+        ...update,
+      }),
+    );
+    return Attributes ? toBreakerState(Attributes) : CLOSED_BREAKER;
+  }
+
+  async getMode(scope: string): Promise<RemediationMode | undefined> {
+    const { Item } = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: { pk: modeKey(scope) } }),
+    );
+    const mode: unknown = Item?.mode;
+    if (mode === undefined) return undefined;
+    if (!REMEDIATION_MODES.includes(mode as RemediationMode)) {
+      throw new Error(
+        `Item ${modeKey(scope)} has mode '${String(mode)}'; expected one of ${REMEDIATION_MODES.join(', ')}`,
+      );
+    }
+    return mode as RemediationMode;
+  }
+
+  private async take(claim: BudgetClaim): Promise<boolean> {
+    try {
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: claim.key },
+          UpdateExpression: 'ADD used :one SET expiresAt = :expiresAt',
+          ConditionExpression: 'attribute_not_exists(used) OR used < :limit',
+          ExpressionAttributeValues: { ':one': 1, ':limit': claim.limit, ':expiresAt': claim.expiresAt },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  private async giveBack(claim: BudgetClaim): Promise<void> {
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: claim.key },
+        UpdateExpression: 'ADD used :minusOne',
+        ConditionExpression: 'used > :zero',
+        ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
+      }),
+    );
+  }
+}
+
+function toBreakerState(item: Record<string, unknown>): BreakerState {
+  const number = (value: unknown): number | undefined => (typeof value === 'number' ? value : undefined);
+  return {
+    consecutiveFailures: number(item.consecutiveFailures) ?? 0,
+    ...(number(item.lastFailureAt) !== undefined ? { lastFailureAt: number(item.lastFailureAt) } : {}),
+    ...(number(item.escalatedAt) !== undefined ? { escalatedAt: number(item.escalatedAt) } : {}),
+  };
+}

@@ -1,0 +1,46 @@
+/**
+ * GuardStore in memory, with the same semantics as the DynamoDB store, for the local replay and tests.
+ * Single-threaded JavaScript makes each method atomic.
+ */
+import { BreakerState, BudgetClaim, CLOSED_BREAKER, GuardStore } from '../lambda/core/guards';
+import { RemediationMode } from '../lambda/core/remediation';
+
+export class MemoryGuardStore implements GuardStore {
+  readonly budgets = new Map<string, number>();
+  readonly breakers = new Map<string, BreakerState>();
+  readonly modes = new Map<string, RemediationMode>();
+
+  consumeBudgets(claims: readonly BudgetClaim[]): Promise<{ exhausted?: BudgetClaim }> {
+    const exhausted = claims.find((claim) => (this.budgets.get(claim.key) ?? 0) >= claim.limit);
+    if (!exhausted)
+      for (const claim of claims) this.budgets.set(claim.key, (this.budgets.get(claim.key) ?? 0) + 1);
+    return Promise.resolve(exhausted ? { exhausted } : {});
+  }
+
+  getBreaker(scope: string): Promise<BreakerState> {
+    return Promise.resolve(this.breakers.get(scope) ?? CLOSED_BREAKER);
+  }
+
+  claimEscalation(scope: string, nowSeconds: number, holdsSince: number): Promise<boolean> {
+    const breaker = this.breakers.get(scope) ?? CLOSED_BREAKER;
+    if (breaker.escalatedAt !== undefined && breaker.escalatedAt >= holdsSince) return Promise.resolve(false);
+    this.breakers.set(scope, { ...breaker, escalatedAt: nowSeconds });
+    return Promise.resolve(true);
+  }
+
+  recordResult(scope: string, succeeded: boolean, nowSeconds: number): Promise<BreakerState> {
+    const breaker = this.breakers.get(scope) ?? CLOSED_BREAKER;
+    const next: BreakerState = succeeded
+      ? {
+          consecutiveFailures: 0,
+          ...(breaker.lastFailureAt !== undefined ? { lastFailureAt: breaker.lastFailureAt } : {}),
+        }
+      : { ...breaker, consecutiveFailures: breaker.consecutiveFailures + 1, lastFailureAt: nowSeconds };
+    this.breakers.set(scope, next);
+    return Promise.resolve(next);
+  }
+
+  getMode(scope: string): Promise<RemediationMode | undefined> {
+    return Promise.resolve(this.modes.get(scope));
+  }
+}

@@ -1,0 +1,80 @@
+/**
+ * The remediation Lambdas' own code (classify, the idempotent guard, record-outcome) wired to in-memory
+ * stores, for running the state machine locally: only the AWS actions (CodeBuild, CodePipeline, SNS,
+ * the approval) and the classifier's look-ups are supplied by the caller, e.g. the replay's simulation.
+ */
+import { ClassifyConfig, ClassifyPorts, classify } from '../lambda/classify/classify';
+import { parseTrigger } from '../lambda/classify/events';
+import { DEFAULT_GUARD_LIMITS, GuardLimits } from '../lambda/core/guards';
+import { RemediationMode } from '../lambda/core/remediation';
+import { DecisionRecord, DecisionRecordSink } from '../lambda/core/remediation-record';
+import { createGuardOnce, LambdaContext } from '../lambda/guard/guard-once';
+import { recordOutcome } from '../lambda/record-outcome/record-outcome';
+import { guardRequestSchema, outcomeReportSchema, parseInput } from '../lambda/remediation/schemas';
+import { MemoryGuardStore } from './memory-guard-store';
+import { MemoryIdempotencyStore } from './memory-idempotency-store';
+import { RemediationTaskHandlers } from './remediation-runner';
+
+export interface LocalRemediationOptions {
+  readonly classifyPorts: ClassifyPorts;
+  readonly classifyConfig?: Partial<ClassifyConfig>;
+  readonly limits?: GuardLimits;
+  readonly defaultMode?: RemediationMode;
+  /** The clock every component reads (simulated time in the replay). */
+  readonly now?: () => Date;
+  /** The AWS side: CodeBuild reruns, stage retries and rollbacks, SNS, approvals, pipeline look-ups. */
+  readonly actions: Pick<
+    RemediationTaskHandlers,
+    'startBuild' | 'retryStageExecution' | 'rollbackStage' | 'publish' | 'requestApproval' | 'pipelineTarget'
+  >;
+}
+
+export interface LocalRemediation {
+  readonly handlers: RemediationTaskHandlers;
+  readonly guardStore: MemoryGuardStore;
+  /** Every decision record written, in order. */
+  readonly records: DecisionRecord[];
+}
+
+export function createLocalRemediation(options: LocalRemediationOptions): LocalRemediation {
+  const now = options.now ?? (() => new Date());
+  const guardStore = new MemoryGuardStore();
+  const records: DecisionRecord[] = [];
+  const sink: DecisionRecordSink = {
+    save: (record) => {
+      records.push(record);
+      return Promise.resolve();
+    },
+  };
+  const limits = options.limits ?? DEFAULT_GUARD_LIMITS;
+  const defaultMode = options.defaultMode ?? 'shadow';
+  const guardOnce = createGuardOnce({
+    persistenceStore: new MemoryIdempotencyStore(),
+    context: () => ({
+      store: guardStore,
+      limits,
+      defaultMode,
+      nowSeconds: Math.floor(now().getTime() / 1000),
+    }),
+  });
+  // Local runs have no Lambda deadline; an in-progress claim may hold for the guard's one-minute budget.
+  guardOnce.idempotencyConfig.registerLambdaContext({
+    getRemainingTimeInMillis: () => 60_000,
+  } as LambdaContext);
+  const classifyConfig: ClassifyConfig = {
+    ownInitiatorPrefixes: options.classifyConfig?.ownInitiatorPrefixes ?? [],
+    healthAlarms: options.classifyConfig?.healthAlarms ?? [],
+    now,
+  };
+  return {
+    guardStore,
+    records,
+    handlers: {
+      ...options.actions,
+      classify: (input) => classify(parseTrigger(input.event), options.classifyPorts, classifyConfig),
+      guard: (input) => guardOnce(parseInput(guardRequestSchema, input, 'guard request')),
+      recordOutcome: (input) =>
+        recordOutcome(parseInput(outcomeReportSchema, input, 'outcome report'), { guardStore, sink, now }),
+    },
+  };
+}

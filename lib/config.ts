@@ -7,6 +7,9 @@ export const REMEDIATION_MODES = ['shadow', 'suggest', 'enforce'] as const;
 export type RemediationMode = (typeof REMEDIATION_MODES)[number];
 
 export const SCORER_KINDS = ['endpoint', 'embedded'] as const;
+
+/** The SageMaker endpoint name of `scorer: 'endpoint'` when `endpointName` is not set. */
+export const DEFAULT_ENDPOINT_NAME = 'pipemend-rcf';
 export type ScorerKind = (typeof SCORER_KINDS)[number];
 
 const nameList = z.array(z.string().min(1)).default([]);
@@ -20,6 +23,14 @@ export const pipemendConfigSchema = z.object({
   defaultMode: z.enum(REMEDIATION_MODES).default('shadow'),
   /** Which scorer the post-build Lambda uses once a model exists. */
   scorer: z.enum(SCORER_KINDS).default('embedded'),
+  /** SageMaker RCF endpoint that `scorer: 'endpoint'` deploys to and invokes. */
+  endpointName: z
+    .string()
+    .regex(
+      /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/,
+      'must be a SageMaker endpoint name (letters, digits, hyphens)',
+    )
+    .default(DEFAULT_ENDPOINT_NAME),
   /** Amazon Bedrock model (or inference profile) id for fix suggestions; absent means offline suggestions only. */
   bedrockModelId: z.string().min(1).optional(),
   /** Bedrock Guardrail applied to suggestion requests. */

@@ -1,7 +1,9 @@
 import { Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
+import { AnomalyScoreAlarm } from './anomaly-score-alarm';
 import { BuildCollection } from './build-collection';
+import { BuildScoring } from './build-scoring';
 import { PipemendConfig } from './config';
 import { DataLake } from './data-lake';
 import { FixSuggestions } from './fix-suggestions';
@@ -16,6 +18,8 @@ export class PipemendStack extends Stack {
   public readonly dataLake: DataLake;
   public readonly events: PipemendEvents;
   public readonly collection: BuildCollection;
+  public readonly scoring: BuildScoring;
+  public readonly anomalyAlarm: AnomalyScoreAlarm;
   public readonly fixSuggestions: FixSuggestions;
 
   constructor(scope: Construct, id: string, props: PipemendStackProps) {
@@ -31,6 +35,14 @@ export class PipemendStack extends Stack {
       projects: config.projects,
       pipelines: config.pipelines,
     });
+    this.scoring = new BuildScoring(this, 'Scoring', {
+      dataLake: this.dataLake,
+      eventBus: this.events.bus,
+      modelKind: config.scorer,
+      endpointName: config.scorer === 'endpoint' ? config.endpointName : undefined,
+      projects: config.projects,
+    });
+    this.anomalyAlarm = new AnomalyScoreAlarm(this, 'AnomalyAlarm', { topic: this.events.topic });
     this.fixSuggestions = new FixSuggestions(this, 'FixSuggestions', {
       dataLake: this.dataLake,
       events: this.events,

@@ -1,13 +1,9 @@
 /** What every scored build leaves behind: the `AnomalyScore` EMF metrics and the verdict event. */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 
+import { ANOMALY_SCORE_METRIC, ANOMALY_SCORE_RATIO_METRIC, PROJECT_DIMENSION } from '../core/scoring-metrics';
 import { BuildVerdict } from '../core/verdict';
 import { metrics } from '../shared/powertools';
-
-export const ANOMALY_SCORE_METRIC = 'AnomalyScore';
-/** Score divided by its scorer's threshold: comparable across scorers and projects (above 1: anomalous). */
-export const ANOMALY_SCORE_RATIO_METRIC = 'AnomalyScoreRatio';
-export const PROJECT_DIMENSION = 'project';
 
 export interface VerdictSink {
   publish(verdict: BuildVerdict): Promise<void>;

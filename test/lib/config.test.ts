@@ -7,6 +7,7 @@ describe('parsePipemendConfig', () => {
       pipelines: [],
       defaultMode: 'shadow',
       scorer: 'embedded',
+      endpointName: 'pipemend-rcf',
       trainingWindowDays: 90,
     });
   });

@@ -16,7 +16,12 @@ import { RemediationMode } from '../lib/config';
 import { EmbeddedTrainingSettings } from '../sagemaker/training/embedded-training';
 import { InsufficientTrainingDataError } from '../sagemaker/training/window';
 import { FileDataLake } from './file-data-lake';
-import { LocalEmbeddedModel, RecentBuildsHistory, REPLAY_TRAINING_SETTINGS } from './replay/embedded-model';
+import {
+  LocalEmbeddedModel,
+  LocalLake,
+  RecentBuildsHistory,
+  REPLAY_TRAINING_SETTINGS,
+} from './replay/embedded-model';
 import { SimulatedBuild } from './simulation/build';
 import { toActionStateChangeEvent, toStateChangeEvent } from './simulation/codebuild-shapes';
 import { generateHistory, IncidentTruth } from './simulation/history';
@@ -25,22 +30,31 @@ import { SimulatedCi } from './simulation/simulated-ci';
 
 const DAY_MS = 86_400_000;
 
-/** What remediation made of one verdict (the state machine's final output, summarised). */
+/** What remediation made of one verdict (the state machine's decision record, summarised). */
 export interface RemediationResult {
+  /** The decided action: RERUN_CLEAN, ROLLBACK, NOTIFY or NONE. */
   readonly action: string;
   /** What the guard let happen: PROCEED, SUGGEST, SHADOW, ESCALATE, DUPLICATE, ... */
   readonly guard?: string;
-  /** The execution's final status (e.g. SUCCEEDED, FAILED_ESCALATED, SHADOWED). */
+  /** How the remediation ended (SUCCEEDED, FAILED, SHADOWED, NOTIFIED, ESCALATED, ...). */
   readonly status: string;
   readonly reasons: readonly string[];
-  /** Builds the action started (reruns, rollbacks). */
+  readonly detail?: string;
+  /** Builds the action started (reruns, retried stages, rollbacks). */
   readonly startedBuildIds: readonly string[];
   readonly executionMs: number;
+  readonly stateTransitions: number;
+  /** Lambda task states the execution ran (classify, guard, pipeline-target, record-outcome). */
+  readonly lambdaInvocations: number;
+  readonly guarded: boolean;
+  readonly notifications: number;
+  /** Simulated time the execution ended (after reruns, polls and approvals). */
+  readonly endedAt: string;
 }
 
 /** The remediation stage: runs the synthesized state machine locally for a verdict. */
 export interface Remediator {
-  remediate(verdict: BuildVerdict, at: Date): Promise<RemediationResult>;
+  remediate(verdict: BuildVerdict, at: Date): Promise<Omit<RemediationResult, 'startedBuildIds'>>;
 }
 
 /** The suggestion stage: a fix suggestion for a failed build from its log and the last passing build's. */
@@ -61,8 +75,8 @@ export interface ReplayOptions {
   readonly retrainEveryDays?: number;
   /** The embedded trainer's settings. @default REPLAY_TRAINING_SETTINGS */
   readonly training?: EmbeddedTrainingSettings;
-  /** `undefined` when the remediation stage is not available (the report says so). */
-  readonly remediator?: (ci: SimulatedCi | undefined, mode: RemediationMode) => Remediator;
+  /** Builds the remediation stage for a simulation; without it the replay detects only (the report says so). */
+  readonly remediator?: (ci: SimulatedCi, lake: LocalLake, mode: RemediationMode) => Remediator;
   readonly suggester?: Suggester;
   readonly onProgress?: (done: number, total: number) => void;
 }
@@ -108,10 +122,19 @@ export interface ReplayCounts {
   readonly eventsCollected: number;
   readonly eventsRejected: number;
   readonly dataLakePuts: number;
+  readonly dataLakeGets: number;
   readonly dataLakeBytes: number;
   readonly metricsEmitted: number;
+  /** Distinct (project, metric name) pairs: CloudWatch bills each as a custom metric. */
+  readonly distinctMetrics: number;
   readonly verdicts: number;
   readonly remediations: number;
+  readonly stateTransitions: number;
+  readonly remediationLambdaInvocations: number;
+  readonly notifications: number;
+  /** DynamoDB requests of the guard and the outcome record (idempotency, budgets, breaker). */
+  readonly guardWrites: number;
+  readonly guardReads: number;
   readonly suggestions: number;
   readonly trainings: number;
 }
@@ -189,12 +212,18 @@ class Replay {
   private readonly builds: ReplayedBuild[] = [];
   private readonly trainings: TrainingSummary[] = [];
   private readonly stageMs = { collect: 0, score: 0, train: 0, remediate: 0, suggest: 0 };
+  private readonly metricNames = new Set<string>();
   private readonly counts = {
     eventsCollected: 0,
     eventsRejected: 0,
     metricsEmitted: 0,
     verdicts: 0,
     remediations: 0,
+    stateTransitions: 0,
+    remediationLambdaInvocations: 0,
+    notifications: 0,
+    guardWrites: 0,
+    guardReads: 0,
     suggestions: 0,
     trainings: 0,
   };
@@ -205,7 +234,7 @@ class Replay {
   ) {
     this.lake = new CountingDataLake(new FileDataLake(options.dataLakeDir));
     this.model = new LocalEmbeddedModel(this.lake, options.training ?? REPLAY_TRAINING_SETTINGS);
-    this.remediator = options.remediator?.(ci, options.mode);
+    this.remediator = ci ? options.remediator?.(ci, this.lake, options.mode) : undefined;
   }
 
   async run(
@@ -248,7 +277,9 @@ class Replay {
       counts: {
         ...this.counts,
         dataLakePuts: this.lake.puts,
+        dataLakeGets: this.lake.gets,
         dataLakeBytes: this.lake.bytes,
+        distinctMetrics: this.metricNames.size,
       },
       missingStages,
       wallMs: performance.now() - started,
@@ -280,9 +311,18 @@ class Replay {
     let started: SimulatedBuild[] = [];
     if (this.remediator && (record.status !== 'SUCCEEDED' || verdict.anomalous)) {
       const remediateStart = performance.now();
-      remediation = await this.remediator.remediate(verdict, new Date(decidedAt.getTime() + 30_000));
+      const result = await this.remediator.remediate(verdict, new Date(decidedAt.getTime() + 30_000));
       started = this.ci?.takeStartedBuilds() ?? [];
+      remediation = { ...result, startedBuildIds: started.map((b) => b.buildId) };
       this.counts.remediations++;
+      this.counts.stateTransitions += result.stateTransitions;
+      this.counts.remediationLambdaInvocations += result.lambdaInvocations;
+      this.counts.notifications += result.notifications;
+      // Guard: idempotency put and update, budget update, breaker read; outcome: record and breaker writes.
+      if (result.guarded) {
+        this.counts.guardWrites += 5;
+        this.counts.guardReads += 1;
+      }
       this.stageMs.remediate += performance.now() - remediateStart;
     }
 
@@ -317,8 +357,9 @@ class Replay {
     const ports: CollectorPorts = {
       ...this.ci!.collectorPorts(),
       store: this.lake,
-      emitMetrics: (_project, metrics) => {
+      emitMetrics: (project, metrics) => {
         this.counts.metricsEmitted += metrics.length;
+        for (const metric of metrics) this.metricNames.add(`${project}/${metric.name}`);
       },
     };
     let record: BuildRecord | undefined;
@@ -389,8 +430,9 @@ class Replay {
 }
 
 /** Counts what the replay writes to the data lake (S3 PUT requests and bytes in the cost estimate). */
-class CountingDataLake {
+class CountingDataLake implements LocalLake {
   puts = 0;
+  gets = 0;
   bytes = 0;
 
   constructor(private readonly inner: FileDataLake) {}
@@ -402,6 +444,7 @@ class CountingDataLake {
   }
 
   get(key: string): Promise<string | undefined> {
+    this.gets++;
     return this.inner.get(key);
   }
 

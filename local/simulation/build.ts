@@ -452,6 +452,11 @@ const REGRESSION_AREAS: Record<PipelineSpec['toolchain'], readonly string[]> = {
   ],
 };
 
+/** Test names a project's history tracks closely: its known flaky tests and its regression-prone areas. */
+export function watchedTestNames(toolchain: PipelineSpec['toolchain']): string[] {
+  return [...FLAKY_TESTS[toolchain], ...REGRESSION_AREAS[toolchain]];
+}
+
 function regressionTestName(pipeline: PipelineSpec, index: number): string {
   const areas = REGRESSION_AREAS[pipeline.toolchain];
   const base = areas[index % areas.length]!;

@@ -62,6 +62,35 @@ export class SimulatedCi {
     return this.builds.get(buildId);
   }
 
+  /** Every build of a pipeline (or stand-alone project) that started by `at`, oldest start first. */
+  buildsOf(pipelineName: string, at: Date): SimulatedBuild[] {
+    const t = at.getTime();
+    return [...this.builds.values()]
+      .filter((b) => b.pipelineName === pipelineName && b.startTime.getTime() <= t)
+      .sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+  }
+
+  /** Every build of a CodeBuild project that started by `at`, oldest start first. */
+  buildsOfProject(projectName: string, at: Date): SimulatedBuild[] {
+    const t = at.getTime();
+    return [...this.builds.values()]
+      .filter((b) => b.projectName === projectName && b.startTime.getTime() <= t)
+      .sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+  }
+
+  /** The build a test report ARN belongs to. */
+  buildOfReport(arn: string): SimulatedBuild | undefined {
+    const streamId = arn.slice(arn.lastIndexOf(':') + 1);
+    const project = arn.slice(arn.indexOf('report/') + 'report/'.length, arn.lastIndexOf('-reports:'));
+    return this.builds.get(`${project}:${streamId}`);
+  }
+
+  /** The pipeline's simulated definition, or undefined for an unknown or stand-alone one. */
+  pipeline(pipelineName: string): PipelineSpec | undefined {
+    const spec = this.pipelines.get(pipelineName);
+    return spec && !spec.standalone ? spec : undefined;
+  }
+
   /** Builds Pipemend's actions started, in the order they were started; the replay drains this queue. */
   takeStartedBuilds(): SimulatedBuild[] {
     return this.started.splice(0, this.started.length);
@@ -233,7 +262,11 @@ export class SimulatedCi {
         sourceVersion: original.sourceVersion,
         // CodePipeline runs a retried or rolled-back stage's action; Pipemend's role starts a plain rerun.
         initiator: options.remediation === 'rerun' ? REMEDIATION_INITIATOR : `codepipeline/${pipeline.name}`,
-        environmentVariables: [{ name: REMEDIATION_MARKER_VARIABLE, value: options.remediationId }],
+        // Only Pipemend's own StartBuild sets the marker; CodePipeline runs retried and rolled-back actions as usual.
+        environmentVariables:
+          options.remediation === 'rerun'
+            ? [{ name: REMEDIATION_MARKER_VARIABLE, value: options.remediationId }]
+            : [],
         computeType: options.computeType,
         start: at,
         queuedSeconds: rng.logNormal(5, 0.3),
@@ -251,9 +284,7 @@ export class SimulatedCi {
 
   private *reportsOf(arns: readonly string[]): Iterable<CodeBuildReport> {
     for (const arn of arns) {
-      const streamId = arn.slice(arn.lastIndexOf(':') + 1);
-      const project = arn.slice(arn.indexOf('report/') + 'report/'.length, arn.lastIndexOf('-reports:'));
-      const build = this.builds.get(`${project}:${streamId}`);
+      const build = this.buildOfReport(arn);
       const report = build ? toTestReport(build) : undefined;
       if (report) yield report as CodeBuildReport;
     }

@@ -1,0 +1,295 @@
+/**
+ * The report's figures, all computed from one replay: detection against the injected labels, what
+ * remediation did and what it saved, recovery times with and without Pipemend, and the monthly AWS cost of
+ * the deployed stack for this workload.
+ */
+import type { ReplayedBuild, ReplayResult } from '../replay';
+import type { IncidentKind } from '../simulation/scenario';
+import { FUNCTION_MEMORY_MB, LOG_BYTES, UNIT_PRICES } from './pricing';
+
+const HOUR_MS = 3_600_000;
+
+export interface IncidentOutcome {
+  readonly id: string;
+  readonly kind: IncidentKind;
+  readonly pipeline: string;
+  readonly start: string;
+  readonly labelledBuilds: number;
+  readonly detected: boolean;
+  /** First anomalous verdict on one of the incident's builds, hours after the incident began. */
+  readonly hoursToDetect?: number;
+  /** For incidents that build up (resource exhaustion): hours the detection came before the first failure. */
+  readonly hoursBeforeFirstFailure?: number;
+  /** Actions remediation decided on the incident's builds, in order. */
+  readonly actions: readonly string[];
+  readonly manualAction: string;
+  /** Hours from the first failure to recovery without Pipemend (the team's own response). */
+  readonly hoursToRecoverManually?: number;
+  /** Hours from the first failure to recovery in this replay (Pipemend's action, or the team's if sooner). */
+  readonly hoursToRecover?: number;
+  readonly recoveredBy?: 'pipemend' | 'team';
+}
+
+export interface DetectionMetrics {
+  /** Anomalous verdicts on labelled builds / all anomalous verdicts (Pipemend's own builds excluded). */
+  readonly precision: number | null;
+  /** Labelled builds flagged / labelled builds. */
+  readonly buildRecall: number | null;
+  /** Incidents with at least one flagged build / incidents. */
+  readonly incidentRecall: number | null;
+  readonly truePositives: number;
+  readonly falsePositives: number;
+  readonly falseNegatives: number;
+  /** Flagged builds that failed for a flaky test (real failures, but not injected incidents). */
+  readonly flakyFlagged: number;
+  readonly meanHoursToDetect: number | null;
+}
+
+export interface RemediationSummary {
+  /** Decided actions by action name. */
+  readonly decided: Record<string, number>;
+  /** Executions by final status. */
+  readonly statuses: Record<string, number>;
+  /** Failed builds a rerun or stage retry by Pipemend turned green. */
+  readonly buildsSavedByReruns: number;
+  readonly rerunsFailed: number;
+  readonly rollbacksPerformed: number;
+  readonly notifications: number;
+}
+
+export interface CostLine {
+  readonly service: string;
+  readonly usage: string;
+  readonly monthlyUsd: number;
+}
+
+export interface ReportMetrics {
+  readonly buildsReplayed: number;
+  readonly organicBuilds: number;
+  readonly failedBuilds: number;
+  readonly anomalousBuilds: number;
+  readonly incidents: readonly IncidentOutcome[];
+  readonly detection: DetectionMetrics;
+  readonly remediation: RemediationSummary;
+  readonly meanHoursToRecoverManually: number | null;
+  readonly meanHoursToRecover: number | null;
+  readonly cost: {
+    readonly lines: readonly CostLine[];
+    readonly monthlyUsd: number;
+    readonly endpointAlternativeUsd: number;
+  };
+  readonly buildsPerSecond: number;
+}
+
+export function computeMetrics(result: ReplayResult): ReportMetrics {
+  const byId = new Map(result.builds.map((b) => [b.buildId, b]));
+  const organic = result.builds.filter((b) => !b.truth?.remediation);
+  const incidents = result.incidents.map((incident) => incidentOutcome(incident, result.builds, byId));
+  return {
+    buildsReplayed: result.builds.length,
+    organicBuilds: organic.length,
+    failedBuilds: organic.filter((b) => b.status !== 'SUCCEEDED').length,
+    anomalousBuilds: organic.filter((b) => b.anomalous).length,
+    incidents,
+    detection: detection(organic, incidents),
+    remediation: remediationSummary(result.builds, byId),
+    meanHoursToRecoverManually: mean(incidents.map((i) => i.hoursToRecoverManually)),
+    meanHoursToRecover: mean(incidents.map((i) => i.hoursToRecover)),
+    cost: costEstimate(result),
+    buildsPerSecond: result.builds.length / (result.wallMs / 1000),
+  };
+}
+
+function incidentOutcome(
+  incident: ReplayResult['incidents'][number],
+  builds: readonly ReplayedBuild[],
+  byId: ReadonlyMap<string, ReplayedBuild>,
+): IncidentOutcome {
+  const start = incident.start.getTime();
+  const labelled = builds.filter((b) => b.truth?.incidentId === incident.spec.id && !b.truth.remediation);
+  const firstFlagged = labelled.find((b) => b.anomalous);
+  const firstFailure = incident.firstFailureAt?.getTime();
+  const hoursToDetect = firstFlagged ? (Date.parse(firstFlagged.endTime) - start) / HOUR_MS : undefined;
+  const actions = labelled.flatMap((b) =>
+    b.remediation ? [`${b.remediation.action}: ${b.remediation.status}`] : [],
+  );
+
+  // Pipemend recovered the incident when one of its own builds for it passed: a rerun or retry of one of
+  // the incident's failed builds, or a rollback of the incident's pipeline after the bad deployment.
+  const recoveries = builds.filter((b) => {
+    if (!b.truth?.remediation || b.status !== 'SUCCEEDED') return false;
+    if (firstFailure === undefined || Date.parse(b.startTime) < firstFailure) return false;
+    if (b.truth.remediation === 'rollback') {
+      return incident.spec.kind === 'bad_deploy' && b.pipelineName === incident.spec.pipeline;
+    }
+    const original = b.truth.remediationOf ? byId.get(b.truth.remediationOf) : undefined;
+    return original?.truth?.incidentId === incident.spec.id;
+  });
+  const pipemendAt =
+    recoveries.length > 0 ? Math.min(...recoveries.map((b) => Date.parse(b.endTime))) : undefined;
+  const manualAt = incident.manualRecoveryAt.getTime();
+  const recoveredAt = pipemendAt !== undefined ? Math.min(pipemendAt, manualAt) : manualAt;
+  return {
+    id: incident.spec.id,
+    kind: incident.spec.kind,
+    pipeline: incident.spec.pipeline,
+    start: incident.start.toISOString(),
+    labelledBuilds: labelled.length,
+    detected: firstFlagged !== undefined,
+    ...(hoursToDetect !== undefined ? { hoursToDetect } : {}),
+    ...(firstFlagged && firstFailure !== undefined && incident.spec.kind === 'resource_exhaustion'
+      ? { hoursBeforeFirstFailure: (firstFailure - Date.parse(firstFlagged.endTime)) / HOUR_MS }
+      : {}),
+    actions,
+    manualAction: incident.manualAction,
+    ...(firstFailure !== undefined
+      ? {
+          hoursToRecoverManually: (manualAt - firstFailure) / HOUR_MS,
+          hoursToRecover: (recoveredAt - firstFailure) / HOUR_MS,
+          recoveredBy:
+            pipemendAt !== undefined && pipemendAt <= manualAt ? ('pipemend' as const) : ('team' as const),
+        }
+      : {}),
+  };
+}
+
+function detection(
+  organic: readonly ReplayedBuild[],
+  incidents: readonly IncidentOutcome[],
+): DetectionMetrics {
+  const labelled = (b: ReplayedBuild) => b.truth?.incidentId !== undefined;
+  const truePositives = organic.filter((b) => b.anomalous && labelled(b)).length;
+  const falsePositives = organic.filter((b) => b.anomalous && !labelled(b)).length;
+  const falseNegatives = organic.filter((b) => !b.anomalous && labelled(b)).length;
+  return {
+    precision: ratio(truePositives, truePositives + falsePositives),
+    buildRecall: ratio(truePositives, truePositives + falseNegatives),
+    incidentRecall: ratio(incidents.filter((i) => i.detected).length, incidents.length),
+    truePositives,
+    falsePositives,
+    falseNegatives,
+    flakyFlagged: organic.filter((b) => b.anomalous && b.truth?.kind === 'flaky').length,
+    meanHoursToDetect: mean(incidents.map((i) => i.hoursToDetect)),
+  };
+}
+
+function remediationSummary(
+  builds: readonly ReplayedBuild[],
+  byId: ReadonlyMap<string, ReplayedBuild>,
+): RemediationSummary {
+  const decided: Record<string, number> = {};
+  const statuses: Record<string, number> = {};
+  for (const build of builds) {
+    if (!build.remediation) continue;
+    decided[build.remediation.action] = (decided[build.remediation.action] ?? 0) + 1;
+    statuses[build.remediation.status] = (statuses[build.remediation.status] ?? 0) + 1;
+  }
+  const reruns = builds.filter((b) => b.truth?.remediation === 'rerun' || b.truth?.remediation === 'retry');
+  const savedFailures = reruns.filter((b) => {
+    const original = b.truth?.remediationOf ? byId.get(b.truth.remediationOf) : undefined;
+    return b.status === 'SUCCEEDED' && original !== undefined && original.status !== 'SUCCEEDED';
+  });
+  return {
+    decided,
+    statuses,
+    buildsSavedByReruns: savedFailures.length,
+    rerunsFailed: reruns.filter((b) => b.status !== 'SUCCEEDED').length,
+    rollbacksPerformed: builds.filter((b) => b.truth?.remediation === 'rollback').length,
+    notifications: builds.reduce((n, b) => n + (b.remediation?.notifications ?? 0), 0),
+  };
+}
+
+/** Monthly cost of the deployed stack for this workload: the replay's counts scaled to 30 days. */
+function costEstimate(result: ReplayResult): ReportMetrics['cost'] {
+  const perMonth = 30 / Math.max(result.days, 1);
+  const c = result.counts;
+  const ms = result.stageMs;
+  const lambda = (name: string, invocations: number, totalMs: number, memoryMb: number): CostLine => {
+    const gbSeconds = (totalMs / 1000) * (memoryMb / 1024);
+    return {
+      service: `Lambda: ${name}`,
+      usage: `${fmt(invocations * perMonth)} invocations, ${fmt(gbSeconds * perMonth)} GB-s (${memoryMb} MB, ${fmt(totalMs / Math.max(invocations, 1))} ms each as measured locally)`,
+      monthlyUsd:
+        (invocations * UNIT_PRICES.lambdaPerRequest + gbSeconds * UNIT_PRICES.lambdaPerGbSecondArm) *
+        perMonth,
+    };
+  };
+  const remediationInvocations = c.remediationLambdaInvocations;
+  const metricsPerMonth = c.distinctMetrics;
+  const logBytes =
+    c.metricsEmitted * LOG_BYTES.perMetric +
+    (c.eventsCollected + c.verdicts + remediationInvocations) * LOG_BYTES.perInvocation;
+  const lines: CostLine[] = [
+    lambda('collector', c.eventsCollected, ms.collect, FUNCTION_MEMORY_MB.collector),
+    lambda('scorer', c.verdicts, ms.score, FUNCTION_MEMORY_MB.scorer),
+    lambda('embedded trainer', c.trainings, ms.train, FUNCTION_MEMORY_MB.embeddedTrainer),
+    lambda('suggester', c.suggestions, ms.suggest, FUNCTION_MEMORY_MB.suggester),
+    lambda(
+      'remediation (classify, guard, record)',
+      remediationInvocations,
+      ms.remediate,
+      FUNCTION_MEMORY_MB.remediation,
+    ),
+    {
+      service: 'Step Functions (Standard)',
+      usage: `${fmt(c.stateTransitions * perMonth)} state transitions (${c.remediations} executions)`,
+      monthlyUsd: c.stateTransitions * UNIT_PRICES.stepFunctionsPerTransition * perMonth,
+    },
+    {
+      service: 'EventBridge',
+      usage: `${fmt((c.verdicts + c.suggestions) * perMonth)} custom events (verdicts, suggestions)`,
+      monthlyUsd: (c.verdicts + c.suggestions) * UNIT_PRICES.eventBridgePerEvent * perMonth,
+    },
+    {
+      service: 'S3 data lake',
+      usage: `${fmt(c.dataLakePuts * perMonth)} PUTs, ${fmt(c.dataLakeGets * perMonth)} GETs, ${fmt((c.dataLakeBytes / 1e9) * perMonth, 3)} GB added`,
+      // Storage: the average month holds half of what the month adds on top of what earlier months left.
+      monthlyUsd:
+        (c.dataLakePuts * UNIT_PRICES.s3PerPut + c.dataLakeGets * UNIT_PRICES.s3PerGet) * perMonth +
+        (c.dataLakeBytes / 1e9) * UNIT_PRICES.s3PerGbMonth,
+    },
+    {
+      service: 'CloudWatch',
+      usage: `${metricsPerMonth} custom metrics, ${fmt((logBytes / 1e9) * perMonth, 3)} GB logs`,
+      monthlyUsd:
+        metricsPerMonth * UNIT_PRICES.cloudWatchPerMetricMonth +
+        (logBytes / 1e9) * UNIT_PRICES.cloudWatchLogsPerGb * perMonth,
+    },
+    {
+      service: 'SNS',
+      usage: `${fmt(c.notifications * perMonth)} notifications (email)`,
+      monthlyUsd: c.notifications * (UNIT_PRICES.snsPerPublish + UNIT_PRICES.snsPerEmail) * perMonth,
+    },
+    {
+      service: 'DynamoDB (remediation state)',
+      usage: `${fmt(c.guardWrites * perMonth)} writes, ${fmt(c.guardReads * perMonth)} reads`,
+      monthlyUsd:
+        (c.guardWrites * UNIT_PRICES.dynamoDbPerWrite + c.guardReads * UNIT_PRICES.dynamoDbPerRead) *
+        perMonth,
+    },
+    {
+      service: 'KMS',
+      usage: `1 key, ${fmt((c.dataLakePuts + c.dataLakeGets) * perMonth)} requests`,
+      monthlyUsd:
+        UNIT_PRICES.kmsPerKeyMonth + (c.dataLakePuts + c.dataLakeGets) * UNIT_PRICES.kmsPerRequest * perMonth,
+    },
+  ];
+  return {
+    lines,
+    monthlyUsd: lines.reduce((sum, line) => sum + line.monthlyUsd, 0),
+    endpointAlternativeUsd: UNIT_PRICES.sagemakerT3MediumPerHour * 24 * 30,
+  };
+}
+
+function ratio(numerator: number, denominator: number): number | null {
+  return denominator === 0 ? null : numerator / denominator;
+}
+
+function mean(values: readonly (number | undefined)[]): number | null {
+  const defined = values.filter((v): v is number => v !== undefined);
+  return defined.length === 0 ? null : defined.reduce((a, b) => a + b, 0) / defined.length;
+}
+
+function fmt(value: number, digits = 0): string {
+  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}

@@ -1,0 +1,147 @@
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+import { suggestFix } from '../../lambda/core/offline-suggester';
+import { ReplayedBuild, ReplayResult, replaySimulation } from '../../local/replay';
+import { SimulatedRemediator } from '../../local/replay/remediation';
+import { SMALL_SCENARIO } from './simulation/small-scenario';
+
+async function replay(mode: 'enforce' | 'shadow', dir: string): Promise<ReplayResult> {
+  return replaySimulation(SMALL_SCENARIO, {
+    mode,
+    dataLakeDir: path.join(dir, mode),
+    warmupDays: 10,
+    remediator: (ci, lake, replayMode) => new SimulatedRemediator(ci, { mode: replayMode, lake }),
+    suggester: async (input) => suggestFix(input),
+  });
+}
+
+/** The verdict on the incident's first failed build, which is what remediation acted on. */
+function firstFailure(result: ReplayResult, incidentId: string): ReplayedBuild {
+  const build = result.builds.find(
+    (b) => b.truth?.incidentId === incidentId && !b.truth.remediation && b.status !== 'SUCCEEDED',
+  );
+  if (!build) throw new Error(`no failed build for ${incidentId}`);
+  return build;
+}
+
+function startedBy(result: ReplayResult, build: ReplayedBuild): ReplayedBuild[] {
+  const ids = new Set(build.remediation?.startedBuildIds ?? []);
+  return result.builds.filter((b) => ids.has(b.buildId));
+}
+
+describe('replay of the small scenario', () => {
+  let dir: string;
+  let enforce: ReplayResult;
+  let shadow: ReplayResult;
+
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'pipemend-replay-'));
+    enforce = await replay('enforce', dir);
+    shadow = await replay('shadow', dir);
+  });
+
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  describe('in enforce mode', () => {
+    it('reruns a pipeline build that hit a DNS failure by retrying its stage, and the retry passes', () => {
+      const failed = firstFailure(enforce, 'env-dns');
+      expect(failed.remediation).toMatchObject({
+        action: 'RERUN_CLEAN',
+        guard: 'PROCEED',
+        status: 'SUCCEEDED',
+      });
+      const [retry] = startedBy(enforce, failed);
+      expect(retry).toMatchObject({
+        status: 'SUCCEEDED',
+        stageName: 'Build',
+        truth: { remediation: 'retry' },
+      });
+    });
+
+    it('reruns a stand-alone build that hit a network timeout clean, and the rerun passes', () => {
+      const failed = firstFailure(enforce, 'env-timeout-standalone');
+      expect(failed.remediation).toMatchObject({ action: 'RERUN_CLEAN', status: 'SUCCEEDED' });
+      expect(startedBy(enforce, failed)).toMatchObject([
+        { status: 'SUCCEEDED', truth: { remediation: 'rerun' } },
+      ]);
+    });
+
+    it('notifies about a real regression instead of wasting a rerun on it', () => {
+      const regression = enforce.builds.filter(
+        (b) => b.truth?.incidentId === 'regression' && b.status === 'FAILED',
+      );
+      expect(regression.length).toBeGreaterThan(0);
+      for (const build of regression) {
+        expect(build.remediation).toMatchObject({
+          action: 'NOTIFY',
+          status: 'NOTIFIED',
+          startedBuildIds: [],
+        });
+      }
+    });
+
+    it('reruns a build that ran out of memory on the next compute type up, where it passes', () => {
+      const failed = firstFailure(enforce, 'exhaustion');
+      expect(failed.remediation).toMatchObject({ action: 'RERUN_CLEAN', status: 'SUCCEEDED' });
+      expect(failed.remediation?.reasons.join(' ')).toContain('BUILD_GENERAL1_MEDIUM');
+      expect(startedBy(enforce, failed)).toMatchObject([{ status: 'SUCCEEDED' }]);
+    });
+
+    it('rolls back the deployment whose error rate spiked, and health returns', () => {
+      const failed = firstFailure(enforce, 'bad-deploy');
+      expect(failed.remediation).toMatchObject({ action: 'ROLLBACK', status: 'SUCCEEDED' });
+      expect(failed.remediation?.detail).toMatch(/storefront-5xx-rate is OK/);
+      expect(startedBy(enforce, failed)).toMatchObject([
+        { status: 'SUCCEEDED', truth: { remediation: 'rollback' } },
+      ]);
+    });
+
+    it('never acts on its own builds', () => {
+      const own = enforce.builds.filter((b) => b.truth?.remediation && b.remediation);
+      for (const build of own) expect(build.remediation?.startedBuildIds).toEqual([]);
+    });
+
+    it('suggests a fix for every failed build from its log', () => {
+      const failed = enforce.builds.filter((b) => b.status !== 'SUCCEEDED' && !b.truth?.remediation);
+      expect(failed.length).toBeGreaterThan(0);
+      for (const build of failed) expect(build.suggestion?.summary).toEqual(expect.any(String));
+      expect(firstFailure(enforce, 'exhaustion').suggestion?.summary).toBe('The build ran out of memory');
+    });
+  });
+
+  describe('in shadow mode', () => {
+    it('decides the same actions for the incidents but takes none', () => {
+      for (const id of ['env-dns', 'env-timeout-standalone', 'exhaustion', 'bad-deploy']) {
+        expect(firstFailure(shadow, id).remediation).toMatchObject({
+          action: firstFailure(enforce, id).remediation?.action,
+          guard: 'SHADOW',
+          status: 'SHADOWED',
+          startedBuildIds: [],
+        });
+      }
+    });
+
+    it('starts no build at all', () => {
+      expect(shadow.builds.filter((b) => b.truth?.remediation)).toEqual([]);
+    });
+  });
+
+  it('collects every build into the local data lake under the S3 key layout, and trains on it', async () => {
+    const projects = await readdir(path.join(dir, 'enforce', 'builds'));
+    expect(projects.sort()).toEqual(
+      [
+        'project=payments-api-build',
+        'project=payments-api-deploy',
+        'project=search-indexer-build',
+        'project=storefront-build',
+        'project=storefront-deploy',
+      ].sort(),
+    );
+    expect(enforce.trainings.length).toBeGreaterThan(0);
+    expect(enforce.builds.filter((b) => b.scorer === 'embedded').length).toBeGreaterThan(100);
+  });
+});

@@ -41,6 +41,7 @@ export class AwsLogSource implements LogSource {
   constructor(
     private readonly logs: CloudWatchLogsClient,
     private readonly s3: S3Client,
+    private readonly maxCharacters = MAX_LOG_CHARACTERS,
   ) {}
 
   async read(location: LogLocation): Promise<string> {
@@ -54,6 +55,7 @@ export class AwsLogSource implements LogSource {
 
   private async readCloudWatch(logGroupName: string, logStreamName: string): Promise<string> {
     const messages: string[] = [];
+    let first = 0;
     let size = 0;
     let nextToken: string | undefined;
     for (;;) {
@@ -65,12 +67,15 @@ export class AwsLogSource implements LogSource {
         messages.push(message);
         size += message.length + 1;
       }
-      while (size > MAX_LOG_CHARACTERS && messages.length > 1) size -= messages.shift()!.length + 1;
+      while (size > this.maxCharacters && first < messages.length - 1) {
+        size -= messages[first]!.length + 1;
+        first += 1;
+      }
       // GetLogEvents signals the end of the stream by returning the token it was given.
       if (!page.nextForwardToken || page.nextForwardToken === nextToken) break;
       nextToken = page.nextForwardToken;
     }
-    return messages.join('\n');
+    return messages.slice(first).join('\n');
   }
 
   private async readS3(location: string): Promise<string> {
@@ -82,7 +87,7 @@ export class AwsLogSource implements LogSource {
       const bytes = Buffer.from(await object.Body!.transformToByteArray());
       // CodeBuild writes S3 logs gzip-compressed unless encryption/compression is disabled.
       const text = (bytes[0] === 0x1f && bytes[1] === 0x8b ? gunzipSync(bytes) : bytes).toString('utf8');
-      return text.length > MAX_LOG_CHARACTERS ? text.slice(-MAX_LOG_CHARACTERS) : text;
+      return text.length > this.maxCharacters ? text.slice(-this.maxCharacters) : text;
     } catch (error) {
       if (error instanceof NoSuchKey)
         throw new BuildLogUnavailableError(`no log object at s3://${bucket}/${key}`);

@@ -8,6 +8,7 @@ import { PipemendConfig } from './config';
 import { DataLake } from './data-lake';
 import { FixSuggestions } from './fix-suggestions';
 import { PipemendEvents } from './pipemend-events';
+import { Remediation } from './remediation';
 
 export interface PipemendStackProps extends StackProps {
   readonly config: PipemendConfig;
@@ -20,6 +21,7 @@ export class PipemendStack extends Stack {
   public readonly collection: BuildCollection;
   public readonly scoring: BuildScoring;
   public readonly anomalyAlarm: AnomalyScoreAlarm;
+  public readonly remediation: Remediation;
   public readonly fixSuggestions: FixSuggestions;
 
   constructor(scope: Construct, id: string, props: PipemendStackProps) {
@@ -43,6 +45,15 @@ export class PipemendStack extends Stack {
       projects: config.projects,
     });
     this.anomalyAlarm = new AnomalyScoreAlarm(this, 'AnomalyAlarm', { topic: this.events.topic });
+    this.remediation = new Remediation(this, 'Remediation', {
+      bus: this.events.bus,
+      topic: this.events.topic,
+      dataLakeBucket: this.dataLake.bucket,
+      encryptionKey: this.dataLake.key,
+      projects: config.projects,
+      pipelines: config.pipelines,
+      defaultMode: config.defaultMode,
+    });
     this.fixSuggestions = new FixSuggestions(this, 'FixSuggestions', {
       dataLake: this.dataLake,
       events: this.events,

@@ -194,7 +194,7 @@ export const ERROR_SIGNATURES: readonly ErrorSignature[] = [
     id: 'test-failure',
     category: 'test-failure',
     pattern:
-      /Tests run: \d+, Failures: [1-9]|Tests? FAILED|\(\) FAILED$| > .* FAILED$|^--- FAIL: |^FAIL\b|^FAILED |\d+ (tests? )?failed|There (was|were) \d+ failures?|There were failing tests|AssertionError|AssertionFailedError|ComparisonFailure|^\s*Expected: |^\s*but: |Failures: ?$/,
+      /Tests run: \d+, Failures: [1-9]|^\s+\w+_test\.go:\d+: |Tests? FAILED|\(\) FAILED$| > .* FAILED$|^--- FAIL: |^FAIL\b|^FAILED |\d+ (tests? )?failed|There (was|were) \d+ failures?|There were failing tests|AssertionError|AssertionFailedError|ComparisonFailure|^\s*Expected: |^\s*but: |Failures: ?$/,
     weight: 3,
     title: 'Tests failed',
     guidance:

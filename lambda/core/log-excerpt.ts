@@ -64,6 +64,8 @@ const CI_PREFIXES = [
   // Generic leading timestamps: `2024-05-01 12:00:00,123 ` or `[12:00:00] `.
   /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})? /,
   /^\[\d{2}:\d{2}:\d{2}(?:\.\d+)?\] /,
+  // Docker BuildKit step output: `#7 0.512 `.
+  /^#\d+ (?:\d+\.\d+ )?/,
 ];
 
 /** A line without colours and CI timestamp prefixes; indentation is kept (it marks continuations). */
@@ -117,6 +119,8 @@ function analyse(raw: string): AnalysedLine {
 const STACK_FRAME =
   /^\s+at\s|^\s*\.\.\. \d+ (more|common frames omitted)|^\s*(Caused by|Suppressed): |^\s+File ".*", line \d+/;
 
+const GUTTERS = [/^npm ERR!/, /^│/];
+
 function isBlank(line: AnalysedLine): boolean {
   return line.body.trim() === '';
 }
@@ -128,9 +132,11 @@ function continues(line: AnalysedLine, previous: AnalysedLine, blockTag: string 
   if (/^(stdout|stderr):/.test(line.body)) return true;
   // Indented detail under an error (compiler notes, assertion diffs, Python source lines).
   if (/^\s+\S/.test(line.body) && !isBlank(previous)) return true;
-  // Build tools that prefix every line of an error report (Maven `[ERROR]`, npm `npm ERR!`).
+  // Source excerpts under compiler errors (`2 |     code`, `  = help: ...`), as rustc and others print.
+  if (/^\s*\d*\s*\|(\s|$)|^\s*= (note|help):/.test(line.body)) return true;
+  // Build tools that prefix every line of an error report (Maven `[ERROR]`, npm `npm ERR!`, Terraform `│`).
   if (blockTag !== undefined && line.tag === blockTag) return true;
-  return /^npm ERR!/.test(line.clean) && /^npm ERR!/.test(previous.clean);
+  return GUTTERS.some((gutter) => gutter.test(line.clean) && gutter.test(previous.clean));
 }
 
 interface Block {

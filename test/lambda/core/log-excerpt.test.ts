@@ -125,3 +125,91 @@ describe('selectFailureExcerpt', () => {
     );
   });
 });
+
+describe('selectFailureExcerpt on common toolchains', () => {
+  test.each([
+    [
+      'pytest',
+      [
+        'tests/test_orders.py ..F.                                  [100%]',
+        '    def test_total():',
+        'E       assert 3 == 4',
+        'tests/test_orders.py:7: AssertionError',
+        'FAILED tests/test_orders.py::test_total - assert 3 == 4',
+      ],
+      [3, 4, 5],
+    ],
+    [
+      'go build',
+      [
+        'go: downloading github.com/x/y v1.2.3',
+        '# example.com/app/orders',
+        'orders/service.go:12:5: undefined: computeTotal',
+      ],
+      [2, 3],
+    ],
+    [
+      'go test',
+      ['=== RUN   TestTotal', '    total_test.go:9: got 3, want 4', '--- FAIL: TestTotal (0.00s)'],
+      [2, 3],
+    ],
+    [
+      'cargo',
+      [
+        '   Compiling app v0.1.0 (/src)',
+        'error[E0425]: cannot find value `totl` in this scope',
+        ' --> src/main.rs:2:5',
+        '  |',
+        '2 |     totl',
+        'error: could not compile `app` (bin "app") due to 1 previous error',
+      ],
+      [2, 3, 4, 5, 6],
+    ],
+    [
+      'Docker BuildKit',
+      [
+        '#7 [3/4] RUN npm ci',
+        '#7 0.512 npm ERR! code ENOTFOUND',
+        '#7 ERROR: process "/bin/sh -c npm ci" did not complete successfully: exit code: 1',
+      ],
+      [2, 3],
+    ],
+    [
+      'Terraform',
+      [
+        'aws_s3_bucket.logs: Creating...',
+        '╷',
+        '│ Error: creating S3 Bucket (acme-logs): BucketAlreadyExists',
+        '│   with aws_s3_bucket.logs,',
+        '╵',
+      ],
+      [3, 4],
+    ],
+    [
+      'CloudFormation',
+      [
+        'MyStack | 2/5 | CREATE_IN_PROGRESS | AWS::S3::Bucket',
+        'MyStack | 3/5 | CREATE_FAILED | AWS::S3::Bucket | already exists',
+      ],
+      [2],
+    ],
+    [
+      'AWS throttling',
+      [
+        'Deploying stack...',
+        'An error occurred (ThrottlingException) when calling the DescribeStacks operation: Rate exceeded',
+      ],
+      [2],
+    ],
+    [
+      'tsc',
+      [
+        '> tsc -p tsconfig.json',
+        "src/a.ts(42,7): error TS2322: Type 'string' is not assignable to type 'number'.",
+      ],
+      [2],
+    ],
+  ])('finds the error lines of %s', (_toolchain, log, expected) => {
+    expect(selectFailureExcerpt(log.join('\n')).lines).toEqual(expected);
+  });
+});

@@ -59,4 +59,29 @@ describe('suggestFix', () => {
     const suggestion = suggestFix({ failLog: 'step one\nsomething odd', now });
     expect(suggestion).toMatchObject({ category: 'unknown', confidence: 0.1, buildId: 'unknown' });
   });
+
+  test.each([
+    ['error[E0425]: cannot find value `totl` in this scope', 'compilation'],
+    ['--- FAIL: TestTotal (0.00s)', 'test-failure'],
+    [
+      'ERROR: failed to solve: process "/bin/sh -c npm ci" did not complete successfully: exit code: 1',
+      'container',
+    ],
+    ['│ Error: creating S3 Bucket (acme-logs): BucketAlreadyExists', 'infrastructure-as-code'],
+    [
+      '[ERROR] Failed to execute goal on project x: Could not resolve dependencies for project a:b:jar:1',
+      'dependency',
+    ],
+    [
+      "fatal: unable to access 'https://github.com/a/b.git/': The requested URL returned error: 503",
+      'source-control',
+    ],
+    ['User: arn:aws:sts::1:assumed-role/r is not authorized to perform: s3:PutObject', 'permissions'],
+    [
+      'FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory',
+      'resource-exhaustion',
+    ],
+  ])('categorises %s as %s', (failLog, category) => {
+    expect(suggestFix({ failLog, now }).category).toBe(category);
+  });
 });

@@ -189,6 +189,11 @@ export class BuildCollection extends Construct {
         resources: [dataLake.bucket.arnForObjects('pipeline-links/*')],
       }),
     );
+    // Without ListBucket, S3 answers a GetObject of a missing key with 403 instead of 404, and the
+    // collector could not tell "no pipeline link yet" from a real permission problem.
+    this.collector.addToRolePolicy(
+      new iam.PolicyStatement({ actions: ['s3:ListBucket'], resources: [dataLake.bucket.bucketArn] }),
+    );
     this.collector.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['kms:Decrypt', 'kms:GenerateDataKey'],

@@ -93,7 +93,10 @@ export async function collectEvent(raw: unknown, ports: CollectorPorts): Promise
       return { status: 'ignored', reason: `build ${ci.event.detail['build-id']} is ${status}, not finished` };
     }
     const buildId = buildIdFromArn(ci.event.detail['build-id']);
-    const link = await findPipelineLink(buildId, ports.store);
+    // Only builds a pipeline started (initiator `codepipeline/<name>`) can have a link; skip the lookup otherwise.
+    const initiator = ci.event.detail['additional-information']?.initiator;
+    const mayHaveLink = initiator === undefined || initiator.startsWith('codepipeline/');
+    const link = mayHaveLink ? await findPipelineLink(buildId, ports.store) : undefined;
     return collectBuildById(buildId, ports, { pipeline: link, emitMetrics: true, eventId: ci.event.id });
   }
 

@@ -46,6 +46,11 @@ function collectorStatements(codeBuildProjects: object) {
     },
     { Action: 's3:GetObject', Effect: 'Allow', Resource: bucketObjects('pipeline-links/') },
     {
+      Action: 's3:ListBucket',
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': ['DataLakeBucketEF1CCA5A', 'Arn'] },
+    },
+    {
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Effect: 'Allow',
       Resource: { 'Fn::GetAtt': ['DataLakeKey6ACD72F9', 'Arn'] },

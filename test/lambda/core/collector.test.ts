@@ -83,6 +83,13 @@ describe('collectEvent on a CodeBuild Build State Change', () => {
     expect(store.objects.get(API_RECORD)?.body).toBe(first);
   });
 
+  test('a build no pipeline started is collected without looking for a pipeline link', async () => {
+    const { store, ports } = harness();
+    const get = jest.spyOn(store, 'get');
+    await collectEvent(sampleEvent('01-codebuild-succeeded'), ports);
+    expect(get).not.toHaveBeenCalled();
+  });
+
   test('an IN_PROGRESS event is ignored without touching CodeBuild', async () => {
     const getBuild = jest.fn();
     const { store, ports } = harness({ getBuild });

@@ -47,7 +47,8 @@ export function registerExcerptCommand(
     });
 }
 
-function parseBudget(value: string): number {
+/** Commander parser for `--budget`: an integer within the excerpt limits. */
+export function parseBudget(value: string): number {
   const budget = Number(value);
   if (!/^\d+$/.test(value.trim()) || !Number.isInteger(budget) || budget < 1 || budget > MAX_EXCERPT_BUDGET) {
     throw new InvalidArgumentError(`must be an integer between 1 and ${MAX_EXCERPT_BUDGET}, got '${value}'`);
@@ -55,7 +56,8 @@ function parseBudget(value: string): number {
   return budget;
 }
 
-function readLog(file: string, option: string): string {
+/** Reads a log file, naming the option and the reason when it cannot. */
+export function readLog(file: string, option: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {

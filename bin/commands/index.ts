@@ -4,11 +4,13 @@ import { registerBackfillCommand } from './backfill';
 import { registerCollectSampleCommand } from './collect-sample';
 import { registerDetectCommand } from './detect';
 import { registerExcerptCommand } from './excerpt';
+import { registerSuggestCommand } from './suggest';
 
 /** Every subcommand registers itself here; each lives in its own module under bin/commands/. */
 export function registerCommands(program: Command): void {
   registerCollectSampleCommand(program);
   registerBackfillCommand(program);
   registerExcerptCommand(program);
+  registerSuggestCommand(program);
   registerDetectCommand(program);
 }

@@ -83,6 +83,18 @@ describe('collectEvent on a CodeBuild Build State Change', () => {
     expect(store.objects.get(API_RECORD)?.body).toBe(first);
   });
 
+  test.each(['SUCCEEDED', 'FAILED', 'FAULT', 'STOPPED', 'TIMED_OUT'])(
+    'a build that ended %s is stored with that status',
+    async (status) => {
+      const build = { ...sampleCodeBuild().builds[0]!, buildStatus: status };
+      const { store, ports } = harness({ getBuild: async () => build });
+      const event = sampleEvent('01-codebuild-succeeded');
+      event.detail['build-status'] = status;
+      expect(await collectEvent(event, ports)).toMatchObject({ status: 'stored', record: { status } });
+      expect((store.json(API_RECORD) as BuildRecord).status).toBe(status);
+    },
+  );
+
   test('a build no pipeline started is collected without looking for a pipeline link', async () => {
     const { store, ports } = harness();
     const get = jest.spyOn(store, 'get');
@@ -192,6 +204,21 @@ describe('collectEvent on CodePipeline events', () => {
     await collectEvent(sampleEvent('04-codebuild-succeeded-in-pipeline'), ports);
     expect((store.json(WEB_RECORD) as BuildRecord).pipeline?.actionName).toBe('BuildAndTest');
   });
+
+  test.each(['STARTED', 'SUCCEEDED', 'FAILED', 'CANCELED', 'SUPERSEDED', 'RESUMED', 'STOPPED', 'STOPPING'])(
+    'a stage that is %s is recorded under its own key',
+    async (state) => {
+      const { store, ports } = harness();
+      const event = sampleEvent('06-codepipeline-stage-succeeded');
+      event.detail.state = state;
+      const outcome = await collectEvent(event, ports);
+      expect(outcome).toEqual({
+        status: 'recorded',
+        transitionKey: expect.stringContaining(`.Build._stage.${state}.1.json`),
+      });
+      expect(store.puts).toBe(1);
+    },
+  );
 
   test('an action of another provider is recorded without touching CodeBuild', async () => {
     const getBuild = jest.fn();

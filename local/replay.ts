@@ -57,13 +57,8 @@ export interface Remediator {
   remediate(verdict: BuildVerdict, at: Date): Promise<Omit<RemediationResult, 'startedBuildIds'>>;
 }
 
-/** The suggestion stage: a fix suggestion for a failed build from its log and the last passing build's. */
-export type Suggester = (input: {
-  readonly failLog: string;
-  readonly passLog?: string;
-  readonly build: { readonly buildId: string; readonly buildArn: string; readonly projectName: string };
-  readonly now: Date;
-}) => Promise<Suggestion>;
+/** The suggestion stage: handed every finished build; answers a fix suggestion for a failed one. */
+export type Suggester = (record: BuildRecord, now: Date) => Promise<Suggestion | undefined>;
 
 export interface ReplayOptions {
   readonly mode: RemediationMode;
@@ -77,7 +72,8 @@ export interface ReplayOptions {
   readonly training?: EmbeddedTrainingSettings;
   /** Builds the remediation stage for a simulation; without it the replay detects only (the report says so). */
   readonly remediator?: (ci: SimulatedCi, lake: LocalLake, mode: RemediationMode) => Remediator;
-  readonly suggester?: Suggester;
+  /** Builds the suggestion stage for a simulation (it reads the simulated build logs). */
+  readonly suggester?: (ci: SimulatedCi) => Suggester;
   readonly onProgress?: (done: number, total: number) => void;
 }
 
@@ -207,8 +203,8 @@ class Replay {
   private readonly lake: CountingDataLake;
   private readonly model: LocalEmbeddedModel;
   private readonly recent = new RecentBuildsHistory();
-  private readonly lastPassingLog = new Map<string, string>();
   private readonly remediator: Remediator | undefined;
+  private readonly suggester: Suggester | undefined;
   private readonly builds: ReplayedBuild[] = [];
   private readonly trainings: TrainingSummary[] = [];
   private readonly stageMs = { collect: 0, score: 0, train: 0, remediate: 0, suggest: 0 };
@@ -235,6 +231,7 @@ class Replay {
     this.lake = new CountingDataLake(new FileDataLake(options.dataLakeDir));
     this.model = new LocalEmbeddedModel(this.lake, options.training ?? REPLAY_TRAINING_SETTINGS);
     this.remediator = ci ? options.remediator?.(ci, this.lake, options.mode) : undefined;
+    this.suggester = ci ? options.suggester?.(ci) : undefined;
   }
 
   async run(
@@ -326,7 +323,7 @@ class Replay {
       this.stageMs.remediate += performance.now() - remediateStart;
     }
 
-    const suggestion = simulated ? await this.suggest(simulated, record) : undefined;
+    const suggestion = await this.suggest(record);
     this.builds.push({
       buildId: record.buildId,
       buildArn: record.buildArn,
@@ -407,23 +404,11 @@ class Replay {
     this.stageMs.train += performance.now() - trainStart;
   }
 
-  private async suggest(build: SimulatedBuild, record: BuildRecord): Promise<Suggestion | undefined> {
-    const key = `${build.projectName}`;
-    if (record.status === 'SUCCEEDED') {
-      // Kept lazily: only the log text of the last passing build per project is ever needed.
-      this.lastPassingLog.set(key, build.buildId);
-      return undefined;
-    }
-    if (!this.options.suggester) return undefined;
+  private async suggest(record: BuildRecord): Promise<Suggestion | undefined> {
+    if (!this.suggester) return undefined;
     const suggestStart = performance.now();
-    const passId = this.lastPassingLog.get(key);
-    const suggestion = await this.options.suggester({
-      failLog: this.ci!.buildLog(build.buildId),
-      ...(passId ? { passLog: this.ci!.buildLog(passId) } : {}),
-      build: { buildId: record.buildId, buildArn: record.buildArn, projectName: record.projectName },
-      now: new Date(new Date(record.endTime).getTime() + 60_000),
-    });
-    this.counts.suggestions++;
+    const suggestion = await this.suggester(record, new Date(new Date(record.endTime).getTime() + 60_000));
+    if (suggestion) this.counts.suggestions++;
     this.stageMs.suggest += performance.now() - suggestStart;
     return suggestion;
   }

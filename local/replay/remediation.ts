@@ -7,6 +7,7 @@ import { StateMachineDefinition } from 'aws-local-stepfunctions';
 
 import { DEFAULT_GUARD_LIMITS } from '../../lambda/core/guards';
 import { labelKey } from '../../lambda/core/labels';
+import { REMEDIATION_STATES } from '../../lambda/core/remediation';
 import { decisionRecordKey } from '../../lambda/core/remediation-record';
 import { BuildVerdict, PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../../lambda/core/verdict';
 import {
@@ -17,7 +18,6 @@ import {
 } from '../../lambda/pipeline-target/pipeline-target';
 import { classificationSchema, parseInput } from '../../lambda/remediation/schemas';
 import { RemediationMode } from '../../lib/config';
-import { REMEDIATION_STATES } from '../../lib/remediation';
 import { createLocalRemediation } from '../remediation-local-handlers';
 import { remediationDefinition, RemediationRunner, synthesizePipemendTemplate } from '../remediation-runner';
 import type { RemediationResult, Remediator } from '../replay';

@@ -2,9 +2,9 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
-import { suggestFix } from '../../lambda/core/offline-suggester';
 import { ReplayedBuild, ReplayResult, replaySimulation } from '../../local/replay';
 import { SimulatedRemediator } from '../../local/replay/remediation';
+import { simulatedSuggester } from '../../local/replay/suggestions';
 import { SMALL_SCENARIO } from './simulation/small-scenario';
 
 async function replay(mode: 'enforce' | 'shadow', dir: string): Promise<ReplayResult> {
@@ -13,7 +13,7 @@ async function replay(mode: 'enforce' | 'shadow', dir: string): Promise<ReplayRe
     dataLakeDir: path.join(dir, mode),
     warmupDays: 10,
     remediator: (ci, lake, replayMode) => new SimulatedRemediator(ci, { mode: replayMode, lake }),
-    suggester: async (input) => suggestFix(input),
+    suggester: (ci) => simulatedSuggester(ci).suggester,
   });
 }
 

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 
@@ -458,4 +458,34 @@ describe('suggester handler', () => {
     expect(events).toHaveReceivedCommand(PutEventsCommand);
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
   });
+
+  const realLog = path.resolve(
+    __dirname,
+    '..',
+    '..',
+    '..',
+    '..',
+    'shared',
+    'data',
+    'ci-logs',
+    'cv_45',
+    'fail.log',
+  );
+  (existsSync(realLog) ? test : test.skip)(
+    `lets no secret planted in the error lines of a real CI log reach Converse (skipped when ${realLog} is absent)`,
+    async () => {
+      const secretLines = FAIL_LOG.split('\n').slice(2, 26);
+      const lines = readFileSync(realLog, 'utf8').split('\n');
+      // Appended to the real error lines (1-based 1817-1823), which the excerpt must include.
+      for (let index = 1816; index <= 1822; index += 1)
+        lines[index] = `${lines[index]} ${secretLines.join(' ')}`;
+      logs.on(GetLogEventsCommand).resolves({ events: logEvents(lines.join('\n')), nextForwardToken: 'f/1' });
+      logs.on(GetLogEventsCommand, { nextToken: 'f/1' }).resolves({ events: [], nextForwardToken: 'f/1' });
+      await handler(verdictEvent());
+      const input = JSON.stringify(bedrock.commandCalls(ConverseCommand)[0]!.args[0].input);
+      expect(input).toContain('L1817: ');
+      expect(input).toContain('[REDACTED:aws-access-key-id]');
+      expect(input).not.toMatch(PLANTED);
+    },
+  );
 });

@@ -3,13 +3,14 @@
  * out (`Accept: application/json`).
  */
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 import { ModelManifest } from '../core/model-manifest';
 import { ModelScore, ModelScorer } from '../core/score-build';
 import { MalformedScoreResponseError, ModelUnavailableError } from '../core/scoring-errors';
 
-const responseSchema = z.object({ scores: z.array(z.object({ score: z.number().finite() })) });
+// z.number() rejects NaN and ±Infinity.
+const responseSchema = z.object({ scores: z.array(z.object({ score: z.number() })) });
 
 export class EndpointScorer implements ModelScorer {
   /** @param endpointName the endpoint this function may invoke (its IAM policy is scoped to it). */

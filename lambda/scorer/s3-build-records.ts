@@ -4,7 +4,7 @@
  * ends), so a missing record is re-read with backoff for a bounded time before giving up.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 import { BuildRecord, buildRecordKey, TERMINAL_BUILD_STATUSES } from '../core/build-record';
 import { BuildRecordNotFoundError } from '../core/scoring-errors';
@@ -12,25 +12,26 @@ import { getJsonOrNull } from './s3-objects';
 
 const DAY_MILLIS = 86_400_000;
 
-const seconds = z.number().finite().nonnegative();
+const seconds = z.number().check(z.nonnegative());
+const nonEmpty = z.string().check(z.minLength(1));
 
 /** The fields scoring relies on; the rest of the record is carried through untouched. */
 const buildRecordSchema = z.looseObject({
   schemaVersion: z.literal(1),
-  buildArn: z.string().min(1),
-  buildId: z.string().min(1),
-  projectName: z.string().min(1),
+  buildArn: nonEmpty,
+  buildId: nonEmpty,
+  projectName: nonEmpty,
   status: z.enum(TERMINAL_BUILD_STATUSES as unknown as [string, ...string[]]),
   startTime: z.string(),
   endTime: z.string(),
   durationSeconds: seconds,
   phases: z.record(z.string(), seconds),
-  tests: z
-    .object({ total: z.number(), failed: z.number(), error: z.number(), skipped: z.number() })
-    .nullable(),
-  utilization: z
-    .looseObject({ cpuUtilizedPercent: z.number(), memoryUtilizedPercent: z.number() })
-    .nullable(),
+  tests: z.nullable(
+    z.object({ total: z.number(), failed: z.number(), error: z.number(), skipped: z.number() }),
+  ),
+  utilization: z.nullable(
+    z.looseObject({ cpuUtilizedPercent: z.number(), memoryUtilizedPercent: z.number() }),
+  ),
   missing: z.object({ tests: z.boolean(), utilization: z.boolean() }),
 });
 

@@ -1,31 +1,33 @@
 /** The current model's manifest from the data lake (`models/current.json`), re-read at most once a minute. */
 import { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 import { FEATURE_DIMENSION } from '../core/build-record';
 import { CURRENT_MODEL_MANIFEST_KEY, ModelManifest } from '../core/model-manifest';
 import { ModelManifestSource } from '../core/score-build';
 import { getJsonOrNull } from './s3-objects';
 
-const featureValues = z.array(z.number()).length(FEATURE_DIMENSION);
+const nonEmpty = z.string().check(z.minLength(1));
+const count = z.int().check(z.nonnegative());
+const featureValues = z.array(z.number()).check(z.length(FEATURE_DIMENSION));
 
 const manifestSchema = z.object({
-  modelVersion: z.string().min(1),
-  featureSchemaVersion: z.number().int(),
+  modelVersion: nonEmpty,
+  featureSchemaVersion: z.int(),
   kind: z.enum(['embedded', 'endpoint']),
-  artifactKey: z.string().min(1).optional(),
-  endpointName: z.string().min(1).optional(),
+  artifactKey: z.optional(nonEmpty),
+  endpointName: z.optional(nonEmpty),
   threshold: z.number(),
   scoreMean: z.number(),
   scoreStd: z.number(),
   trainedAt: z.string(),
-  trainingRows: z.number().int().nonnegative(),
-  minBuildsPerProject: z.number().int().nonnegative(),
+  trainingRows: count,
+  minBuildsPerProject: count,
   baselines: z.record(
     z.string(),
     z.object({
       projectName: z.string(),
-      count: z.number().int().nonnegative(),
+      count,
       median: featureValues,
       mad: featureValues,
     }),

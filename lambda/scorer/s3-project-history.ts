@@ -5,7 +5,7 @@
  * and as one S3 object per project (`scoring/baselines/project=<p>.json`), each for `maxAgeMillis`.
  */
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 import { computeBaseline, ProjectBaseline } from '../core/baseline';
 import { FEATURE_DIMENSION } from '../core/build-record';
@@ -20,9 +20,9 @@ const cachedBaselineSchema = z.object({
   computedAt: z.number(),
   baseline: z.object({
     projectName: z.string(),
-    count: z.number().int().nonnegative(),
-    median: z.array(z.number()).length(FEATURE_DIMENSION),
-    mad: z.array(z.number()).length(FEATURE_DIMENSION),
+    count: z.int().check(z.nonnegative()),
+    median: z.array(z.number()).check(z.length(FEATURE_DIMENSION)),
+    mad: z.array(z.number()).check(z.length(FEATURE_DIMENSION)),
   }),
 });
 

@@ -9,7 +9,8 @@ import {
   PutJobFailureResultCommand,
   PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
-import { z } from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.cjs';
 
 import { BuildRecord } from '../core/build-record';
 import { scoreBuild, ScoringPorts } from '../core/score-build';
@@ -17,6 +18,9 @@ import { InvalidScoringRequestError, ModelUnavailableError } from '../core/scori
 import { BuildVerdict } from '../core/verdict';
 import { logger } from '../shared/powertools';
 import { recordVerdict, VerdictSink } from './outputs';
+
+// zod/mini keeps bundles small by shipping no messages; English ones make rejections say what was wrong.
+z.config(en());
 
 /** PutJobFailureResult's `failureDetails.message` is 1–5,000 characters. */
 export const FAILURE_MESSAGE_LIMIT = 5000;
@@ -49,35 +53,37 @@ export const userParametersSchema = z.strictObject({
   /** `gate` fails the action on an anomaly; `observe` only records the verdict. */
   mode: z.enum(['gate', 'observe']),
   /** The build to score: CodeBuild id (`<project>:<uuid>`) or ARN, usually `#{<namespace>.CODEBUILD_BUILD_ID}`. */
-  buildId: z.string().refine((value) => BUILD_ID.test(value) || BUILD_ARN.test(value), {
-    error: (issue) =>
-      String(issue.input).includes('#{')
-        ? `'${String(issue.input)}' is an unresolved pipeline variable: export CODEBUILD_BUILD_ID from the build action (buildspec env.exported-variables) and reference it from its namespace`
-        : `'${String(issue.input)}' is not a CodeBuild build id (<project>:<uuid>) or build ARN`,
-  }),
+  buildId: z.string().check(
+    z.refine((value) => BUILD_ID.test(value) || BUILD_ARN.test(value), {
+      error: (issue) =>
+        String(issue.input).includes('#{')
+          ? `'${String(issue.input)}' is an unresolved pipeline variable: export CODEBUILD_BUILD_ID from the build action (buildspec env.exported-variables) and reference it from its namespace`
+          : `'${String(issue.input)}' is not a CodeBuild build id (<project>:<uuid>) or build ARN`,
+    }),
+  ),
 });
 
 export type UserParameters = z.infer<typeof userParametersSchema>;
 
 const jobEventSchema = z.object({
   'CodePipeline.job': z.looseObject({
-    id: z.string().min(1),
+    id: z.string().check(z.minLength(1)),
     data: z.looseObject({
       actionConfiguration: z.looseObject({
-        configuration: z.looseObject({ UserParameters: z.string().optional() }),
+        configuration: z.looseObject({ UserParameters: z.optional(z.string()) }),
       }),
     }),
   }),
 });
 
 const buildStateChangeSchema = z.looseObject({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   source: z.literal('aws.codebuild'),
   'detail-type': z.literal('CodeBuild Build State Change'),
   time: z.iso.datetime({ offset: true }),
   detail: z.looseObject({
     'build-status': z.string(),
-    'build-id': z.string().regex(BUILD_ARN, 'must be a CodeBuild build ARN'),
+    'build-id': z.string().check(z.regex(BUILD_ARN, 'must be a CodeBuild build ARN')),
   }),
 });
 
@@ -282,7 +288,7 @@ function truncate(text: string, limit: number): string {
   return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
 }
 
-function describe(error: z.ZodError): string {
+function describe(error: z.core.$ZodError): string {
   return error.issues.map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`).join('; ');
 }
 

@@ -33,7 +33,7 @@ function publish(buildMetrics: readonly BuildMetric[], dimension?: { name: strin
 }
 
 /** A build's metrics, with its project as the dimension. */
-export function emitProjectMetrics(projectName: string, buildMetrics: readonly BuildMetric[]): void {
+function emitProjectMetrics(projectName: string, buildMetrics: readonly BuildMetric[]): void {
   publish(buildMetrics, { name: 'ProjectName', value: projectName });
 }
 

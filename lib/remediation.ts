@@ -13,11 +13,18 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 
 import { DEFAULT_GUARD_LIMITS, GuardLimits, validateGuardLimits } from '../lambda/core/guards';
-import { REMEDIATION_MARKER_VARIABLE } from '../lambda/core/remediation';
+import {
+  APPROVAL_DENIED_ERROR,
+  REMEDIATION_MARKER_VARIABLE,
+  REMEDIATION_STATES,
+} from '../lambda/core/remediation';
 import { PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../lambda/core/verdict';
 import { RemediationMode } from './config';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { PipemendFunction } from './pipemend-function';
+
+// The state names are part of this construct's contract (the local runner and the replay address them).
+export { APPROVAL_DENIED_ERROR, REMEDIATION_STATES };
 
 /** A deployment's health signal: the alarm that says whether what a pipeline stage deployed is healthy. */
 export interface HealthAlarm {
@@ -87,29 +94,6 @@ export interface RemediationProps {
    */
   readonly timeout?: Duration;
 }
-
-/** State names the local runner and the tests address; changing one is a breaking change for both. */
-export const REMEDIATION_STATES = {
-  classify: 'Classify',
-  guard: 'Guard',
-  rerunBuild: 'RerunBuildClean',
-  rerunBuildFromRevision: 'RerunBuildCleanFromRevision',
-  findRetryExecution: 'FindRetryExecution',
-  retryStage: 'RetryStage',
-  requestApproval: 'RequestRollbackApproval',
-  findRollbackTarget: 'FindRollbackTarget',
-  rollbackStage: 'RollbackStage',
-  watchRetry: 'WatchRetriedExecution',
-  watchRollback: 'WatchRollbackExecution',
-  waitRetry: 'WaitForRetriedExecution',
-  waitRollback: 'WaitForRollbackExecution',
-  record: 'RecordOutcome',
-  publish: 'PublishNotification',
-  publishRecordFailure: 'PublishRecordFailure',
-} as const;
-
-/** Error a `pipemend deny` answers the approval task with. */
-export const APPROVAL_DENIED_ERROR = 'Pipemend.ApprovalDenied';
 
 const LAMBDA_TRANSIENT_ERRORS = [
   'ThrottlingException',

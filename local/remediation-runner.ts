@@ -7,9 +7,9 @@
 import { App } from 'aws-cdk-lib';
 import { StateMachine, StateMachineDefinition } from 'aws-local-stepfunctions';
 
+import { REMEDIATION_STATES } from '../lambda/core/remediation';
 import { parsePipemendConfig, PipemendConfig } from '../lib/config';
 import { PipemendStack } from '../lib/pipemend-stack';
-import { REMEDIATION_STATES } from '../lib/remediation';
 
 // aws-local-stepfunctions needs Promise.withResolvers, which Node.js 20 lacks.
 if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {

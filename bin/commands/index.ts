@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 
+import { registerApproveCommands } from './approve';
 import { registerBackfillCommand } from './backfill';
 import { registerCollectSampleCommand } from './collect-sample';
 import { registerDetectCommand } from './detect';
@@ -13,4 +14,5 @@ export function registerCommands(program: Command): void {
   registerExcerptCommand(program);
   registerSuggestCommand(program);
   registerDetectCommand(program);
+  registerApproveCommands(program);
 }

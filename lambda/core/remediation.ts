@@ -115,3 +115,29 @@ export type RemediationStatus = (typeof REMEDIATION_STATUSES)[number];
 
 /** The environment variable set on every build Pipemend starts, so its events never trigger another action. */
 export const REMEDIATION_MARKER_VARIABLE = 'PIPEMEND_REMEDIATION_ID';
+
+/**
+ * State names of the remediation state machine, which the local runner, the CLI and the tests address:
+ * changing one is a breaking change for all of them.
+ */
+export const REMEDIATION_STATES = {
+  classify: 'Classify',
+  guard: 'Guard',
+  rerunBuild: 'RerunBuildClean',
+  rerunBuildFromRevision: 'RerunBuildCleanFromRevision',
+  findRetryExecution: 'FindRetryExecution',
+  retryStage: 'RetryStage',
+  requestApproval: 'RequestRollbackApproval',
+  findRollbackTarget: 'FindRollbackTarget',
+  rollbackStage: 'RollbackStage',
+  watchRetry: 'WatchRetriedExecution',
+  watchRollback: 'WatchRollbackExecution',
+  waitRetry: 'WaitForRetriedExecution',
+  waitRollback: 'WaitForRollbackExecution',
+  record: 'RecordOutcome',
+  publish: 'PublishNotification',
+  publishRecordFailure: 'PublishRecordFailure',
+} as const;
+
+/** Error a `pipemend deny` answers the approval task with. */
+export const APPROVAL_DENIED_ERROR = 'Pipemend.ApprovalDenied';

@@ -40,6 +40,22 @@ export const pipemendConfigSchema = z.object({
   notificationEmail: z.string().email().optional(),
   /** Days of build history a training window covers. */
   trainingWindowDays: z.number().int().min(7).max(365).default(90),
+  /** `automatic` approves (and so deploys) every trained version no worse than the current; default `manual`. */
+  trainingApproval: z.enum(['automatic', 'manual']).optional(),
+  /** Instance type of the SageMaker endpoint (`scorer: 'endpoint'`); default `ml.t2.medium`. */
+  endpointInstanceType: z
+    .string()
+    .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a SageMaker instance type like ml.t2.medium')
+    .optional(),
+  /** Target-tracking autoscaling of the endpoint; enable once its first model version is deployed. */
+  endpointAutoscaling: z
+    .object({
+      minCapacity: z.number().int().min(1),
+      maxCapacity: z.number().int().min(1),
+      invocationsPerInstancePerMinute: z.number().positive(),
+    })
+    .refine((a) => a.maxCapacity >= a.minCapacity, 'maxCapacity must be at least minCapacity')
+    .optional(),
 });
 
 export type PipemendConfig = z.infer<typeof pipemendConfigSchema>;

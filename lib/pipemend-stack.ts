@@ -6,9 +6,12 @@ import { BuildCollection } from './build-collection';
 import { BuildScoring } from './build-scoring';
 import { PipemendConfig } from './config';
 import { DataLake } from './data-lake';
+import { EmbeddedTraining } from './embedded-training';
 import { FixSuggestions } from './fix-suggestions';
+import { ModelEndpoint } from './model-endpoint';
 import { PipemendEvents } from './pipemend-events';
 import { Remediation } from './remediation';
+import { TrainingPipeline } from './training-pipeline';
 
 export interface PipemendStackProps extends StackProps {
   readonly config: PipemendConfig;
@@ -23,6 +26,11 @@ export class PipemendStack extends Stack {
   public readonly anomalyAlarm: AnomalyScoreAlarm;
   public readonly remediation: Remediation;
   public readonly fixSuggestions: FixSuggestions;
+  /** `scorer: 'endpoint'`: the SageMaker training pipeline and the endpoint it deploys to. */
+  public readonly trainingPipeline?: TrainingPipeline;
+  public readonly modelEndpoint?: ModelEndpoint;
+  /** `scorer: 'embedded'`: Pipemend's own RCF trained by a Lambda, no endpoint. */
+  public readonly embeddedTraining?: EmbeddedTraining;
 
   constructor(scope: Construct, id: string, props: PipemendStackProps) {
     super(scope, id, props);
@@ -44,6 +52,29 @@ export class PipemendStack extends Stack {
       endpointName: config.scorer === 'endpoint' ? config.endpointName : undefined,
       projects: config.projects,
     });
+    if (config.scorer === 'endpoint') {
+      const instanceType = config.endpointInstanceType ?? 'ml.t2.medium';
+      const { endpointName } = config;
+      this.trainingPipeline = new TrainingPipeline(this, 'TrainingPipeline', {
+        dataLake: this.dataLake,
+        endpointName,
+        inferenceInstanceTypes: [instanceType],
+        approval: config.trainingApproval,
+        windowDays: config.trainingWindowDays,
+      });
+      this.modelEndpoint = new ModelEndpoint(this, 'ModelEndpoint', {
+        dataLake: this.dataLake,
+        endpointName,
+        modelPackageGroupName: this.trainingPipeline.modelPackageGroupName,
+        instanceType,
+        autoscaling: config.endpointAutoscaling,
+      });
+    } else {
+      this.embeddedTraining = new EmbeddedTraining(this, 'EmbeddedTraining', {
+        dataLake: this.dataLake,
+        windowDays: config.trainingWindowDays,
+      });
+    }
     this.anomalyAlarm = new AnomalyScoreAlarm(this, 'AnomalyAlarm', { topic: this.events.topic });
     this.remediation = new Remediation(this, 'Remediation', {
       bus: this.events.bus,

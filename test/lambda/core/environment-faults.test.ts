@@ -1,0 +1,45 @@
+import { findEnvironmentFaults, summarizeEnvironmentFaults } from '../../../lambda/core/environment-faults';
+
+describe('findEnvironmentFaults', () => {
+  test.each([
+    ['npm ERR! code E429', 'registry-rate-limit'],
+    ['toomanyrequests: You have reached your pull rate limit.', 'registry-rate-limit'],
+    [
+      'An error occurred (ThrottlingException) when calling the PutObject operation: Rate exceeded',
+      'throttling',
+    ],
+    ['curl: (6) Could not resolve host: github.com', 'dns-failure'],
+    [
+      'npm ERR! request to https://registry.npmjs.org/x failed, reason: getaddrinfo EAI_AGAIN registry.npmjs.org',
+      'dns-failure',
+    ],
+    ['Error: connect ETIMEDOUT 10.0.0.1:443', 'network-timeout'],
+    ['fatal: unable to access: Connection reset by peer', 'network-timeout'],
+    ['FATAL ERROR: Reached heap limit Allocation failed - JavaScript heap out of memory', 'out-of-memory'],
+    ['Exception in thread "main" java.lang.OutOfMemoryError: Java heap space', 'out-of-memory'],
+    ['write /tmp/x: No space left on device', 'disk-full'],
+  ])('recognises "%s" as %s', (line, kind) => {
+    expect(findEnvironmentFaults([line])).toEqual([{ kind, lineNumber: 1, line }]);
+  });
+
+  test.each([
+    ['expect(received).toBe(expected) // Object.is equality'],
+    ["src/app.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'."],
+    ['[ERROR] Tests run: 12, Failures: 1, Errors: 0, Skipped: 0'],
+    ['npm ERR! code ELIFECYCLE'],
+  ])('does not take the code failure "%s" for an environment fault', (line) => {
+    expect(findEnvironmentFaults([line])).toEqual([]);
+  });
+
+  test('reports 1-based line numbers and caps very long lines', () => {
+    const long = `ETIMEDOUT ${'x'.repeat(1000)}`;
+    const [match] = findEnvironmentFaults(['ok', '', long]);
+    expect(match?.lineNumber).toBe(3);
+    expect(match?.line).toHaveLength(300);
+  });
+
+  test('summarises the kinds most frequent first', () => {
+    const matches = findEnvironmentFaults(['ENOSPC', 'ETIMEDOUT', 'ECONNRESET']);
+    expect(summarizeEnvironmentFaults(matches)).toEqual(['network-timeout', 'disk-full']);
+  });
+});

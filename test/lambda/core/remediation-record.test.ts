@@ -1,0 +1,71 @@
+import { labelKey } from '../../../lambda/core/labels';
+import { Classification, GuardResult } from '../../../lambda/core/remediation';
+import {
+  buildDecisionRecord,
+  decisionRecordKey,
+  notificationFor,
+} from '../../../lambda/core/remediation-record';
+
+const classification: Classification = {
+  eventId: 'e1',
+  claimKey: 'build:app:1',
+  target: { kind: 'codebuild-project', projectName: 'app', buildId: 'app:1', revision: 'r1' },
+  decision: { action: 'RERUN_CLEAN', reasons: ['DNS failure'], confidence: 0.7 },
+  classifiedAt: '2026-11-21T12:00:00.000Z',
+};
+const guard: GuardResult = {
+  outcome: 'PROCEED',
+  mode: 'enforce',
+  reasons: ['enforce'],
+  remediationId: 'rem-1',
+  executionId: 'x1',
+};
+
+describe('decision records and labels', () => {
+  test('a rerun that passed labels the original build an environment fault', () => {
+    const record = buildDecisionRecord(
+      { classification, guard, status: 'SUCCEEDED', detail: 'rerun app:2 passed' },
+      '2026-11-21T12:30:00.000Z',
+    );
+    expect(record.label).toEqual({
+      schemaVersion: 1,
+      kind: 'environment-fault',
+      anomalous: true,
+      projectName: 'app',
+      buildId: 'app:1',
+      remediationId: 'rem-1',
+      evidence: 'rerun app:2 passed',
+      labelledAt: '2026-11-21T12:30:00.000Z',
+    });
+    expect(labelKey(record.label!)).toBe('labels/kind=environment-fault/date=2026-11-21/rem-1.json');
+    expect(decisionRecordKey(record)).toBe('remediations/date=2026-11-21/scope=project%3Aapp/rem-1.json');
+  });
+
+  test('shadow, failed and suggested outcomes teach nothing', () => {
+    for (const [status, outcome] of [
+      ['SHADOWED', 'SHADOW'],
+      ['FAILED', 'PROCEED'],
+      ['SUGGESTED', 'SUGGEST'],
+    ] as const) {
+      expect(
+        buildDecisionRecord({ classification, guard: { ...guard, outcome }, status }, '2026-11-21T12:30:00Z')
+          .label,
+      ).toBeUndefined();
+    }
+  });
+
+  test('notifications are silent for shadowed and suppressed records, and subjects fit SNS', () => {
+    const shadowed = buildDecisionRecord(
+      { classification, guard: { ...guard, outcome: 'SHADOW' }, status: 'SHADOWED' },
+      '2026-11-21T12:30:00Z',
+    );
+    expect(notificationFor(shadowed).notify).toBe(false);
+    const escalated = notificationFor(
+      buildDecisionRecord({ classification, guard, status: 'ESCALATED' }, '2026-11-21T12:30:00Z'),
+    );
+    expect(escalated.notify).toBe(true);
+    expect(escalated.subject).toBe('Pipemend: Escalation: automatic remediation stopped for project:app');
+    expect(escalated.subject.length).toBeLessThanOrEqual(100);
+    expect(escalated.message).toContain('- DNS failure');
+  });
+});

@@ -1,0 +1,167 @@
+/**
+ * The guard's bookkeeping through the real SDK against dynalite on loopback: budgets, escalations and the
+ * breaker are conditional writes whose behaviour under concurrency a mocked client cannot show. The
+ * idempotent guard runs with Powertools' real DynamoDB persistence layer on the same table.
+ */
+import { AddressInfo } from 'node:net';
+
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
+import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+
+import { BudgetClaim, DEFAULT_GUARD_LIMITS } from '../../../lambda/core/guards';
+import { Classification } from '../../../lambda/core/remediation';
+import { createGuardOnce, LambdaContext } from '../../../lambda/guard/guard-once';
+import { DynamoDbGuardStore } from '../../../lambda/remediation/dynamodb-guard-store';
+
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const dynalite = require('dynalite') as (options: { createTableMs: number }) => {
+  listen(port: number, host: string, callback: () => void): void;
+  address(): AddressInfo;
+  close(callback: () => void): void;
+};
+
+const TABLE = 'remediation-state';
+let server: ReturnType<typeof dynalite>;
+let client: DynamoDBClient;
+let store: DynamoDbGuardStore;
+
+beforeAll(async () => {
+  server = dynalite({ createTableMs: 0 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  client = new DynamoDBClient({
+    endpoint: `http://127.0.0.1:${server.address().port}`,
+    region: 'eu-west-1',
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+  });
+  await client.send(
+    new CreateTableCommand({
+      TableName: TABLE,
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
+  store = new DynamoDbGuardStore(TABLE, client);
+});
+
+afterAll(async () => {
+  client.destroy();
+  await new Promise<void>((resolve) => server.close(resolve));
+});
+
+const claim = (key: string, limit: number): BudgetClaim => ({
+  key,
+  limit,
+  expiresAt: 2_000_000_000,
+  description: key,
+});
+
+describe('DynamoDbGuardStore (dynalite)', () => {
+  test('concurrent claims never spend more than the budget', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => store.consumeBudgets([claim('budget#concurrent', 3)])),
+    );
+
+    expect(results.filter((result) => result.exhausted === undefined)).toHaveLength(3);
+  });
+
+  test('a claim denied by its second budget hands back what it took from the first', async () => {
+    await store.consumeBudgets([claim('budget#revision-full', 1)]);
+
+    const denied = await store.consumeBudgets([
+      claim('budget#window-roomy', 5),
+      claim('budget#revision-full', 1),
+    ]);
+    const afterwards = await store.consumeBudgets([claim('budget#window-roomy', 1)]);
+
+    expect(denied.exhausted?.key).toBe('budget#revision-full');
+    expect(afterwards.exhausted).toBeUndefined();
+  });
+
+  test('of many concurrent escalations exactly one is claimed, until the hold lapses', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 8 }, () => store.claimEscalation('pipeline:storm', 1000, 1000 - 3600)),
+    );
+    const later = await store.claimEscalation('pipeline:storm', 1000 + 7200, 1000 + 7200 - 3600);
+
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(later).toBe(true);
+  });
+
+  test('failures count up and a success closes the circuit and ends the escalation', async () => {
+    await store.recordResult('project:flaky', false, 100);
+    await store.claimEscalation('project:flaky', 101, 0);
+    const failing = await store.recordResult('project:flaky', false, 102);
+    const closed = await store.recordResult('project:flaky', true, 103);
+
+    expect(failing).toEqual({ consecutiveFailures: 2, lastFailureAt: 102, escalatedAt: 101 });
+    expect(closed).toEqual({ consecutiveFailures: 0, lastFailureAt: 102 });
+    expect(await store.getBreaker('project:flaky')).toEqual(closed);
+  });
+
+  test('a mode item written by the user is read back, and a bad one is named', async () => {
+    await client.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: { pk: { S: 'mode#pipeline:app' }, mode: { S: 'enforce' } },
+      }),
+    );
+    await client.send(
+      new PutItemCommand({
+        TableName: TABLE,
+        Item: { pk: { S: 'mode#pipeline:typo' }, mode: { S: 'enforced' } },
+      }),
+    );
+
+    expect(await store.getMode('pipeline:app')).toBe('enforce');
+    expect(await store.getMode('pipeline:none')).toBeUndefined();
+    await expect(store.getMode('pipeline:typo')).rejects.toThrow(
+      "Item mode#pipeline:typo has mode 'enforced'; expected one of shadow, suggest, enforce",
+    );
+  });
+});
+
+describe('createGuardOnce with the Powertools DynamoDB persistence layer (dynalite)', () => {
+  const classification: Classification = {
+    eventId: 'event-1',
+    claimKey: 'build:app-build:42',
+    target: { kind: 'codebuild-project', projectName: 'app-build', buildId: 'app-build:42', revision: 'abc' },
+    decision: { action: 'RERUN_CLEAN', reasons: ['network timeout'], confidence: 0.8 },
+    classifiedAt: '2026-11-21T12:00:00.000Z',
+  };
+
+  test('the same failure presented by two executions is acted on once; the second is told DUPLICATE', async () => {
+    const guardOnce = createGuardOnce({
+      persistenceStore: new DynamoDBPersistenceLayer({
+        tableName: TABLE,
+        keyAttr: 'pk',
+        expiryAttr: 'expiresAt',
+        awsSdkV3Client: client,
+      }),
+      context: () => ({
+        store,
+        limits: DEFAULT_GUARD_LIMITS,
+        defaultMode: 'enforce',
+        nowSeconds: 1_800_000_000,
+      }),
+    });
+    guardOnce.idempotencyConfig.registerLambdaContext({
+      getRemainingTimeInMillis: () => 30_000,
+    } as LambdaContext);
+
+    const first = await guardOnce({ classification, executionId: 'exec-1' });
+    const again = await guardOnce({ classification, executionId: 'exec-1' });
+    const duplicate = await guardOnce({
+      classification: { ...classification, eventId: 'event-2' },
+      executionId: 'exec-2',
+    });
+
+    expect(first.outcome).toBe('PROCEED');
+    expect(again).toEqual(first);
+    expect(duplicate).toMatchObject({
+      outcome: 'DUPLICATE',
+      remediationId: first.remediationId,
+      reasons: ['Execution exec-1 already handled build:app-build:42.'],
+    });
+  });
+});

@@ -1,68 +1,137 @@
 import { ForestOptions, RandomCutForest } from './forest';
 
 /** The detector's product configuration (also `pipemend detect`'s defaults). */
-export const DETECTOR_DEFAULTS = { numTrees: 50, sampleSize: 256, shingleSize: 1 } as const;
+export const DETECTOR_DEFAULTS = {
+  numTrees: 50,
+  sampleSize: 256,
+  shingleSize: 1,
+  historySize: 4000,
+  recentSize: 2,
+  detectionLevel: 0.5,
+  suppression: 100,
+} as const;
 
 export interface DetectorOptions extends Omit<ForestOptions, 'dimensions'> {
-  /** Raw scores the likelihood's reference distribution is estimated from. @default 1000 */
+  /** Raw scores the likelihood's reference distribution is estimated from. @default 4000 */
   readonly historySize?: number;
-  /** Recent raw scores averaged before they are compared with the history. @default 3 */
+  /** Recent raw scores averaged before they are compared with the history. @default 2 */
   readonly recentSize?: number;
+  /** Anomaly score from which a row counts as a detection that starts a suppression. @default 0.5 */
+  readonly detectionLevel?: number;
+  /** Rows after a detection whose scores are reported as 0: one event, one alarm. @default 100 */
+  readonly suppression?: number;
 }
 
+/** Scores the history needs before the likelihood means anything. */
+const MINIMUM_HISTORY = 30;
+
 /**
- * Streaming detector: score each row with a Random Cut Forest, then update it; turn the raw score
- * into a calibrated anomaly score in [0, 1] from how unlikely the recent scores are under the
- * distribution of the stream's own past scores (in the spirit of HTM's anomaly likelihood).
+ * Streaming detector: score each row with a Random Cut Forest, then update it, and turn the raw
+ * score into an anomaly score in [0, 1] that means the same on every series:
+ * 1. likelihood (after HTM's anomaly likelihood): how far the mean of the last `recentSize` raw
+ *    scores lies in the tail of a normal fitted to the previous `historySize` raw scores, on a log
+ *    scale where a tail probability of 1e-10 is 1;
+ * 2. suppression: once a row reaches `detectionLevel`, the next `suppression` rows report 0, so a
+ *    lasting anomaly raises one alarm rather than a burst.
  */
 export class StreamingDetector {
   readonly forest: RandomCutForest;
   private readonly history: Float64Array;
   private readonly recent: Float64Array;
-  private seen = 0;
+  private readonly detectionLevel: number;
+  private readonly suppression: number;
+  private historySum = 0;
+  private historySquares = 0;
+  private recentSum = 0;
+  private scored = 0;
+  private row = 0;
+  private lastDetection = -Infinity;
 
   constructor(dimensions: number, options: DetectorOptions = {}) {
-    const { historySize = 1000, recentSize = 3, ...forestOptions } = options;
-    if (!Number.isInteger(historySize) || historySize < 10) {
-      throw new RangeError(`historySize must be an integer of at least 10, got ${historySize}`);
+    const {
+      historySize = DETECTOR_DEFAULTS.historySize,
+      recentSize = DETECTOR_DEFAULTS.recentSize,
+      detectionLevel = DETECTOR_DEFAULTS.detectionLevel,
+      suppression = DETECTOR_DEFAULTS.suppression,
+      ...forestOptions
+    } = options;
+    if (!Number.isInteger(historySize) || historySize < MINIMUM_HISTORY) {
+      throw new RangeError(
+        `historySize must be an integer of at least ${MINIMUM_HISTORY}, got ${historySize}`,
+      );
     }
     if (!Number.isInteger(recentSize) || recentSize < 1 || recentSize >= historySize) {
       throw new RangeError(`recentSize must be an integer in [1, historySize), got ${recentSize}`);
     }
-    this.forest = new RandomCutForest({ ...DETECTOR_DEFAULTS, ...forestOptions, dimensions });
+    if (!(detectionLevel > 0 && detectionLevel <= 1)) {
+      throw new RangeError(`detectionLevel must be in (0, 1], got ${detectionLevel}`);
+    }
+    if (!Number.isInteger(suppression) || suppression < 0) {
+      throw new RangeError(`suppression must be a non-negative integer, got ${suppression}`);
+    }
+    this.forest = new RandomCutForest({
+      numTrees: DETECTOR_DEFAULTS.numTrees,
+      sampleSize: DETECTOR_DEFAULTS.sampleSize,
+      shingleSize: DETECTOR_DEFAULTS.shingleSize,
+      ...forestOptions,
+      dimensions,
+    });
     this.history = new Float64Array(historySize);
     this.recent = new Float64Array(recentSize);
+    this.detectionLevel = detectionLevel;
+    this.suppression = suppression;
   }
 
   /** Scores a row then learns it; returns the anomaly score in [0, 1]. */
   process(row: readonly number[]): number {
+    const index = this.row++;
     const ready = this.forest.isReady;
     const raw = this.forest.score(row);
     this.forest.update(row);
     if (!ready) return 0;
-    const result = this.calibrate(raw);
-    this.history[this.seen % this.history.length] = raw;
-    this.recent[this.seen % this.recent.length] = raw;
-    this.seen++;
+    const likelihood = this.likelihood(raw);
+    if (index - this.lastDetection <= this.suppression) return 0;
+    if (likelihood >= this.detectionLevel) this.lastDetection = index;
+    return likelihood;
+  }
+
+  private likelihood(raw: number): number {
+    const recentSlot = this.scored % this.recent.length;
+    this.recentSum += raw - (this.recent[recentSlot] as number);
+    this.recent[recentSlot] = raw;
+    const recentMean = this.recentSum / Math.min(this.scored + 1, this.recent.length);
+    const filled = Math.min(this.scored, this.history.length);
+    let result = 0;
+    if (filled >= MINIMUM_HISTORY) {
+      const mean = this.historySum / filled;
+      const std = Math.max(Math.sqrt(Math.max(this.historySquares / filled - mean * mean, 0)), 1e-6);
+      // HTM's log scale: a tail probability of 1e-10 or less is a certain anomaly.
+      result = Math.min(1, Math.max(0, Math.log(normalTail((recentMean - mean) / std)) / Math.log(1e-10)));
+    }
+    this.remember(raw);
     return result;
   }
 
-  private calibrate(raw: number): number {
-    const filled = Math.min(this.seen, this.history.length);
-    if (filled < this.recent.length * 10) return 0;
-    let sum = 0;
-    let squares = 0;
-    for (let i = 0; i < filled; i++) sum += this.history[i] as number;
-    const mean = sum / filled;
-    for (let i = 0; i < filled; i++) squares += ((this.history[i] as number) - mean) ** 2;
-    const std = Math.max(Math.sqrt(squares / filled), 1e-6);
-    let recentSum = raw;
-    for (let i = 1; i < this.recent.length; i++)
-      recentSum += this.recent[(this.seen - i + this.recent.length) % this.recent.length] as number;
-    const recentMean = recentSum / this.recent.length;
-    const tail = normalTail((recentMean - mean) / std);
-    // HTM's log scale: a tail probability of 1e-10 or less is a certain anomaly.
-    return Math.min(1, Math.max(0, Math.log(tail) / Math.log(1e-10)));
+  private remember(raw: number): void {
+    const slot = this.scored % this.history.length;
+    if (this.scored >= this.history.length) {
+      const evicted = this.history[slot] as number;
+      this.historySum -= evicted;
+      this.historySquares -= evicted * evicted;
+    }
+    this.history[slot] = raw;
+    this.historySum += raw;
+    this.historySquares += raw * raw;
+    this.scored++;
+    // Re-add from scratch once per pass over the buffer so rounding cannot accumulate.
+    if (slot === this.history.length - 1) {
+      this.historySum = 0;
+      this.historySquares = 0;
+      for (const value of this.history) {
+        this.historySum += value;
+        this.historySquares += value * value;
+      }
+    }
   }
 }
 

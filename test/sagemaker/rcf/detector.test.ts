@@ -1,0 +1,61 @@
+import { detect, normalTail, SeededRandom, StreamingDetector } from '../../../sagemaker/rcf';
+
+function noise(count: number, seed: number): number[][] {
+  const random = new SeededRandom(seed);
+  return Array.from({ length: count }, () => [
+    10 + Math.sqrt(-2 * Math.log(random.nextOpen())) * Math.cos(2 * Math.PI * random.next()),
+  ]);
+}
+
+describe('StreamingDetector', () => {
+  it('gives an isolated spike a score near 1 and ordinary rows scores near 0', () => {
+    const rows = noise(3000, 1);
+    rows[2500] = [40];
+    const scores = detect(rows, { numTrees: 30, seed: 1 });
+    expect(scores[2500]).toBeGreaterThan(0.9);
+    const others = scores.filter((_, i) => i !== 2500 && i > 300);
+    expect(others.filter((score) => score >= 0.5).length / others.length).toBeLessThan(0.005);
+  });
+
+  it('keeps every score in [0, 1]', () => {
+    const rows = noise(1500, 2).map(([value], i) => [(value ?? 0) + (i > 1000 ? 50 : 0)]);
+    const scores = detect(rows, { numTrees: 20 });
+    expect(Math.min(...scores)).toBeGreaterThanOrEqual(0);
+    expect(Math.max(...scores)).toBeLessThanOrEqual(1);
+  });
+
+  it('reports 0 for the rows right after a detection, then scores again', () => {
+    const rows = noise(3000, 3);
+    rows[2000] = [40];
+    rows[2050] = [40];
+    rows[2200] = [40];
+    const scores = detect(rows, { numTrees: 30, suppression: 100 });
+    expect(scores[2000]).toBeGreaterThan(0.5);
+    expect(scores[2050]).toBe(0);
+    expect(scores[2200]).toBeGreaterThan(0.5);
+    const unsuppressed = detect(rows, { numTrees: 30, suppression: 0 });
+    expect(unsuppressed[2050]).toBeGreaterThan(0.5);
+  });
+
+  it('is reproducible for a seed', () => {
+    const rows = noise(800, 4);
+    expect(detect(rows, { numTrees: 10, seed: 7 })).toEqual(detect(rows, { numTrees: 10, seed: 7 }));
+  });
+
+  it('names the invalid option', () => {
+    expect(() => new StreamingDetector(1, { recentSize: 0 })).toThrow(
+      'recentSize must be an integer in [1, historySize), got 0',
+    );
+    expect(() => new StreamingDetector(1, { detectionLevel: 2 })).toThrow(
+      'detectionLevel must be in (0, 1], got 2',
+    );
+  });
+});
+
+describe('normalTail', () => {
+  it('matches the standard normal tail', () => {
+    expect(normalTail(0)).toBeCloseTo(0.5, 6);
+    expect(normalTail(1.959964)).toBeCloseTo(0.025, 6);
+    expect(normalTail(-1.959964)).toBeCloseTo(0.975, 6);
+  });
+});

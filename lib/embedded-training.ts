@@ -53,7 +53,8 @@ export class EmbeddedTraining extends Construct {
     this.trainer = new PipemendFunction(this, 'Trainer', {
       handlerDir: 'embedded-trainer',
       description: 'Pipemend: train the embedded RCF model on the training window (no endpoint)',
-      memorySize: 3008,
+      // Training is single-threaded: 1,769 MB buys one full vCPU; more memory would only cost more.
+      memorySize: 1769,
       timeout: Duration.minutes(15),
       encryptionKey: props.dataLake.key,
       environment: {

@@ -64,10 +64,10 @@ test('the trainer reads features/, labels/ and models/ and writes models/ only',
   });
 });
 
-test('a 15-minute, 3 GB trainer with the forest settings in its environment', () => {
+test('a 15-minute, one-vCPU trainer with the forest settings in its environment', () => {
   template.hasResourceProperties('AWS::Lambda::Function', {
     Timeout: 900,
-    MemorySize: 3008,
+    MemorySize: 1769,
     Environment: { Variables: Match.objectLike({ WINDOW_DAYS: '90', NUM_TREES: '100', SAMPLE_SIZE: '256' }) },
   });
 });

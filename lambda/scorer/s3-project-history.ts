@@ -10,6 +10,7 @@ import * as z from 'zod/mini';
 import { computeBaseline, ProjectBaseline } from '../core/baseline';
 import { FEATURE_DIMENSION } from '../core/build-record';
 import { ProjectHistory } from '../core/score-build';
+import { logger } from '../shared/powertools';
 import { getJsonOrNull, getTextOrNull } from './s3-objects';
 
 const DAY_MILLIS = 86_400_000;
@@ -108,10 +109,14 @@ export class S3ProjectHistory implements ProjectHistory {
       const texts = await Promise.all(
         keys.slice(start, start + concurrency).map((key) => getTextOrNull(this.s3, this.bucket, key)),
       );
-      for (const text of texts) {
-        const row = text === null ? undefined : parseFeatureRow(text);
+      texts.forEach((text, offset) => {
+        // A row deleted since the listing is simply gone; a malformed one is skipped, and said so.
+        if (text === null) return;
+        const row = parseFeatureRow(text);
         if (row) rows.push(row);
-      }
+        else
+          logger.warn(`feature row skipped: not ${FEATURE_DIMENSION} numbers`, { key: keys[start + offset] });
+      });
     }
     return rows;
   }

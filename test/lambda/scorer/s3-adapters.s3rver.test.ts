@@ -1,0 +1,148 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import S3rver from 's3rver';
+
+import { computeBaseline } from '../../../lambda/core/baseline';
+import { buildRecordKey } from '../../../lambda/core/build-record';
+import { CURRENT_MODEL_MANIFEST_KEY } from '../../../lambda/core/model-manifest';
+import { BuildRecordNotFoundError } from '../../../lambda/core/scoring-errors';
+import { S3BuildRecords } from '../../../lambda/scorer/s3-build-records';
+import { S3ManifestSource } from '../../../lambda/scorer/s3-manifest-source';
+import { baselineCacheKey, S3ProjectHistory } from '../../../lambda/scorer/s3-project-history';
+import { BUILD_ID, buildRecord, END_TIME, historyVectors, manifest, PROJECT } from './fixtures';
+
+describe('scorer S3 adapters through the real SDK against s3rver on loopback', () => {
+  let server: S3rver;
+  let directory: string;
+  let client: S3Client;
+  const bucket = 'pipemend-scoring';
+  const now = Date.parse(END_TIME);
+  const put = (Key: string, Body: string) => client.send(new PutObjectCommand({ Bucket: bucket, Key, Body }));
+  const rows = historyVectors(30);
+
+  beforeAll(async () => {
+    directory = await mkdtemp(path.join(tmpdir(), 'pipemend-s3rver-scoring-'));
+    server = new S3rver({
+      address: '127.0.0.1',
+      port: 0,
+      silent: true,
+      directory,
+      configureBuckets: [{ name: bucket, configs: [] }],
+    });
+    const { port } = await server.run();
+    client = new S3Client({
+      endpoint: `http://127.0.0.1:${port}`,
+      forcePathStyle: true,
+      region: 'eu-west-1',
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+    });
+    await Promise.all(
+      rows.map((row, i) =>
+        put(
+          `features/project=${PROJECT}/date=2026-11-${20 - (i % 3)}/${PROJECT}:h${i}.csv`,
+          `${row.join(',')}\n`,
+        ),
+      ),
+    );
+    // The build being scored, its own row (excluded from its baseline) and a malformed row (skipped).
+    await put(
+      `features/project=${PROJECT}/date=2026-11-21/${BUILD_ID}.csv`,
+      '9999,9999,9999,9999,9999,9999,9999,9999,9999,1,99,99',
+    );
+    await put(`features/project=${PROJECT}/date=2026-11-21/${PROJECT}:broken.csv`, '1,2,3');
+    await put(buildRecordKey(buildRecord()), JSON.stringify(buildRecord()));
+  }, 120_000);
+
+  afterAll(async () => {
+    client.destroy();
+    await server.close();
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  test('the history baseline is the median/MAD of the recent rows, without the scored build or malformed rows', async () => {
+    const history = new S3ProjectHistory(client, bucket, { now: () => now });
+    const baseline = await history.baseline(PROJECT, BUILD_ID);
+    expect(baseline).toEqual(computeBaseline(PROJECT, rows));
+  });
+
+  test('the computed baseline is cached in S3 and an hour-old cache is recomputed and overwritten', async () => {
+    const key = baselineCacheKey(PROJECT);
+    const stale = { computedAt: now - 3_600_001, baseline: computeBaseline(PROJECT, rows.slice(0, 5)) };
+    await put(key, JSON.stringify(stale));
+    const fresh = await new S3ProjectHistory(client, bucket, { now: () => now }).baseline(PROJECT, BUILD_ID);
+    expect(fresh?.count).toBe(30);
+    const stored = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    expect(JSON.parse(await stored.Body!.transformToString())).toEqual({ computedAt: now, baseline: fresh });
+  });
+
+  test('a fresh cached baseline is used as it is, without reading the history', async () => {
+    const cached = computeBaseline(PROJECT, rows.slice(0, 7));
+    await put(baselineCacheKey(PROJECT), JSON.stringify({ computedAt: now - 60_000, baseline: cached }));
+    await expect(
+      new S3ProjectHistory(client, bucket, { now: () => now }).baseline(PROJECT, BUILD_ID),
+    ).resolves.toEqual(cached);
+  });
+
+  test('a project without history has no baseline', async () => {
+    await expect(
+      new S3ProjectHistory(client, bucket, { now: () => now }).baseline('unknown', 'unknown:1'),
+    ).resolves.toBeNull();
+  });
+
+  test('the build record is read from its deterministic key', async () => {
+    const records = new S3BuildRecords(client, bucket, { attempts: 1 });
+    await expect(records.load(BUILD_ID, new Date(END_TIME))).resolves.toEqual(buildRecord());
+  });
+
+  test('a build ending just after midnight is found from the day before', async () => {
+    const records = new S3BuildRecords(client, bucket, { attempts: 1 });
+    await expect(records.load(BUILD_ID, new Date('2026-11-22T00:00:30Z'))).resolves.toMatchObject({
+      buildId: BUILD_ID,
+    });
+  });
+
+  test('a record that never arrives is a BuildRecordNotFoundError after the configured reads', async () => {
+    const sleeps: number[] = [];
+    const records = new S3BuildRecords(client, bucket, {
+      attempts: 3,
+      initialDelayMillis: 10,
+      sleep: async (millis) => {
+        sleeps.push(millis);
+      },
+    });
+    await expect(records.load(`${PROJECT}:missing`, new Date(END_TIME))).rejects.toBeInstanceOf(
+      BuildRecordNotFoundError,
+    );
+    expect(sleeps).toEqual([10, 20]);
+  });
+
+  test('a record that arrives while waiting is returned', async () => {
+    const late = buildRecord({
+      buildId: `${PROJECT}:late`,
+      buildArn: 'arn:aws:codebuild:eu-west-1:123456789012:build/app-build:late',
+    });
+    const records = new S3BuildRecords(client, bucket, {
+      attempts: 3,
+      sleep: async () => {
+        await put(buildRecordKey(late), JSON.stringify(late));
+      },
+    });
+    await expect(records.load(late.buildId, new Date(END_TIME))).resolves.toEqual(late);
+  });
+
+  test('the manifest is absent (null) until training writes it, then parsed', async () => {
+    await expect(new S3ManifestSource(client, bucket).current()).resolves.toBeNull();
+    await put(CURRENT_MODEL_MANIFEST_KEY, JSON.stringify(manifest()));
+    await expect(new S3ManifestSource(client, bucket).current()).resolves.toEqual(manifest());
+  });
+
+  test('an invalid manifest is an error naming the object and the field', async () => {
+    await put(CURRENT_MODEL_MANIFEST_KEY, JSON.stringify({ ...manifest(), threshold: 'high' }));
+    await expect(new S3ManifestSource(client, bucket).current()).rejects.toThrow(
+      `model manifest s3://${bucket}/${CURRENT_MODEL_MANIFEST_KEY} is invalid: threshold: `,
+    );
+  });
+});

@@ -1,0 +1,238 @@
+import { App, Duration, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+
+import { Remediation, RemediationProps } from '../../lib/remediation';
+import { remediationDefinition } from '../../local/remediation-runner';
+import { synthPipemend } from '../helpers/synth';
+
+const { template } = synthPipemend({ config: { projects: ['app-build'], pipelines: ['app'] } });
+const definition = remediationDefinition(template.toJSON() as Parameters<typeof remediationDefinition>[0]);
+
+const arn = (service: string, resource: string) => ({
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      { Ref: 'AWS::Partition' },
+      `:${service}:`,
+      { Ref: 'AWS::Region' },
+      ':',
+      { Ref: 'AWS::AccountId' },
+      `:${resource}`,
+    ],
+  ],
+});
+
+/** The statements of the default policy of the role whose logical id starts with `rolePrefix`. */
+function statementsOf(rolePrefix: string): unknown[] {
+  const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) =>
+    id.startsWith(rolePrefix),
+  );
+  expect(policies).toHaveLength(1);
+  return (policies[0]?.[1] as { Properties: { PolicyDocument: { Statement: unknown[] } } }).Properties
+    .PolicyDocument.Statement;
+}
+
+function remediation(props: Partial<RemediationProps>): () => Remediation {
+  const stack = new Stack(new App(), 'Test');
+  const key = new kms.Key(stack, 'Key');
+  return () =>
+    new Remediation(stack, 'Remediation', {
+      bus: new events.EventBus(stack, 'Bus'),
+      topic: new sns.Topic(stack, 'Topic'),
+      dataLakeBucket: new s3.Bucket(stack, 'Bucket'),
+      encryptionKey: key,
+      ...props,
+    });
+}
+
+describe('Remediation construct', () => {
+  test('the state machine logs every event with execution data, is traced and has a timeout', () => {
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      TracingConfiguration: { Enabled: true },
+    });
+    expect(definition.TimeoutSeconds).toBe(12 * 3600);
+  });
+
+  test('every Task has bounded retries and a catch (the record step publishes its own failure)', () => {
+    for (const [name, state] of Object.entries(definition.States)) {
+      if (state.Type !== 'Task') continue;
+      const task = state as { Retry?: { MaxAttempts?: number }[]; Catch?: unknown[] };
+      expect({ name, retries: (task.Retry ?? []).every((retry) => (retry.MaxAttempts ?? 3) <= 6) }).toEqual({
+        name,
+        retries: true,
+      });
+      if (!['PublishNotification', 'PublishRecordFailure'].includes(name)) {
+        expect({ name, catches: (task.Catch ?? []).length > 0 }).toEqual({ name, catches: true });
+      }
+    }
+  });
+
+  test("clean reruns use no cache, mark the build as Pipemend's and wait for it (.sync)", () => {
+    expect(definition.States.RerunBuildCleanFromRevision).toMatchObject({
+      Resource: 'arn:aws:states:::codebuild:startBuild.sync',
+      Parameters: {
+        CacheOverride: { Type: 'NO_CACHE' },
+        EnvironmentVariablesOverride: [
+          { Name: 'PIPEMEND_REMEDIATION_ID', 'Value.$': '$.guard.remediationId', Type: 'PLAINTEXT' },
+        ],
+      },
+    });
+  });
+
+  test('the state machine may start, stop and read builds of the configured projects only', () => {
+    expect(statementsOf('RemediationStateMachineRoleDefaultPolicy')).toEqual(
+      expect.arrayContaining([
+        {
+          Action: ['codebuild:BatchGetBuilds', 'codebuild:StartBuild', 'codebuild:StopBuild'],
+          Effect: 'Allow',
+          Resource: arn('codebuild', 'project/app-build'),
+        },
+        {
+          Action: ['codepipeline:RetryStageExecution', 'codepipeline:RollbackStage'],
+          Effect: 'Allow',
+          Resource: arn('codepipeline', 'app'),
+        },
+        {
+          Action: ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'],
+          Effect: 'Allow',
+          Resource: arn('events', 'rule/StepFunctionsGetEventForCodeBuildStartBuildRule'),
+        },
+      ]),
+    );
+  });
+
+  test('the guard may only read and write items of the remediation table', () => {
+    expect(statementsOf('RemediationGuardServiceRoleDefaultPolicy')).toEqual(
+      expect.arrayContaining([
+        {
+          Action: ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+          Effect: 'Allow',
+          Resource: { 'Fn::GetAtt': [expect.stringMatching(/^RemediationState/), 'Arn'] },
+        },
+      ]),
+    );
+  });
+
+  test('the recorder may only write decision history and labels in the data lake', () => {
+    expect(statementsOf('RemediationRecordOutcomeServiceRoleDefaultPolicy')).toEqual(
+      expect.arrayContaining([
+        {
+          Action: 's3:PutObject',
+          Effect: 'Allow',
+          Resource: [
+            {
+              'Fn::Join': [
+                '',
+                [{ 'Fn::GetAtt': [expect.stringMatching(/^DataLakeBucket/), 'Arn'] }, '/labels/*'],
+              ],
+            },
+            {
+              'Fn::Join': [
+                '',
+                [{ 'Fn::GetAtt': [expect.stringMatching(/^DataLakeBucket/), 'Arn'] }, '/remediations/*'],
+              ],
+            },
+          ],
+        },
+      ]),
+    );
+  });
+
+  test('the remediation table is encrypted with the data-lake key, expires items and has point-in-time recovery', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+      SSESpecification: {
+        SSEEnabled: true,
+        SSEType: 'KMS',
+        KMSMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DataLakeKey'), 'Arn'] },
+      },
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+  });
+
+  test('verdicts on the Pipemend bus, failed builds and failed stages start the state machine, with a DLQ', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventBusName: { Ref: Match.stringLikeRegexp('^EventsBus') },
+      EventPattern: { source: ['pipemend'], 'detail-type': ['Pipemend Build Verdict'] },
+      Targets: [
+        Match.objectLike({
+          DeadLetterConfig: Match.anyValue(),
+          RetryPolicy: { MaximumRetryAttempts: 10, MaximumEventAgeInSeconds: 21600 },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.codebuild'],
+        'detail-type': ['CodeBuild Build State Change'],
+        detail: { 'build-status': ['FAILED'], 'project-name': ['app-build'] },
+      },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.codepipeline'],
+        'detail-type': ['CodePipeline Stage Execution State Change'],
+        detail: { state: ['FAILED'], pipeline: ['app'] },
+      },
+    });
+  });
+
+  test('a new installation defaults to shadow mode', () => {
+    const { template: defaults } = synthPipemend({});
+    defaults.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ DEFAULT_MODE: 'shadow', MAX_ACTIONS_PER_REVISION: '1' }) },
+    });
+  });
+
+  test('health alarms add an alarm rule and let the classifier read only those alarms', () => {
+    const build = remediation({
+      pipelines: ['app'],
+      healthAlarms: [{ pipelineName: 'app', stageName: 'Deploy', alarmName: 'api-5xx' }],
+    });
+    const construct = build();
+    const alarms = Template.fromStack(Stack.of(construct));
+    alarms.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.cloudwatch'],
+        'detail-type': ['CloudWatch Alarm State Change'],
+        detail: { alarmName: ['api-5xx'], state: { value: ['ALARM'] } },
+      },
+    });
+    alarms.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'cloudwatch:DescribeAlarms',
+            Effect: 'Allow',
+            Resource: arn('cloudwatch', 'alarm:api-5xx'),
+          },
+        ]),
+      },
+    });
+  });
+
+  test.each([
+    [
+      { approvalTimeout: Duration.hours(12) },
+      'approvalTimeout (12 hours) must be shorter than timeout (12 hours)',
+    ],
+    [{ pollInterval: Duration.seconds(5) }, 'pollInterval must be at least 10 seconds'],
+    [
+      { limits: { maxActionsPerWindow: 0 } },
+      'Guard limit maxActionsPerWindow must be a positive integer, got 0',
+    ],
+    [
+      { pipelines: ['app'], healthAlarms: [{ pipelineName: 'other', stageName: 'Deploy', alarmName: 'a' }] },
+      "healthAlarms names pipeline 'other', which is not in pipelines",
+    ],
+  ])('rejects %j', (props, message) => {
+    expect(remediation(props as Partial<RemediationProps>)).toThrow(message);
+  });
+});

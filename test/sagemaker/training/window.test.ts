@@ -1,4 +1,4 @@
-import { FEATURE_DIMENSION } from '../../../lambda/core/build-record';
+import { FEATURE_DIMENSION, featureRowKey } from '../../../lambda/core/build-record';
 import {
   assembleTrainingWindow,
   FeatureRow,
@@ -33,6 +33,19 @@ describe('parseFeatureRowKey', () => {
       projectName: 'api/build',
       date: '2026-11-20',
       buildId: 'api/build:abc-1',
+    });
+  });
+
+  test('reads back exactly what the collector’s featureRowKey writes', () => {
+    const record = {
+      projectName: 'mono/api',
+      endTime: '2026-11-20T23:59:59Z',
+      buildId: 'mono/api:5f0c-1a9e',
+    };
+    expect(parseFeatureRowKey(featureRowKey(record))).toEqual({
+      projectName: 'mono/api',
+      date: '2026-11-20',
+      buildId: 'mono/api:5f0c-1a9e',
     });
   });
 

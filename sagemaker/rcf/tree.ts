@@ -3,13 +3,16 @@ import { SeededRandom } from './random';
 /** No node: an empty tree's root, the root's parent. */
 export const NO_NODE = -1;
 
-// Field offsets within an internal node's record.
-const CUT_VALUE = 0;
-const CUT_DIMENSION = 1;
+// An internal node's 24-byte cut record, seen as 3 float64 or 6 int32: the cut value (float 0),
+// left, right and cut dimension (int 2, 3, 4). Ids stay int32 for the JIT.
+const CUT_STRIDE = 3;
+const LINK_STRIDE = 6;
 const LEFT = 2;
 const RIGHT = 3;
-const RANGE_SUM = 4;
-const BOX = 5;
+const CUT_DIMENSION = 4;
+// Field offsets within an internal node's box record.
+const RANGE_SUM = 0;
+const BOX = 1;
 
 /** The arrays that fully describe a tree; bounding boxes are derived from them. */
 export interface TreeState {
@@ -41,12 +44,14 @@ export class RandomCutTree {
   readonly capacity: number;
   private rootNode = NO_NODE;
   /**
-   * One record per internal node, `stride` numbers: cut value, cut dimension, left, right, the sum
-   * of the box's ranges (so separation needs only the overshoot), then the box's `dimensions`
-   * minima and maxima. Scoring walks a node with one or two cache-line loads instead of one per
-   * field, which is what bounds its speed.
+   * Scoring is bound by memory latency, so each internal node has two compact records: a cut
+   * record (cut value, children, cut dimension: one cache line per step of a descent), viewed as
+   * `cuts` and `links`; and a box record in `nodes`, `stride` numbers: the sum of the box's ranges
+   * (so separation needs only the overshoot), then its `dimensions` minima and maxima.
    */
   private readonly nodes: Float64Array;
+  private readonly cuts: Float64Array;
+  private readonly links: Int32Array;
   private readonly stride: number;
   private readonly parent: Int32Array;
   private readonly mass: Int32Array;
@@ -69,6 +74,9 @@ export class RandomCutTree {
     this.capacity = capacity;
     this.stride = BOX + 2 * dimensions;
     this.nodes = new Float64Array(capacity * this.stride);
+    const cutRecords = new ArrayBuffer(capacity * CUT_STRIDE * Float64Array.BYTES_PER_ELEMENT);
+    this.cuts = new Float64Array(cutRecords);
+    this.links = new Int32Array(cutRecords);
     this.parent = new Int32Array(2 * capacity).fill(NO_NODE);
     this.mass = new Int32Array(2 * capacity);
     this.leafPoint = new Float64Array(capacity * dimensions);
@@ -103,11 +111,11 @@ export class RandomCutTree {
     expect('freeLeaves', state.freeLeaves.length, capacity);
     tree.rootNode = state.root;
     for (let node = 0; node < capacity; node++) {
-      const offset = node * tree.stride;
-      tree.nodes[offset + CUT_VALUE] = state.cutValue[node] as number;
-      tree.nodes[offset + CUT_DIMENSION] = state.cutDimension[node] as number;
-      tree.nodes[offset + LEFT] = state.left[node] as number;
-      tree.nodes[offset + RIGHT] = state.right[node] as number;
+      tree.cuts[node * CUT_STRIDE] = state.cutValue[node] as number;
+      const link = node * LINK_STRIDE;
+      tree.links[link + CUT_DIMENSION] = state.cutDimension[node] as number;
+      tree.links[link + LEFT] = state.left[node] as number;
+      tree.links[link + RIGHT] = state.right[node] as number;
     }
     tree.parent.set(state.parent);
     tree.mass.set(state.mass);
@@ -124,18 +132,21 @@ export class RandomCutTree {
 
   /** A copy of the arrays that describe this tree. */
   toState(): TreeState {
-    const field = <T extends Int32Array | Float64Array>(array: T, offset: number): T => {
+    const link = (offset: number): Int32Array => {
+      const array = new Int32Array(this.capacity);
       for (let node = 0; node < this.capacity; node++)
-        array[node] = this.nodes[node * this.stride + offset] as number;
+        array[node] = this.links[node * LINK_STRIDE + offset] as number;
       return array;
     };
+    const cutValue = new Float64Array(this.capacity);
+    for (let node = 0; node < this.capacity; node++) cutValue[node] = this.cuts[node * CUT_STRIDE] as number;
     return {
       root: this.rootNode,
-      left: field(new Int32Array(this.capacity), LEFT),
-      right: field(new Int32Array(this.capacity), RIGHT),
+      left: link(LEFT),
+      right: link(RIGHT),
       parent: this.parent.slice(),
-      cutDimension: field(new Int32Array(this.capacity), CUT_DIMENSION),
-      cutValue: field(new Float64Array(this.capacity), CUT_VALUE),
+      cutDimension: link(CUT_DIMENSION),
+      cutValue,
       mass: this.mass.slice(),
       leafPoint: this.leafPoint.slice(),
       freeInternal: this.freeInternal.slice(),
@@ -178,8 +189,8 @@ export class RandomCutTree {
 
   /** Children of an internal node, for traversal in tests. */
   children(node: number): [number, number] {
-    const offset = node * this.stride;
-    return [this.nodes[offset + LEFT] ?? NO_NODE, this.nodes[offset + RIGHT] ?? NO_NODE];
+    const offset = node * LINK_STRIDE;
+    return [this.links[offset + LEFT] ?? NO_NODE, this.links[offset + RIGHT] ?? NO_NODE];
   }
 
   /**
@@ -210,8 +221,7 @@ export class RandomCutTree {
         const p = point[i] as number;
         const lo = nodes[offset + i] as number;
         const hi = nodes[offset + d + i] as number;
-        if (p < lo) grown += lo - p;
-        else if (p > hi) grown += p - hi;
+        grown += (lo - p > 0 ? lo - p : 0) + (p - hi > 0 ? p - hi : 0);
       }
       if (grown > 0) {
         let r = random.next() * ((nodes[record + RANGE_SUM] as number) + grown);
@@ -236,7 +246,7 @@ export class RandomCutTree {
           }
         }
       }
-      node = this.child(record, point);
+      node = this.child(node, point);
     }
     const leafOffset = (node - this.capacity) * d;
     let gap = 0;
@@ -290,9 +300,9 @@ export class RandomCutTree {
       this.rootNode = NO_NODE;
       return;
     }
-    const parentRecord = parentNode * this.stride;
-    const sibling = this.nodes[
-      parentRecord + (this.nodes[parentRecord + LEFT] === leaf ? RIGHT : LEFT)
+    const parentLink = parentNode * LINK_STRIDE;
+    const sibling = this.links[
+      parentLink + (this.links[parentLink + LEFT] === leaf ? RIGHT : LEFT)
     ] as number;
     const grandparent = this.parent[parentNode] as number;
     this.parent[sibling] = grandparent;
@@ -332,8 +342,7 @@ export class RandomCutTree {
         const p = point[i] as number;
         const lo = nodes[offset + i] as number;
         const hi = nodes[offset + d + i] as number;
-        if (p < lo) grown += lo - p;
-        else if (p > hi) grown += p - hi;
+        grown += (lo - p > 0 ? lo - p : 0) + (p - hi > 0 ? p - hi : 0);
       }
       if (grown === 0) break;
       const separation = grown / ((nodes[record + RANGE_SUM] as number) + grown);
@@ -401,18 +410,19 @@ export class RandomCutTree {
     const capacity = this.capacity;
     while (node < capacity) {
       this.path[depth++] = node;
-      node = this.child(node * this.stride, point);
+      node = this.child(node, point);
     }
     this.path[depth] = node;
     return depth;
   }
 
-  /** The child of the node whose record starts at `record` on the point's side of the cut. */
-  private child(record: number, point: ArrayLike<number>): number {
-    const nodes = this.nodes;
-    return (point[nodes[record + CUT_DIMENSION] as number] as number) <= (nodes[record + CUT_VALUE] as number)
-      ? (nodes[record + LEFT] as number)
-      : (nodes[record + RIGHT] as number);
+  /** The child of an internal node on the point's side of its cut. */
+  private child(node: number, point: ArrayLike<number>): number {
+    const link = node * LINK_STRIDE;
+    return (point[this.links[link + CUT_DIMENSION] as number] as number) <=
+      (this.cuts[node * CUT_STRIDE] as number)
+      ? (this.links[link + LEFT] as number)
+      : (this.links[link + RIGHT] as number);
   }
 
   /** Points `parentNode` (or the root when it is NO_NODE) at `replacement` instead of `child`. */
@@ -421,8 +431,8 @@ export class RandomCutTree {
       this.rootNode = replacement;
       return;
     }
-    const record = parentNode * this.stride;
-    this.nodes[record + (this.nodes[record + LEFT] === child ? LEFT : RIGHT)] = replacement;
+    const link = parentNode * LINK_STRIDE;
+    this.links[link + (this.links[link + LEFT] === child ? LEFT : RIGHT)] = replacement;
   }
 
   private leafEquals(leaf: number, point: ArrayLike<number>): boolean {
@@ -445,11 +455,11 @@ export class RandomCutTree {
     const internal = this.allocateInternal();
     const parentNode = this.parent[node] as number;
     const nodes = this.nodes;
-    const record = internal * this.stride;
-    nodes[record + CUT_DIMENSION] = dimension;
-    nodes[record + CUT_VALUE] = cut;
-    nodes[record + LEFT] = pointGoesLeft ? leaf : node;
-    nodes[record + RIGHT] = pointGoesLeft ? node : leaf;
+    const link = internal * LINK_STRIDE;
+    this.links[link + CUT_DIMENSION] = dimension;
+    this.links[link + LEFT] = pointGoesLeft ? leaf : node;
+    this.links[link + RIGHT] = pointGoesLeft ? node : leaf;
+    this.cuts[internal * CUT_STRIDE] = cut;
     this.parent[internal] = parentNode;
     this.parent[node] = internal;
     this.parent[leaf] = internal;
@@ -487,8 +497,8 @@ export class RandomCutTree {
     const nodes = this.nodes;
     const record = node * this.stride;
     const offset = record + BOX;
-    const leftChild = nodes[record + LEFT] as number;
-    const rightChild = nodes[record + RIGHT] as number;
+    const leftChild = this.links[node * LINK_STRIDE + LEFT] as number;
+    const rightChild = this.links[node * LINK_STRIDE + RIGHT] as number;
     const leftIsLeaf = this.isLeaf(leftChild);
     const rightIsLeaf = this.isLeaf(rightChild);
     const leftSource = leftIsLeaf ? this.leafPoint : nodes;
@@ -527,10 +537,10 @@ export class RandomCutTree {
   /** Post-order recomputation of every box under `node` (after deserialization). */
   private recomputeBoxes(node: number): void {
     if (this.isLeaf(node)) return;
-    const record = node * this.stride;
-    this.recomputeBoxes(this.nodes[record + LEFT] as number);
-    this.recomputeBoxes(this.nodes[record + RIGHT] as number);
+    this.recomputeBoxes(this.links[node * LINK_STRIDE + LEFT] as number);
+    this.recomputeBoxes(this.links[node * LINK_STRIDE + RIGHT] as number);
     this.mergeChildBoxes(node);
+    const record = node * this.stride;
     this.nodes[record + RANGE_SUM] = this.boxRangeSum(record);
   }
 

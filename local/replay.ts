@@ -259,9 +259,16 @@ class Replay {
       done++;
       this.options.onProgress?.(done, queue.length);
     }
-    const missingStages = this.remediator
-      ? []
-      : ['remediation (the local state-machine runner is not available)'];
+    const missingStages = [
+      ...(this.remediator
+        ? []
+        : [
+            this.ci
+              ? 'remediation: no remediation stage was configured for this replay'
+              : 'remediation and suggestions: a --data replay has no CodeBuild to rerun or logs to read, so it detects only',
+          ]),
+      ...(this.suggester || !this.ci ? [] : ['suggestions: no suggester was configured for this replay']),
+    ];
     return {
       source: this.ci ? 'simulation' : 'data',
       mode: this.options.mode,

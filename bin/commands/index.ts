@@ -5,6 +5,7 @@ import { registerBackfillCommand } from './backfill';
 import { registerCollectSampleCommand } from './collect-sample';
 import { registerDetectCommand } from './detect';
 import { registerExcerptCommand } from './excerpt';
+import { registerReplayCommand } from './replay';
 import { registerSuggestCommand } from './suggest';
 
 /** Every subcommand registers itself here; each lives in its own module under bin/commands/. */
@@ -15,4 +16,5 @@ export function registerCommands(program: Command): void {
   registerSuggestCommand(program);
   registerDetectCommand(program);
   registerApproveCommands(program);
+  registerReplayCommand(program);
 }

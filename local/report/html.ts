@@ -96,7 +96,7 @@ export function renderReport(result: ReplayResult, metrics: ReportMetrics, echar
       (
         i,
       ) => `<tr><td>${escapeHtml(i.id)}</td><td>${escapeHtml(i.kind)}</td><td>${i.labelledBuilds}</td><td>${i.detected ? 'yes' : 'no'}</td>
-<td>${hours(i.hoursToDetect)}</td><td>${escapeHtml(i.actions.join(', ') || '—')}</td><td>${hours(i.hoursToRecoverManually)}</td><td>${hours(i.hoursToRecover)}</td><td>${escapeHtml(i.recoveredBy ?? '—')}</td></tr>`,
+<td>${hours(i.hoursToDetect)}</td><td>${escapeHtml(countedList(i.actions) || '—')}</td><td>${hours(i.hoursToRecoverManually)}</td><td>${hours(i.hoursToRecover)}</td><td>${escapeHtml(i.recoveredBy ?? '—')}</td></tr>`,
     )
     .join('\n');
   const costRows = metrics.cost.lines
@@ -167,6 +167,7 @@ ${missing}
 
 <section>
   <h2>Remediation</h2>
+  <p class="note">Rollbacks wait for a human's approval, as the deployed stack requires by default; the replay's approver answers with the same delay as the team's manual response, so a rollback recovers about as fast as the team would have.</p>
   <p>${r.buildsSavedByReruns} failed builds turned green by a rerun or stage retry (${r.rerunsFailed} reruns failed), ${r.rollbacksPerformed} rollbacks, ${r.notifications} notifications. Mean time to recovery ${hours(metrics.meanHoursToRecoverManually)} by hand, ${hours(metrics.meanHoursToRecover)} in this run.</p>
   <div class="grid2"><div id="actions" class="chart"></div><div id="training" class="chart"></div></div>
 </section>
@@ -227,10 +228,10 @@ const PAGE_SCRIPT = String.raw`
     chart(el, {
       title: { text: p.projectName, left: 0, textStyle: { fontSize: 13 } },
       legend: { top: 0, right: 0, textStyle: { fontSize: 11 } },
-      grid: { left: 50, right: 20, top: 40, bottom: 30 },
+      grid: { left: 60, right: 20, top: 40, bottom: 30 },
       tooltip: { trigger: 'item', formatter: function (x) { return esc(x.seriesName) + '<br>' + new Date(x.value[0]).toISOString().slice(0, 16).replace('T', ' ') + '<br>score/threshold ' + x.value[1] + (x.value[2] ? '<br>' + esc(x.value[2]) : '') + (x.value[3] ? ' ' + esc(x.value[3]) : ''); } },
       xAxis: { type: 'time' },
-      yAxis: { type: 'log', min: 0.01, name: 'score / threshold', nameTextStyle: { fontSize: 10 } },
+      yAxis: { type: 'log', min: 0.01, name: 'score / threshold', nameLocation: 'middle', nameGap: 36, nameTextStyle: { fontSize: 10 } },
       series: series
     });
   });
@@ -284,6 +285,13 @@ const PAGE_SCRIPT = String.raw`
   window.pipemendCharts = charts;
 })();
 `;
+
+/** `A, A, B` as `A ×2, B`: an incident's repeated decisions stay readable. */
+function countedList(items: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(item, (counts.get(item) ?? 0) + 1);
+  return [...counts].map(([item, n]) => (n > 1 ? `${item} ×${n}` : item)).join(', ');
+}
 
 function tile(key: string, value: string): string {
   return `<div class="tile"><div class="v">${escapeHtml(value)}</div><div class="k">${escapeHtml(key)}</div></div>`;

@@ -23,7 +23,11 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { z } from 'zod';
 
-import { endpointResourceName, modelVersionOfResource } from '../../sagemaker/training/model-version';
+import {
+  endpointResourceName,
+  modelVersionOfArtifact,
+  modelVersionOfResource,
+} from '../../sagemaker/training/model-version';
 import { S3TrainingData } from '../../sagemaker/training/s3-training-data';
 import { CURRENT_MODEL_MANIFEST_KEY, modelManifestKey } from '../core/model-manifest';
 import { parseManifest } from '../scorer/s3-manifest-source';
@@ -123,10 +127,13 @@ async function deployApprovedPackage(
     };
   }
   const container = modelPackage.InferenceSpecification?.Containers?.[0];
-  const modelVersion = modelPackage.CustomerMetadataProperties?.['pipemend:modelVersion'];
+  // The metadata names the version; the artifact's training/<version>/ location does too (older registrations).
+  const modelVersion =
+    modelPackage.CustomerMetadataProperties?.['pipemend:modelVersion'] ??
+    modelVersionOfArtifact(container?.ModelDataUrl ?? '');
   if (!container?.Image || !container.ModelDataUrl || !modelVersion) {
     throw new UndeployableModelPackageError(
-      `${modelPackageArn} lacks a container image, model data or the pipemend:modelVersion metadata`,
+      `${modelPackageArn} lacks a container image or model data from a Pipemend training run`,
     );
   }
   // The manifest must exist before the endpoint can serve the version, or the scorer could not use it.

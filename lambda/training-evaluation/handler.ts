@@ -99,7 +99,7 @@ export async function evaluateCandidate(
     recall: quality.labelled.recall,
     labelledBuilds: quality.labelled.labelledBuilds,
   };
-  const approved = await latestApprovedQuality(deps.sagemaker, request.modelPackageGroupName);
+  const approved = await latestApprovedQuality(deps.sagemaker, request.modelPackageGroupName, deps.data);
   const comparison = compareWithApproved(candidate, approved, request.noWorseTolerance);
 
   const manifestKey = modelManifestKey(request.modelVersion);
@@ -157,10 +157,14 @@ async function readTransformScores(
   return scores;
 }
 
-/** Quality recorded on the newest approved version of the group, or undefined when none is approved. */
+/**
+ * Quality recorded on the newest approved version of the group (its metadata, else its evaluation report
+ * in the data lake), or undefined when no version is approved.
+ */
 export async function latestApprovedQuality(
   client: SageMakerClient,
   modelPackageGroupName: string,
+  data: S3TrainingData,
 ): Promise<RecordedQuality | undefined> {
   const list = await client.send(
     new ListModelPackagesCommand({
@@ -175,12 +179,30 @@ export async function latestApprovedQuality(
   if (!arn) return undefined;
   const described = await client.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
   const metadata = described.CustomerMetadataProperties ?? {};
+  if (metadata['pipemend:precision'] !== undefined || metadata['pipemend:recall'] !== undefined) {
+    return {
+      precision: parseRatio(metadata['pipemend:precision']),
+      recall: parseRatio(metadata['pipemend:recall']),
+      labelledBuilds: Number(metadata['pipemend:labelledBuilds'] ?? 0) || 0,
+    };
+  }
+  const reportUri = described.ModelMetrics?.ModelQuality?.Statistics?.S3Uri;
+  if (!reportUri) return { precision: null, recall: null, labelledBuilds: 0 };
+  const report = evaluationReportSchema.parse(JSON.parse(await data.getText(parseS3Uri(reportUri).key)));
   return {
-    precision: parseRatio(metadata['pipemend:precision']),
-    recall: parseRatio(metadata['pipemend:recall']),
-    labelledBuilds: Number(metadata['pipemend:labelledBuilds'] ?? 0) || 0,
+    precision: report.labelled.precision,
+    recall: report.labelled.recall,
+    labelledBuilds: report.labelled.labelledBuilds,
   };
 }
+
+const evaluationReportSchema = z.object({
+  labelled: z.object({
+    precision: z.number().nullable(),
+    recall: z.number().nullable(),
+    labelledBuilds: z.number().int().nonnegative(),
+  }),
+});
 
 function formatRatio(value: number | null): string {
   return value === null ? 'unknown' : value.toFixed(4);

@@ -51,3 +51,8 @@ export function trainingKeys(
     evaluation: `${root}/evaluation.json`,
   };
 }
+
+/** The model version a training artifact belongs to (`s3://<bucket>/training/<version>/model/...`). */
+export function modelVersionOfArtifact(modelDataUrl: string): string | undefined {
+  return /^s3:\/\/[^/]+\/training\/([^/]+)\/model\//.exec(modelDataUrl)?.[1];
+}

@@ -120,6 +120,25 @@ test('an approved version updates the endpoint blue/green with alarm rollback', 
   });
 });
 
+test('without metadata the version is read from the artifact’s training/<version>/ location', async () => {
+  const { sm, deps } = setup();
+  sm.on(DescribeModelPackageCommand).resolves({
+    ModelApprovalStatus: 'Approved',
+    InferenceSpecification: {
+      Containers: [
+        { Image: 'rcf:1', ModelDataUrl: 's3://lake/training/sm-new/model/pipelines-x/output/model.tar.gz' },
+      ],
+      SupportedContentTypes: [],
+      SupportedResponseMIMETypes: [],
+    },
+  });
+  sm.on(DescribeEndpointCommand).resolves({
+    EndpointStatus: 'InService',
+    EndpointConfigName: 'pipemend-sm-old',
+  });
+  expect(await handleDeployerEvent(approval, deps)).toEqual({ action: 'updated', modelVersion: 'sm-new' });
+});
+
 test('the first approved version creates the endpoint', async () => {
   const { sm, deps } = setup();
   sm.on(DescribeEndpointCommand).rejects(

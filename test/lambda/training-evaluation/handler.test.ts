@@ -130,6 +130,34 @@ test('a candidate clearly worse than the approved version on the labels is not r
   });
 });
 
+test('without metadata on the approved version its evaluation report is read from the data lake', async () => {
+  const { lake, deps, sagemakerMock } = setup(scores, ['api:99', 'api:3']);
+  lake.put(
+    'training/sm-old/evaluation.json',
+    JSON.stringify({ labelled: { precision: 1, recall: 1, labelledBuilds: 4 } }),
+  );
+  sagemakerMock.on(ListModelPackagesCommand).resolves({
+    ModelPackageSummaryList: [
+      {
+        ModelPackageArn: 'arn:aws:sagemaker:eu-west-1:1:model-package/pipemend-rcf/2',
+        ModelPackageStatus: 'Completed',
+        CreationTime: new Date(),
+      },
+    ],
+  });
+  sagemakerMock.on(DescribeModelPackageCommand).resolves({
+    ModelMetrics: {
+      ModelQuality: {
+        Statistics: { ContentType: 'application/json', S3Uri: 's3://lake/training/sm-old/evaluation.json' },
+      },
+    },
+  });
+  expect(await evaluateCandidate(request, deps)).toMatchObject({
+    noWorse: false,
+    reason: 'candidate F1 0.667 < approved F1 1.000 - tolerance 0.02',
+  });
+});
+
 test('fails when the transform returned a different number of scores than rows', async () => {
   const { lake, deps } = setup(scores);
   lake.put(`training/${version}/scores/evaluation.csv.out`, '{"score":1}\n');

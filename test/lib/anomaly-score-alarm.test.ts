@@ -22,8 +22,8 @@ describe('AnomalyScoreAlarm', () => {
       Namespace: 'Pipemend',
       MetricName: 'AnomalyScoreRatio',
       Dimensions: [
-        { Name: 'service', Value: 'pipemend' },
         { Name: 'project', Value: 'app-build' },
+        { Name: 'service', Value: 'pipemend' },
       ],
       Statistic: 'Maximum',
       Period: 900,

@@ -127,10 +127,8 @@ async function deployApprovedPackage(
     };
   }
   const container = modelPackage.InferenceSpecification?.Containers?.[0];
-  // The metadata names the version; the artifact's training/<version>/ location does too (older registrations).
-  const modelVersion =
-    modelPackage.CustomerMetadataProperties?.['pipemend:modelVersion'] ??
-    modelVersionOfArtifact(container?.ModelDataUrl ?? '');
+  // Every version's artifact lives under training/<model version>/model/ (see the pipeline definition).
+  const modelVersion = modelVersionOfArtifact(container?.ModelDataUrl ?? '');
   if (!container?.Image || !container.ModelDataUrl || !modelVersion) {
     throw new UndeployableModelPackageError(
       `${modelPackageArn} lacks a container image or model data from a Pipemend training run`,

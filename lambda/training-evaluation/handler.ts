@@ -158,8 +158,8 @@ async function readTransformScores(
 }
 
 /**
- * Quality recorded on the newest approved version of the group (its metadata, else its evaluation report
- * in the data lake), or undefined when no version is approved.
+ * Quality recorded on the newest approved version of the group (its evaluation report, registered as
+ * its model-quality metrics), or undefined when no version is approved.
  */
 export async function latestApprovedQuality(
   client: SageMakerClient,
@@ -178,14 +178,6 @@ export async function latestApprovedQuality(
   const arn = list.ModelPackageSummaryList?.[0]?.ModelPackageArn;
   if (!arn) return undefined;
   const described = await client.send(new DescribeModelPackageCommand({ ModelPackageName: arn }));
-  const metadata = described.CustomerMetadataProperties ?? {};
-  if (metadata['pipemend:precision'] !== undefined || metadata['pipemend:recall'] !== undefined) {
-    return {
-      precision: parseRatio(metadata['pipemend:precision']),
-      recall: parseRatio(metadata['pipemend:recall']),
-      labelledBuilds: Number(metadata['pipemend:labelledBuilds'] ?? 0) || 0,
-    };
-  }
   const reportUri = described.ModelMetrics?.ModelQuality?.Statistics?.S3Uri;
   if (!reportUri) return { precision: null, recall: null, labelledBuilds: 0 };
   const report = evaluationReportSchema.parse(JSON.parse(await data.getText(parseS3Uri(reportUri).key)));
@@ -206,12 +198,6 @@ const evaluationReportSchema = z.object({
 
 function formatRatio(value: number | null): string {
   return value === null ? 'unknown' : value.toFixed(4);
-}
-
-function parseRatio(text: string | undefined): number | null {
-  if (text === undefined) return null;
-  const value = Number(text);
-  return text.trim() === '' || !Number.isFinite(value) ? null : value;
 }
 
 export const handler = async (event: unknown): Promise<EvaluationResult> => {

@@ -283,19 +283,12 @@ export function buildTrainingPipelineDefinition(props: TrainingPipelineDefinitio
         SupportedRealtimeInferenceInstanceTypes: [...props.inferenceInstanceTypes],
         SupportedTransformInstanceTypes: [defaults.transformInstanceType],
       },
+      // The evaluation report (threshold, score distribution, precision/recall, comparison) as model quality:
+      // the deployer and the next evaluation read versions back from it.
       ModelMetrics: {
         ModelQuality: {
           Statistics: { ContentType: 'application/json', S3Uri: evaluationOut('evaluationS3Uri') },
         },
-      },
-      CustomerMetadataProperties: {
-        'pipemend:modelVersion': windowOut('modelVersion'),
-        'pipemend:manifestKey': evaluationOut('manifestKey'),
-        'pipemend:threshold': asString(evaluationOut('threshold')),
-        'pipemend:precision': evaluationOut('precision'),
-        'pipemend:recall': evaluationOut('recall'),
-        'pipemend:labelledBuilds': asString(evaluationOut('labelledBuilds')),
-        'pipemend:trainingRows': asString(windowOut('trainingRows')),
       },
     },
   };

@@ -71,7 +71,6 @@ function setup() {
       SupportedContentTypes: [],
       SupportedResponseMIMETypes: [],
     },
-    CustomerMetadataProperties: { 'pipemend:modelVersion': 'sm-new' },
   });
   sm.on(CreateModelCommand).resolves({});
   sm.on(CreateEndpointConfigCommand).resolves({});
@@ -120,7 +119,7 @@ test('an approved version updates the endpoint blue/green with alarm rollback', 
   });
 });
 
-test('without metadata the version is read from the artifact’s training/<version>/ location', async () => {
+test('the version is read from the artifact’s training/<version>/model/ location', async () => {
   const { sm, deps } = setup();
   sm.on(DescribeModelPackageCommand).resolves({
     ModelApprovalStatus: 'Approved',

@@ -215,11 +215,19 @@ test('the registered version carries its metrics, the approval parameter and the
       },
     },
   });
-  expect(register.CustomerMetadataProperties).toMatchObject({
-    'pipemend:manifestKey': { Get: "Steps.EvaluateModel.OutputParameters['manifestKey']" },
-    'pipemend:precision': { Get: "Steps.EvaluateModel.OutputParameters['precision']" },
-    'pipemend:threshold': {
-      'Std:Join': { On: '', Values: [{ Get: "Steps.EvaluateModel.OutputParameters['threshold']" }] },
+  expect(register.ModelPackageDescription).toEqual({
+    'Std:Join': {
+      On: ' ',
+      Values: [
+        'Pipemend RCF',
+        { Get: "Steps.AssembleWindow.OutputParameters['modelVersion']" },
+        'trained on',
+        {
+          'Std:Join': { On: '', Values: [{ Get: "Steps.AssembleWindow.OutputParameters['trainingRows']" }] },
+        },
+        'builds;',
+        { Get: "Steps.EvaluateModel.OutputParameters['reason']" },
+      ],
     },
   });
 });

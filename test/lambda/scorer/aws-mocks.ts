@@ -104,3 +104,19 @@ export function onlyCodePipelineCall(): { command: string; input: unknown } {
   const call = calls[0]!;
   return { command: call.args[0].constructor.name, input: call.args[0].input };
 }
+
+/**
+ * Exactly one CodePipeline call was made, of this command, with exactly this input (checked both with
+ * aws-sdk-client-mock-jest and by deep equality, so no extra field slips through).
+ */
+export function expectOnlyCodePipelineCall(
+  command: typeof PutJobSuccessResultCommand | typeof PutJobFailureResultCommand,
+  input: Record<string, unknown>,
+): void {
+  expect(codePipelineMock).toHaveReceivedCommandTimes(command as typeof PutJobSuccessResultCommand, 1);
+  expect(codePipelineMock).toHaveReceivedCommandWith(
+    command as typeof PutJobSuccessResultCommand,
+    input as never,
+  );
+  expect(onlyCodePipelineCall()).toEqual({ command: command.name, input });
+}

@@ -11,6 +11,7 @@ import {
   ENDPOINT,
   eventBridgeMock,
   lake,
+  expectOnlyCodePipelineCall,
   onlyCodePipelineCall,
   resetAws,
   sageMakerMock,
@@ -83,22 +84,19 @@ describe('CodePipeline invoke action', () => {
     sageMakerMock.on(InvokeEndpointCommand).resolves(scoresAnswer(1.1) as never);
     const result = await createScorer(dependencies())(jobEvent(gate));
     expect(result).toEqual({ kind: 'job', jobId: JOB_ID, outcome: 'success' });
-    expect(onlyCodePipelineCall()).toEqual({
-      command: 'PutJobSuccessResultCommand',
-      input: {
-        jobId: JOB_ID,
-        outputVariables: {
-          verdict: 'NORMAL',
-          score: '1.1',
-          threshold: '2.5',
-          scorer: 'endpoint',
-          modelVersion: manifest().modelVersion,
-        },
-        executionDetails: {
-          summary: expect.stringMatching(
-            new RegExp(`^NORMAL: build ${BUILD_ID} scored 1.1 against threshold 2.5 \\(endpoint model `),
-          ),
-        },
+    expectOnlyCodePipelineCall(PutJobSuccessResultCommand, {
+      jobId: JOB_ID,
+      outputVariables: {
+        verdict: 'NORMAL',
+        score: '1.1',
+        threshold: '2.5',
+        scorer: 'endpoint',
+        modelVersion: manifest().modelVersion,
+      },
+      executionDetails: {
+        summary: expect.stringMatching(
+          new RegExp(`^NORMAL: build ${BUILD_ID} scored 1.1 against threshold 2.5 \\(endpoint model `),
+        ),
       },
     });
     expect(codePipelineMock).toHaveReceivedCommandWith(PutJobSuccessResultCommand, { jobId: JOB_ID });
@@ -115,17 +113,14 @@ describe('CodePipeline invoke action', () => {
     sageMakerMock.on(InvokeEndpointCommand).resolves(scoresAnswer(3.7) as never);
     const result = await createScorer(dependencies())(jobEvent(gate));
     expect(result).toEqual({ kind: 'job', jobId: JOB_ID, outcome: 'failure' });
-    expect(onlyCodePipelineCall()).toEqual({
-      command: 'PutJobFailureResultCommand',
-      input: {
-        jobId: JOB_ID,
-        failureDetails: {
-          type: 'JobFailed',
-          message: expect.stringMatching(
-            /^ANOMALOUS: build .* scored 3\.7 against threshold 2\.5 .*drivers: (buildSeconds|durationSeconds) high/,
-          ),
-          externalExecutionId: BUILD_ID,
-        },
+    expectOnlyCodePipelineCall(PutJobFailureResultCommand, {
+      jobId: JOB_ID,
+      failureDetails: {
+        type: 'JobFailed',
+        message: expect.stringMatching(
+          /^ANOMALOUS: build .* scored 3\.7 against threshold 2\.5 .*drivers: (buildSeconds|durationSeconds) high/,
+        ),
+        externalExecutionId: BUILD_ID,
       },
     });
   });
@@ -187,15 +182,12 @@ describe('CodePipeline invoke action', () => {
       .on(InvokeEndpointCommand)
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
     await createScorer(dependencies())(jobEvent(gate));
-    expect(onlyCodePipelineCall()).toEqual({
-      command: 'PutJobFailureResultCommand',
-      input: {
-        jobId: JOB_ID,
-        failureDetails: {
-          type: 'SystemUnavailable',
-          message: `Pipemend could not score build ${BUILD_ID}: ModelUnavailableError: InvokeEndpoint ${ENDPOINT} failed: ThrottlingException: Rate exceeded`,
-          externalExecutionId: BUILD_ID,
-        },
+    expectOnlyCodePipelineCall(PutJobFailureResultCommand, {
+      jobId: JOB_ID,
+      failureDetails: {
+        type: 'SystemUnavailable',
+        message: `Pipemend could not score build ${BUILD_ID}: ModelUnavailableError: InvokeEndpoint ${ENDPOINT} failed: ThrottlingException: Rate exceeded`,
+        externalExecutionId: BUILD_ID,
       },
     });
     expect(eventBridgeMock).not.toHaveReceivedCommand(PutEventsCommand);
@@ -205,7 +197,7 @@ describe('CodePipeline invoke action', () => {
     withModel();
     sageMakerMock.on(InvokeEndpointCommand).resolves(scoresAnswer(1, 2) as never);
     await createScorer(dependencies())(jobEvent(gate));
-    expect(onlyCodePipelineCall().input).toEqual({
+    expectOnlyCodePipelineCall(PutJobFailureResultCommand, {
       jobId: JOB_ID,
       failureDetails: {
         type: 'JobFailed',
@@ -221,14 +213,11 @@ describe('CodePipeline invoke action', () => {
     await createScorer(dependencies())(jobEvent(observe));
     // The error is logged (with the build id), never the event around it (checked after each test).
     expect(logged).toContain('"message":"scoring failed"');
-    expect(onlyCodePipelineCall()).toEqual({
-      command: 'PutJobSuccessResultCommand',
-      input: {
-        jobId: JOB_ID,
-        outputVariables: { verdict: 'UNSCORED', score: '', threshold: '', scorer: '', modelVersion: '' },
-        executionDetails: {
-          summary: `Pipemend could not score build ${BUILD_ID}: ModelUnavailableError: InvokeEndpoint ${ENDPOINT} failed: Error: connection reset`,
-        },
+    expectOnlyCodePipelineCall(PutJobSuccessResultCommand, {
+      jobId: JOB_ID,
+      outputVariables: { verdict: 'UNSCORED', score: '', threshold: '', scorer: '', modelVersion: '' },
+      executionDetails: {
+        summary: `Pipemend could not score build ${BUILD_ID}: ModelUnavailableError: InvokeEndpoint ${ENDPOINT} failed: Error: connection reset`,
       },
     });
   });
@@ -242,19 +231,16 @@ describe('CodePipeline invoke action', () => {
     );
     await createScorer(dependencies())(jobEvent(gate));
     expect(sageMakerMock).not.toHaveReceivedCommand(InvokeEndpointCommand);
-    expect(onlyCodePipelineCall()).toEqual({
-      command: 'PutJobSuccessResultCommand',
-      input: {
-        jobId: JOB_ID,
-        outputVariables: {
-          verdict: 'NORMAL',
-          score: expect.stringMatching(/^\d/),
-          threshold: '5.751',
-          scorer: 'baseline',
-          modelVersion: '',
-        },
-        executionDetails: { summary: expect.stringContaining('(baseline)') },
+    expectOnlyCodePipelineCall(PutJobSuccessResultCommand, {
+      jobId: JOB_ID,
+      outputVariables: {
+        verdict: 'NORMAL',
+        score: expect.stringMatching(/^\d/),
+        threshold: '5.751',
+        scorer: 'baseline',
+        modelVersion: '',
       },
+      executionDetails: { summary: expect.stringContaining('(baseline)') },
     });
   });
 
@@ -273,21 +259,18 @@ describe('CodePipeline invoke action', () => {
 
   test('malformed UserParameters (not JSON): PutJobFailureResult (ConfigurationError)', async () => {
     await createScorer(dependencies())(jobEvent('mode=gate'));
-    expect(onlyCodePipelineCall()).toEqual({
-      command: 'PutJobFailureResultCommand',
-      input: {
-        jobId: JOB_ID,
-        failureDetails: {
-          type: 'ConfigurationError',
-          message: expect.stringMatching(/^UserParameters is not valid JSON \(.*\): mode=gate$/),
-        },
+    expectOnlyCodePipelineCall(PutJobFailureResultCommand, {
+      jobId: JOB_ID,
+      failureDetails: {
+        type: 'ConfigurationError',
+        message: expect.stringMatching(/^UserParameters is not valid JSON \(.*\): mode=gate$/),
       },
     });
   });
 
   test('missing UserParameters: PutJobFailureResult (ConfigurationError) showing the expected shape', async () => {
     await createScorer(dependencies())(jobEvent(undefined));
-    expect(onlyCodePipelineCall().input).toEqual({
+    expectOnlyCodePipelineCall(PutJobFailureResultCommand, {
       jobId: JOB_ID,
       failureDetails: {
         type: 'ConfigurationError',
@@ -301,7 +284,7 @@ describe('CodePipeline invoke action', () => {
     await createScorer(dependencies())(
       jobEvent(JSON.stringify({ mode: 'gate', buildId: '#{Build.CODEBUILD_BUILD_ID}' })),
     );
-    expect(onlyCodePipelineCall().input).toEqual({
+    expectOnlyCodePipelineCall(PutJobFailureResultCommand, {
       jobId: JOB_ID,
       failureDetails: {
         type: 'ConfigurationError',
@@ -332,7 +315,7 @@ describe('CodePipeline invoke action', () => {
   test('a thrown error (no build record) in gate mode: PutJobFailureResult (JobFailed)', async () => {
     lake.clear();
     await createScorer(dependencies())(jobEvent(gate));
-    expect(onlyCodePipelineCall().input).toEqual({
+    expectOnlyCodePipelineCall(PutJobFailureResultCommand, {
       jobId: JOB_ID,
       failureDetails: {
         type: 'JobFailed',

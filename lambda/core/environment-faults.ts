@@ -21,38 +21,42 @@ interface Signature {
 
 // Ordered from most to least specific: a registry's "429 Too Many Requests" is a rate limit, not throttling.
 const SIGNATURES: readonly Signature[] = [
-  { kind: 'registry-rate-limit', pattern: /toomanyrequests|pull rate limit|npm ERR! code E429|\bE429\b/i },
+  { kind: 'registry-rate-limit', pattern: /toomanyrequests|pull rate limit|\bE429\b/i },
   {
+    // A bare "429" is too common (byte counts, line numbers): only an HTTP status reads as a rate limit.
     kind: 'registry-rate-limit',
-    pattern: /(429|too many requests).*(registry|npmjs|pypi|maven|docker\.io|ecr|nuget|rubygems|crates\.io)/i,
-  },
-  {
-    kind: 'registry-rate-limit',
-    pattern: /(registry|npmjs|pypi|maven|docker\.io|ecr|nuget|rubygems|crates\.io).*(429|too many requests)/i,
+    pattern:
+      /\b429 Too Many Requests\b|\bstatus(?: code)?:? 429\b|\bHTTP\/[\d.]+ 429\b|\b(?:returned|received|got) (?:status )?429\b/i,
   },
   {
     kind: 'throttling',
     pattern:
-      /ThrottlingException|TooManyRequestsException|RequestLimitExceeded|Rate exceeded|SlowDown|ProvisionedThroughputExceeded/,
+      /ThrottlingException|TooManyRequestsException|RequestLimitExceeded|Rate exceeded|\bSlowDown\b|ProvisionedThroughputExceeded/,
   },
+  // Error codes are matched case-sensitively as words: "ScopeNotFoundErrorTest" is not ENOTFOUND.
+  { kind: 'dns-failure', pattern: /\b(?:ENOTFOUND|EAI_AGAIN)\b|getaddrinfo|UnknownHostException/ },
   {
     kind: 'dns-failure',
     pattern:
-      /ENOTFOUND|EAI_AGAIN|Could not resolve host|Temporary failure in name resolution|no such host|Name or service not known|UnknownHostException|getaddrinfo/i,
+      /Could not resolve host|Temporary failure in name resolution|no such host|Name or service not known/i,
+  },
+  {
+    kind: 'network-timeout',
+    pattern: /\b(?:ETIMEDOUT|ESOCKETTIMEDOUT|ECONNRESET|ECONNREFUSED)\b|SocketTimeoutException/,
   },
   {
     kind: 'network-timeout',
     pattern:
-      /ETIMEDOUT|ESOCKETTIMEDOUT|ECONNRESET|ECONNREFUSED|connection timed out|connect timed out|read timed out|i\/o timeout|Connection reset by peer|TLS handshake timeout|SocketTimeoutException|Could not transfer artifact.*(timed out|Connection reset)/i,
+      /connection timed out|connect timed out|read timed out|i\/o timeout|Connection reset by peer|TLS handshake timeout|Could not transfer artifact.*(?:timed out|Connection reset)/i,
   },
   {
     kind: 'out-of-memory',
     pattern:
-      /JavaScript heap out of memory|java\.lang\.OutOfMemoryError|Cannot allocate memory|\bENOMEM\b|MemoryError|exit (code|status) 137|signal: killed|Killed\s+\S*\s*$|OOMKilled/i,
+      /JavaScript heap out of memory|java\.lang\.OutOfMemoryError|Cannot allocate memory|\bENOMEM\b|\bMemoryError\b|exit (?:code|status) 137\b|signal: killed|OOMKilled/i,
   },
   {
     kind: 'disk-full',
-    pattern: /No space left on device|ENOSPC|disk quota exceeded|There is not enough space on the disk/i,
+    pattern: /No space left on device|\bENOSPC\b|disk quota exceeded|There is not enough space on the disk/i,
   },
 ];
 

@@ -3,6 +3,11 @@ import { findEnvironmentFaults, summarizeEnvironmentFaults } from '../../../lamb
 describe('findEnvironmentFaults', () => {
   test.each([
     ['npm ERR! code E429', 'registry-rate-limit'],
+    ['npm ERR! 429 Too Many Requests - GET https://registry.npmjs.org/left-pad', 'registry-rate-limit'],
+    [
+      'Could not transfer artifact x from/to central: status code: 429, reason phrase: Too Many Requests',
+      'registry-rate-limit',
+    ],
     ['toomanyrequests: You have reached your pull rate limit.', 'registry-rate-limit'],
     [
       'An error occurred (ThrottlingException) when calling the PutObject operation: Rate exceeded',
@@ -27,6 +32,11 @@ describe('findEnvironmentFaults', () => {
     ["src/app.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'."],
     ['[ERROR] Tests run: 12, Failures: 1, Errors: 0, Skipped: 0'],
     ['npm ERR! code ELIFECYCLE'],
+    ['Running com.google.inject.errors.ScopeNotFoundErrorTest'],
+    ['Caused by: java.io.FileNotFoundException: /builds/workspace/target/maven-status'],
+    [
+      'Progress (1): 4.1/11 kB Downloaded from central: https://repo.maven.apache.org/x.pom (429 B at 12 kB/s)',
+    ],
   ])('does not take the code failure "%s" for an environment fault', (line) => {
     expect(findEnvironmentFaults([line])).toEqual([]);
   });

@@ -1,4 +1,4 @@
-import { ForestOptions, RandomCutForest } from './forest';
+import { ForestOptions, InvalidPointError, RandomCutForest } from './forest';
 import { SagemakerThreshold, sagemakerThreshold } from './threshold';
 
 export interface TrainedForest {
@@ -27,12 +27,18 @@ export function trainForest(
     if (row.length !== first.length) {
       throw new RangeError(`Training row ${index} has ${row.length} values, row 0 has ${first.length}`);
     }
-    if (forest.isReady) {
-      scores.push(forest.score(row));
-    } else {
-      warmup++;
+    try {
+      if (forest.isReady) {
+        scores.push(forest.score(row));
+      } else {
+        warmup++;
+      }
+      forest.update(row);
+    } catch (error) {
+      if (error instanceof InvalidPointError)
+        throw new InvalidPointError(`Training row ${index}: ${error.message}`);
+      throw error;
     }
-    forest.update(row);
   });
   if (scores.length === 0) {
     throw new RangeError(

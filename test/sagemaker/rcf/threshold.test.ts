@@ -39,6 +39,12 @@ describe('trainForest', () => {
     expect(forest.score([9, 9])).toBeGreaterThan(threshold.threshold);
   });
 
+  it('names the row holding a non-finite value', () => {
+    expect(() => trainForest([[1], [2], [NaN]], {})).toThrow(
+      'Training row 2: Point value 0 is NaN, expected a finite number',
+    );
+  });
+
   it('names the row with the wrong number of values', () => {
     expect(() => trainForest([[1, 2], [3]], {})).toThrow('Training row 1 has 1 values, row 0 has 2');
   });

@@ -269,9 +269,9 @@ function costEstimate(result: ReplayResult): ReportMetrics['cost'] {
     },
     {
       service: 'KMS',
-      usage: `1 key, ${fmt((c.dataLakePuts + c.dataLakeGets) * perMonth)} requests`,
-      monthlyUsd:
-        UNIT_PRICES.kmsPerKeyMonth + (c.dataLakePuts + c.dataLakeGets) * UNIT_PRICES.kmsPerRequest * perMonth,
+      // The data lake uses S3 Bucket Keys (lib/data-lake.ts): object requests do not each call KMS.
+      usage: '1 customer managed key',
+      monthlyUsd: UNIT_PRICES.kmsPerKeyMonth,
     },
   ];
   return {

@@ -24,9 +24,8 @@ export const UNIT_PRICES = {
   /** Amazon DynamoDB on-demand: per write and per read request unit. */
   dynamoDbPerWrite: 0.625 / 1_000_000,
   dynamoDbPerRead: 0.125 / 1_000_000,
-  /** AWS KMS: per customer managed key-month, per request. */
+  /** AWS KMS: per customer managed key-month. */
   kmsPerKeyMonth: 1,
-  kmsPerRequest: 0.03 / 10_000,
   /** SageMaker real-time endpoint, for comparison with the embedded scorer: ml.t3.medium per hour. */
   sagemakerT3MediumPerHour: 0.05,
 } as const;

@@ -34,6 +34,7 @@ describe('pipemend replay report in a real browser', () => {
   let run: ReplayRun;
   let browser: Browser;
 
+  // Replays and synthesis are CPU-bound: the generous timeout allows for a shared, busy machine.
   beforeAll(async () => {
     await rm(OUT, { recursive: true, force: true });
     await mkdir(OUT, { recursive: true });
@@ -47,7 +48,7 @@ describe('pipemend replay report in a real browser', () => {
       progress: false,
     });
     browser = await launch();
-  });
+  }, 600_000);
 
   afterAll(async () => {
     await browser?.close();

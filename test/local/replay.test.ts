@@ -36,11 +36,12 @@ describe('replay of the small scenario', () => {
   let enforce: ReplayResult;
   let shadow: ReplayResult;
 
+  // Replays and synthesis are CPU-bound: the generous timeout allows for a shared, busy machine.
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'pipemend-replay-'));
     enforce = await replay('enforce', dir);
     shadow = await replay('shadow', dir);
-  });
+  }, 600_000);
 
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });

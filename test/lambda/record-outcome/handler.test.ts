@@ -1,0 +1,102 @@
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+
+import { Classification, GuardResult } from '../../../lambda/core/remediation';
+
+const s3 = mockClient(S3Client);
+const dynamodb = mockClient(DynamoDBDocumentClient);
+
+process.env.AWS_REGION = 'eu-west-1';
+process.env.REMEDIATION_TABLE = 'state';
+process.env.DATA_LAKE_BUCKET = 'lake';
+type Handler = (typeof import('../../../lambda/record-outcome/handler'))['handler'];
+let handler: Handler;
+
+beforeAll(async () => {
+  // The handler reads its environment when loaded.
+  ({ handler } = await import('../../../lambda/record-outcome/handler'));
+});
+
+const classification: Classification = {
+  eventId: 'e1',
+  claimKey: 'build:app:1',
+  target: { kind: 'codebuild-project', projectName: 'app', buildId: 'app:1', revision: 'r1' },
+  decision: { action: 'RERUN_CLEAN', reasons: ['DNS failure'], confidence: 0.7 },
+  classifiedAt: '2026-11-21T12:00:00.000Z',
+};
+const guard: GuardResult = {
+  outcome: 'PROCEED',
+  mode: 'enforce',
+  reasons: ['enforce'],
+  remediationId: 'rem-1',
+  executionId: 'x1',
+};
+
+beforeEach(() => {
+  s3.reset();
+  dynamodb.reset();
+  s3.on(PutObjectCommand).resolves({});
+  dynamodb.on(UpdateCommand).resolves({ Attributes: { consecutiveFailures: 0 } });
+  dynamodb.on(PutCommand).resolves({});
+});
+
+describe('record-outcome handler', () => {
+  test('a passed rerun writes the history record, the environment-fault label and the summary item, and closes the breaker', async () => {
+    const recorded = await handler({
+      classification,
+      guard,
+      status: 'SUCCEEDED',
+      detail: 'clean rerun app:2 succeeded',
+    });
+
+    expect(recorded).toMatchObject({
+      remediationId: 'rem-1',
+      status: 'SUCCEEDED',
+      labelKind: 'environment-fault',
+      notify: true,
+    });
+    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, {
+      Bucket: 'lake',
+      Key: expect.stringMatching(/^remediations\/date=\d{4}-\d{2}-\d{2}\/scope=project%3Aapp\/rem-1\.json$/),
+    });
+    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, {
+      Bucket: 'lake',
+      Key: expect.stringMatching(/^labels\/kind=environment-fault\/date=\d{4}-\d{2}-\d{2}\/rem-1\.json$/),
+    });
+    expect(dynamodb).toHaveReceivedCommandWith(UpdateCommand, {
+      TableName: 'state',
+      Key: { pk: 'breaker#project:app' },
+      UpdateExpression: 'SET consecutiveFailures = :zero REMOVE escalatedAt',
+    });
+    expect(dynamodb).toHaveReceivedCommandWith(PutCommand, {
+      TableName: 'state',
+      Item: expect.objectContaining({
+        pk: 'record#rem-1',
+        status: 'SUCCEEDED',
+        labelKind: 'environment-fault',
+      }),
+    });
+  });
+
+  test('a shadowed decision is recorded without touching the breaker and without notifying', async () => {
+    const recorded = await handler({
+      classification,
+      guard: { ...guard, outcome: 'SHADOW', mode: 'shadow' },
+      status: 'SHADOWED',
+      detail: 'shadow mode',
+    });
+
+    expect(recorded.notify).toBe(false);
+    expect(dynamodb).not.toHaveReceivedCommand(UpdateCommand);
+    expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 1);
+  });
+
+  test('a malformed report is rejected naming the field, and nothing is written', async () => {
+    await expect(handler({ classification, guard, status: 'MAYBE' })).rejects.toMatchObject({
+      name: 'InvalidRemediationInputError',
+      message: expect.stringContaining('Invalid outcome report: status:'),
+    });
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+});

@@ -1,7 +1,12 @@
 /** What every scored build leaves behind: the `AnomalyScore` EMF metrics and the verdict event. */
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 
-import { ANOMALY_SCORE_METRIC, ANOMALY_SCORE_RATIO_METRIC, PROJECT_DIMENSION } from '../core/scoring-metrics';
+import {
+  ANOMALY_SCORE_METRIC,
+  ANOMALY_SCORE_RATIO_METRIC,
+  PROJECT_DIMENSION,
+  SCORING_ERRORS_METRIC,
+} from '../core/scoring-metrics';
 import { BuildVerdict } from '../core/verdict';
 import { metrics } from '../shared/powertools';
 
@@ -22,4 +27,12 @@ export async function recordVerdict(verdict: BuildVerdict, sink: VerdictSink): P
   );
   metrics.publishStoredMetrics();
   await sink.publish(verdict);
+}
+
+/** Counts a build that could not be scored, by project, with the error's name as metadata. */
+export function recordScoringError(projectName: string, error: Error): void {
+  metrics.addDimension(PROJECT_DIMENSION, projectName);
+  metrics.addMetadata('error', error.name);
+  metrics.addMetric(SCORING_ERRORS_METRIC, MetricUnit.Count, 1);
+  metrics.publishStoredMetrics();
 }

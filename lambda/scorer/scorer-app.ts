@@ -17,7 +17,7 @@ import { scoreBuild, ScoringPorts } from '../core/score-build';
 import { InvalidScoringRequestError, ModelUnavailableError } from '../core/scoring-errors';
 import { BuildVerdict } from '../core/verdict';
 import { logger } from '../shared/powertools';
-import { recordVerdict, VerdictSink } from './outputs';
+import { recordScoringError, recordVerdict, VerdictSink } from './outputs';
 
 // zod/mini keeps bundles small by shipping no messages; English ones make rejections say what was wrong.
 z.config(en());
@@ -203,6 +203,7 @@ async function decideJob(
   } catch (error) {
     const err = error as Error;
     logger.error('scoring failed', { buildId, mode: parameters.mode, error: err });
+    recordScoringError(buildId.slice(0, buildId.lastIndexOf(':')), err);
     const message = `Pipemend could not score build ${buildId}: ${err.name}: ${err.message}`;
     if (parameters.mode === 'observe') {
       return {

@@ -211,8 +211,16 @@ describe('CodePipeline invoke action', () => {
     withModel();
     sageMakerMock.on(InvokeEndpointCommand).rejects(new Error('connection reset'));
     await createScorer(dependencies())(jobEvent(observe));
-    // The error is logged (with the build id), never the event around it (checked after each test).
+    // The error is logged (with the build id), never the event around it (checked after each test),
+    // and counted: the job was answered, so Lambda's Errors metric does not see it.
     expect(logged).toContain('"message":"scoring failed"');
+    const emf = logged
+      .split('\n')
+      .filter((line) => line.includes('"_aws"'))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+    expect(emf).toEqual([
+      expect.objectContaining({ ScoringErrors: 1, project: PROJECT, error: 'ModelUnavailableError' }),
+    ]);
     expectOnlyCodePipelineCall(PutJobSuccessResultCommand, {
       jobId: JOB_ID,
       outputVariables: { verdict: 'UNSCORED', score: '', threshold: '', scorer: '', modelVersion: '' },

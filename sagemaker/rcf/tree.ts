@@ -62,6 +62,8 @@ export class RandomCutTree {
   private freeLeafCount: number;
   /** Scratch: the path from the root to a leaf while scoring. */
   private readonly path: Int32Array;
+  /** Scratch: the dimensions in which the point still lies outside the boxes while scoring. */
+  private readonly outsideDimensions: Int32Array;
 
   constructor(dimensions: number, capacity: number) {
     if (!Number.isInteger(dimensions) || dimensions < 1) {
@@ -90,6 +92,7 @@ export class RandomCutTree {
     this.freeInternalCount = capacity - 1;
     this.freeLeafCount = capacity;
     this.path = new Int32Array(capacity);
+    this.outsideDimensions = new Int32Array(dimensions);
   }
 
   /** Rebuilds a tree from {@link state}; bounding boxes are recomputed (they are exact min/max). */
@@ -334,16 +337,28 @@ export class RandomCutTree {
     const d = this.dimensions;
     const nodes = this.nodes;
     let score = 1 / (depth + 1);
+    // An ancestor's box contains its descendants' boxes, so a dimension in which the point lies
+    // inside one box stays inside all boxes above: only the dimensions still outside are checked.
+    const outside = this.outsideDimensions;
+    let outsideCount = d;
+    for (let i = 0; i < d; i++) outside[i] = i;
     for (let level = depth - 1; level >= 0; level--) {
       const record = (this.path[level] as number) * this.stride;
       const offset = record + BOX;
       let grown = 0;
-      for (let i = 0; i < d; i++) {
+      let stillOutside = 0;
+      for (let j = 0; j < outsideCount; j++) {
+        const i = outside[j] as number;
         const p = point[i] as number;
         const lo = nodes[offset + i] as number;
         const hi = nodes[offset + d + i] as number;
-        grown += (lo - p > 0 ? lo - p : 0) + (p - hi > 0 ? p - hi : 0);
+        const overshoot = (lo - p > 0 ? lo - p : 0) + (p - hi > 0 ? p - hi : 0);
+        if (overshoot > 0) {
+          grown += overshoot;
+          outside[stillOutside++] = i;
+        }
       }
+      outsideCount = stillOutside;
       if (grown === 0) break;
       const separation = grown / ((nodes[record + RANGE_SUM] as number) + grown);
       score = separation / (level + 1) + (1 - separation) * score;

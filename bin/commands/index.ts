@@ -5,6 +5,7 @@ import { registerBackfillCommand } from './backfill';
 import { registerCollectSampleCommand } from './collect-sample';
 import { registerDetectCommand } from './detect';
 import { registerExcerptCommand } from './excerpt';
+import { registerRemediationStatusCommand } from './remediation-status';
 import { registerReplayCommand } from './replay';
 import { registerSuggestCommand } from './suggest';
 
@@ -16,5 +17,6 @@ export function registerCommands(program: Command): void {
   registerSuggestCommand(program);
   registerDetectCommand(program);
   registerApproveCommands(program);
+  registerRemediationStatusCommand(program);
   registerReplayCommand(program);
 }

@@ -247,9 +247,8 @@ export class SimulatedCi {
     const pipeline = this.pipelines.get(original.pipelineName)!;
     const buildNumber = (this.buildNumbers.get(original.projectName) ?? 0) + 1;
     this.buildNumbers.set(original.projectName, buildNumber);
-    const rng = new SeededRandom(
-      seedFrom(`${options.remediationId}#${original.buildId}#${at.toISOString()}`),
-    );
+    // Seeded by what is rerun and when, not by the random remediation id: a replay is reproducible.
+    const rng = new SeededRandom(seedFrom(`${options.remediation}#${original.buildId}#${at.toISOString()}`));
     const rollback = options.executionType === 'ROLLBACK';
     const build = simulateBuild(
       {

@@ -8,12 +8,21 @@ import {
 } from '@aws-sdk/client-codepipeline';
 import { mockClient } from 'aws-sdk-client-mock';
 
-import { findRetryExecution, findRollbackTarget, watchExecution } from '../../../lambda/pipeline-target/pipeline-target';
+import {
+  findRetryExecution,
+  findRollbackTarget,
+  watchExecution,
+} from '../../../lambda/pipeline-target/pipeline-target';
 
 const codepipeline = mockClient(CodePipelineClient);
 const cloudwatch = mockClient(CloudWatchClient);
 const clients = { codepipeline: new CodePipelineClient({}), cloudwatch: new CloudWatchClient({}) };
-const target = { kind: 'pipeline-stage' as const, pipelineName: 'app', stageName: 'Deploy', pipelineExecutionId: 'bad-9' };
+const target = {
+  kind: 'pipeline-stage' as const,
+  pipelineName: 'app',
+  stageName: 'Deploy',
+  pipelineExecutionId: 'bad-9',
+};
 
 beforeEach(() => {
   codepipeline.reset();
@@ -23,14 +32,18 @@ beforeEach(() => {
 describe('findRetryExecution', () => {
   test('returns the failed execution when it is still the latest of the stage', async () => {
     codepipeline.on(GetPipelineStateCommand, { name: 'app' }).resolves({
-      stageStates: [{ stageName: 'Deploy', latestExecution: { pipelineExecutionId: 'bad-9', status: 'Failed' } }],
+      stageStates: [
+        { stageName: 'Deploy', latestExecution: { pipelineExecutionId: 'bad-9', status: 'Failed' } },
+      ],
     });
     await expect(findRetryExecution(target, clients)).resolves.toEqual({ pipelineExecutionId: 'bad-9' });
   });
 
   test('refuses when a newer execution has reached the stage', async () => {
     codepipeline.on(GetPipelineStateCommand).resolves({
-      stageStates: [{ stageName: 'Deploy', latestExecution: { pipelineExecutionId: 'new-10', status: 'InProgress' } }],
+      stageStates: [
+        { stageName: 'Deploy', latestExecution: { pipelineExecutionId: 'new-10', status: 'InProgress' } },
+      ],
     });
     await expect(findRetryExecution(target, clients)).rejects.toMatchObject({
       name: 'StageNotRetryableError',
@@ -47,8 +60,29 @@ describe('findRollbackTarget', () => {
         roleArn: 'arn:aws:iam::123456789012:role/p',
         version: 4,
         stages: [
-          { name: 'Source', actions: [{ name: 'Git', actionTypeId: { category: 'Source', owner: 'AWS', provider: 'CodeStarSourceConnection', version: '1' } }] },
-          { name: 'Deploy', actions: [{ name: 'Cfn', actionTypeId: { category: 'Deploy', owner: 'AWS', provider: 'CloudFormation', version: '1' } }] },
+          {
+            name: 'Source',
+            actions: [
+              {
+                name: 'Git',
+                actionTypeId: {
+                  category: 'Source',
+                  owner: 'AWS',
+                  provider: 'CodeStarSourceConnection',
+                  version: '1',
+                },
+              },
+            ],
+          },
+          {
+            name: 'Deploy',
+            actions: [
+              {
+                name: 'Cfn',
+                actionTypeId: { category: 'Deploy', owner: 'AWS', provider: 'CloudFormation', version: '1' },
+              },
+            ],
+          },
         ],
       },
     });
@@ -63,10 +97,17 @@ describe('findRollbackTarget', () => {
         { pipelineExecutionId: 'good-6', status: 'Succeeded' },
       ],
     });
-    codepipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'old-version-7' }).resolves({ pipelineExecution: { pipelineVersion: 3 } });
-    codepipeline.on(GetPipelineExecutionCommand, { pipelineExecutionId: 'good-6' }).resolves({ pipelineExecution: { pipelineVersion: 4 } });
+    codepipeline
+      .on(GetPipelineExecutionCommand, { pipelineExecutionId: 'old-version-7' })
+      .resolves({ pipelineExecution: { pipelineVersion: 3 } });
+    codepipeline
+      .on(GetPipelineExecutionCommand, { pipelineExecutionId: 'good-6' })
+      .resolves({ pipelineExecution: { pipelineVersion: 4 } });
 
-    await expect(findRollbackTarget(target, clients)).resolves.toEqual({ pipelineExecutionId: 'good-6', pipelineVersion: 4 });
+    await expect(findRollbackTarget(target, clients)).resolves.toEqual({
+      pipelineExecutionId: 'good-6',
+      pipelineVersion: 4,
+    });
     expect(codepipeline).toHaveReceivedCommandWith(ListPipelineExecutionsCommand, {
       pipelineName: 'app',
       filter: { succeededInStage: { stageName: 'Deploy' } },
@@ -81,7 +122,9 @@ describe('findRollbackTarget', () => {
   });
 
   test('says so when no earlier good execution exists on this version', async () => {
-    codepipeline.on(ListPipelineExecutionsCommand).resolves({ pipelineExecutionSummaries: [{ pipelineExecutionId: 'bad-9' }] });
+    codepipeline
+      .on(ListPipelineExecutionsCommand)
+      .resolves({ pipelineExecutionSummaries: [{ pipelineExecutionId: 'bad-9' }] });
     await expect(findRollbackTarget(target, clients)).rejects.toThrow(
       'No earlier successful, non-rollback execution of stage Deploy on version 4 of app',
     );
@@ -93,16 +136,29 @@ describe('watchExecution', () => {
 
   test('keeps watching while the execution runs, and gives up after the last check', async () => {
     codepipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: 'InProgress' } });
-    await expect(watchExecution(request, clients)).resolves.toMatchObject({ status: 'IN_PROGRESS', checks: 1 });
-    await expect(watchExecution({ ...request, checks: 2 }, clients)).resolves.toMatchObject({ status: 'FAILED', checks: 3 });
+    await expect(watchExecution(request, clients)).resolves.toMatchObject({
+      status: 'IN_PROGRESS',
+      checks: 1,
+    });
+    await expect(watchExecution({ ...request, checks: 2 }, clients)).resolves.toMatchObject({
+      status: 'FAILED',
+      checks: 3,
+    });
   });
 
   test('a rollback succeeds only once its health alarm is OK again', async () => {
     codepipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: 'Succeeded' } });
-    cloudwatch.on(DescribeAlarmsCommand).resolvesOnce({ MetricAlarms: [{ StateValue: 'ALARM' }] }).resolves({ MetricAlarms: [{ StateValue: 'OK' }] });
+    cloudwatch
+      .on(DescribeAlarmsCommand)
+      .resolvesOnce({ MetricAlarms: [{ StateValue: 'ALARM' }] })
+      .resolves({ MetricAlarms: [{ StateValue: 'OK' }] });
 
-    await expect(watchExecution({ ...request, healthAlarmName: 'api-5xx' }, clients)).resolves.toMatchObject({ status: 'IN_PROGRESS' });
-    await expect(watchExecution({ ...request, healthAlarmName: 'api-5xx', checks: 1 }, clients)).resolves.toEqual({
+    await expect(watchExecution({ ...request, healthAlarmName: 'api-5xx' }, clients)).resolves.toMatchObject({
+      status: 'IN_PROGRESS',
+    });
+    await expect(
+      watchExecution({ ...request, healthAlarmName: 'api-5xx', checks: 1 }, clients),
+    ).resolves.toEqual({
       status: 'SUCCEEDED',
       detail: 'execution rb-1 of app succeeded and api-5xx is OK again',
       checks: 2,
@@ -112,6 +168,9 @@ describe('watchExecution', () => {
 
   test('a failed or superseded execution is a failed remediation', async () => {
     codepipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: 'Superseded' } });
-    await expect(watchExecution(request, clients)).resolves.toMatchObject({ status: 'FAILED', detail: 'execution rb-1 of app ended Superseded' });
+    await expect(watchExecution(request, clients)).resolves.toMatchObject({
+      status: 'FAILED',
+      detail: 'execution rb-1 of app ended Superseded',
+    });
   });
 });

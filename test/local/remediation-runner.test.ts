@@ -342,6 +342,23 @@ describe('remediation state machine (synthesized definition, run locally)', () =
     expect(local.records.filter((record) => record.status === 'SUPPRESSED').length).toBeGreaterThan(990);
   });
 
+  test('a storm of 1,000 failing executions of one pipeline retries no more than the budget and escalates once', async () => {
+    const { ci, aws, local, run } = world({ clockStepSeconds: 2 });
+    aws.watchAnswers = [{ status: 'FAILED', detail: 'the retried stage failed again' }];
+    for (let index = 0; index < 1000; index += 1) {
+      ci.addFailedBuild(`app-test:p${index}`, { revision: `rev-${index}`, log: ['dial tcp: i/o timeout'] });
+      ci.stageBuilds.set(`app/Test/pexec-${index}`, `app-test:p${index}`);
+    }
+
+    for (let index = 0; index < 1000; index += 1) {
+      expect((await run(failedStageEvent(`pstorm-${index}`, `pexec-${index}`))).status).toBe('SUCCEEDED');
+    }
+
+    expect(aws.callsOf('retryStageExecution').length).toBeLessThanOrEqual(LIMITS.maxActionsPerWindow);
+    expect(local.records.filter((record) => record.status === 'ESCALATED')).toHaveLength(1);
+    expect(local.records).toHaveLength(1000);
+  });
+
   test('every Task state of the definition ran in the tests above', () => {
     const runner = new RemediationRunner(definition, world().local.handlers);
     expect(runner.taskStates.filter((state) => !statesSeen.has(state))).toEqual([]);

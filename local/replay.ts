@@ -205,6 +205,8 @@ class Replay {
   private readonly recent = new RecentBuildsHistory();
   private readonly remediator: Remediator | undefined;
   private readonly suggester: Suggester | undefined;
+  /** What remediation of a normal build's verdict costs, measured on the first one. */
+  private normalVerdictCost: Omit<RemediationResult, 'startedBuildIds'> | undefined;
   private readonly builds: ReplayedBuild[] = [];
   private readonly trainings: TrainingSummary[] = [];
   private readonly stageMs = { collect: 0, score: 0, train: 0, remediate: 0, suggest: 0 };
@@ -313,7 +315,7 @@ class Replay {
     const simulated = item.kind === 'simulated' ? item.build : undefined;
     let remediation: RemediationResult | undefined;
     let started: SimulatedBuild[] = [];
-    if (this.remediator && (record.status !== 'SUCCEEDED' || verdict.anomalous)) {
+    if (this.remediator && (record.status !== 'SUCCEEDED' || verdict.anomalous || !this.normalVerdictCost)) {
       const remediateStart = performance.now();
       const result = await this.remediator.remediate(verdict, new Date(decidedAt.getTime() + 30_000));
       started = this.ci?.takeStartedBuilds() ?? [];
@@ -327,7 +329,16 @@ class Replay {
         this.counts.guardWrites += 5;
         this.counts.guardReads += 1;
       }
+      if (record.status === 'SUCCEEDED' && !verdict.anomalous) this.normalVerdictCost = result;
       this.stageMs.remediate += performance.now() - remediateStart;
+    } else if (this.remediator && this.normalVerdictCost) {
+      // In AWS every verdict starts an execution that decides NONE for a normal build. The replay runs the
+      // first such execution and counts the others at its measured cost (transitions, invocations, time).
+      const cost = this.normalVerdictCost;
+      this.counts.remediations++;
+      this.counts.stateTransitions += cost.stateTransitions;
+      this.counts.remediationLambdaInvocations += cost.lambdaInvocations;
+      this.stageMs.remediate += cost.executionMs;
     }
 
     const suggestion = await this.suggest(record);

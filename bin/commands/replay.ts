@@ -165,6 +165,11 @@ export function summary(run: ReplayRun): string {
           `Bedrock: ${run.suggesterStats.bedrockCalls} calls, ${run.suggesterStats.inputTokens + run.suggesterStats.outputTokens} tokens.`,
         ]
       : []),
+    // With --bedrock, say when and why the offline suggester answered instead (no credentials, budget...).
+    ...Object.entries(run.suggesterStats?.fallbacks ?? {})
+      .filter(([reason]) => reason !== 'bedrock-not-configured')
+      .map(([reason, count]) => `Offline suggestions instead of Bedrock: ${count} (${reason}).`),
+    ...(run.suggesterStats?.warnings[0] ? [`First Bedrock warning: ${run.suggesterStats.warnings[0]}`] : []),
     ...result.missingStages.map((stage) => `Not part of this run: ${stage}.`),
     `Report: ${path.resolve(run.reportPath)}`,
     '',

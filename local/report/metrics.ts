@@ -232,7 +232,7 @@ function costEstimate(result: ReplayResult): ReportMetrics['cost'] {
     ),
     {
       service: 'Step Functions (Standard)',
-      usage: `${fmt(c.stateTransitions * perMonth)} state transitions (${c.remediations} executions)`,
+      usage: `${fmt(c.stateTransitions * perMonth)} state transitions in ${fmt(c.remediations * perMonth)} executions (one per verdict)`,
       monthlyUsd: c.stateTransitions * UNIT_PRICES.stepFunctionsPerTransition * perMonth,
     },
     {

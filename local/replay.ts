@@ -124,7 +124,10 @@ export interface ReplayCounts {
   /** Distinct (project, metric name) pairs: CloudWatch bills each as a custom metric. */
   readonly distinctMetrics: number;
   readonly verdicts: number;
+  /** State-machine executions AWS would run: one per verdict. */
   readonly remediations: number;
+  /** Of those, the executions the replay actually ran (the others cost what the first normal one did). */
+  readonly remediationsRun: number;
   readonly stateTransitions: number;
   readonly remediationLambdaInvocations: number;
   readonly notifications: number;
@@ -217,6 +220,7 @@ class Replay {
     metricsEmitted: 0,
     verdicts: 0,
     remediations: 0,
+    remediationsRun: 0,
     stateTransitions: 0,
     remediationLambdaInvocations: 0,
     notifications: 0,
@@ -321,6 +325,7 @@ class Replay {
       started = this.ci?.takeStartedBuilds() ?? [];
       remediation = { ...result, startedBuildIds: started.map((b) => b.buildId) };
       this.counts.remediations++;
+      this.counts.remediationsRun++;
       this.counts.stateTransitions += result.stateTransitions;
       this.counts.remediationLambdaInvocations += result.lambdaInvocations;
       this.counts.notifications += result.notifications;
@@ -338,7 +343,6 @@ class Replay {
       this.counts.remediations++;
       this.counts.stateTransitions += cost.stateTransitions;
       this.counts.remediationLambdaInvocations += cost.lambdaInvocations;
-      this.stageMs.remediate += cost.executionMs;
     }
 
     const suggestion = await this.suggest(record);

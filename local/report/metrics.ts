@@ -227,7 +227,8 @@ function costEstimate(result: ReplayResult): ReportMetrics['cost'] {
     lambda(
       'remediation (classify, guard, record)',
       remediationInvocations,
-      ms.remediate,
+      // Time of the executions run, extended to those counted at the first normal execution's cost.
+      (ms.remediate * c.remediations) / Math.max(c.remediationsRun, 1),
       FUNCTION_MEMORY_MB.remediation,
     ),
     {

@@ -56,6 +56,7 @@ function result(builds: ReplayedBuild[]): ReplayResult {
       distinctMetrics: 6,
       verdicts: 50,
       remediations: 2,
+      remediationsRun: 2,
       stateTransitions: 40,
       remediationLambdaInvocations: 8,
       notifications: 1,

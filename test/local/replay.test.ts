@@ -116,7 +116,7 @@ describe('replay of the small scenario', () => {
 
   describe('in shadow mode', () => {
     it('decides the same actions for the incidents but takes none', () => {
-      for (const id of ['env-dns', 'env-timeout-standalone', 'exhaustion', 'bad-deploy']) {
+      for (const id of ['env-dns', 'env-timeout-standalone', 'regression', 'exhaustion', 'bad-deploy']) {
         expect(firstFailure(shadow, id).remediation).toMatchObject({
           action: firstFailure(enforce, id).remediation?.action,
           guard: 'SHADOW',

@@ -150,7 +150,7 @@ export function summary(run: ReplayRun): string {
     `Models trained: ${result.trainings.length}; anomalous builds: ${metrics.anomalousBuilds} of ${metrics.organicBuilds}.`,
     ...(result.source === 'simulation'
       ? [
-          `Detection: precision ${pct(d.precision)}, build recall ${pct(d.buildRecall)}, incidents detected ${pct(d.incidentRecall)} (${metrics.incidents.filter((i) => i.detected).length}/${metrics.incidents.length}), mean time to detect ${h(d.meanHoursToDetect)}.`,
+          `Detection: precision ${pct(d.precision)} (${pct(d.modelPrecision)} once a model scores), build recall ${pct(d.buildRecall)}, incidents detected ${pct(d.incidentRecall)} (${metrics.incidents.filter((i) => i.detected).length}/${metrics.incidents.length}), mean time to detect ${h(d.meanHoursToDetect)}.`,
           `Remediation: ${
             Object.entries(r.decided)
               .map(([action, n]) => `${action} ${n}`)

@@ -159,7 +159,7 @@ ${missing}
 
 <section>
   <h2>Detection against the injected labels</h2>
-  <p>Precision ${percent(d.precision)} (${d.truePositives} of ${d.truePositives + d.falsePositives} flagged builds belong to an incident; ${d.flakyFlagged} of the others failed a flaky test), build recall ${percent(d.buildRecall)} (${d.truePositives} of ${d.truePositives + d.falseNegatives} labelled builds flagged), incident recall ${percent(d.incidentRecall)}, mean time to detect ${hours(d.meanHoursToDetect)}.</p>
+  <p>Precision ${percent(d.precision)} (${d.truePositives} of ${d.truePositives + d.falsePositives} flagged builds belong to an incident; ${d.flakyFlagged} of the others failed a flaky test; ${percent(d.modelPrecision)} over the builds the trained model scored, without the cold-start baseline's verdicts), build recall ${percent(d.buildRecall)} (${d.truePositives} of ${d.truePositives + d.falseNegatives} labelled builds flagged), incident recall ${percent(d.incidentRecall)}, mean time to detect ${hours(d.meanHoursToDetect)}.</p>
   <div class="grid2"><div id="detect" class="chart"></div><div id="mttr" class="chart"></div></div>
   <table><thead><tr><th>incident</th><th>kind</th><th>labelled builds</th><th>detected</th><th>time to detect</th><th>remediation</th><th>recovery by hand</th><th>recovery in this run</th><th>recovered by</th></tr></thead>
   <tbody>${incidentRows}</tbody></table>

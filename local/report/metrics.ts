@@ -42,6 +42,8 @@ export interface DetectionMetrics {
   readonly falseNegatives: number;
   /** Flagged builds that failed for a flaky test (real failures, but not injected incidents). */
   readonly flakyFlagged: number;
+  /** Precision over the builds the trained model scored (the cold-start baseline's verdicts left out). */
+  readonly modelPrecision: number | null;
   readonly meanHoursToDetect: number | null;
 }
 
@@ -169,6 +171,10 @@ function detection(
     falsePositives,
     falseNegatives,
     flakyFlagged: organic.filter((b) => b.anomalous && b.truth?.kind === 'flaky').length,
+    modelPrecision: ratio(
+      organic.filter((b) => b.anomalous && labelled(b) && b.scorer !== 'baseline').length,
+      organic.filter((b) => b.anomalous && b.scorer !== 'baseline').length,
+    ),
     meanHoursToDetect: mean(incidents.map((i) => i.hoursToDetect)),
   };
 }

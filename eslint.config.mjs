@@ -1,6 +1,6 @@
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
-import importX from 'eslint-plugin-import-x';
+import importPlugin from 'eslint-plugin-import';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -10,12 +10,12 @@ export default tseslint.config(
   {
     languageOptions: { ecmaVersion: 2022, sourceType: 'module' },
     // Only the resolver-free import rules: tsc already proves every import resolves.
-    plugins: { 'import-x': importX },
+    plugins: { import: importPlugin },
     rules: {
       eqeqeq: ['error', 'always'],
-      'import-x/no-duplicates': 'error',
-      'import-x/first': 'error',
-      'import-x/order': [
+      'import/no-duplicates': 'error',
+      'import/first': 'error',
+      'import/order': [
         'error',
         {
           groups: ['builtin', 'external', 'internal', ['parent', 'sibling', 'index']],

@@ -6,10 +6,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
-import { FEATURE_NAMES } from '../lambda/core/build-record';
 import { DataLake } from './data-lake';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { PipemendFunction } from './pipemend-function';
+import { FEATURE_NAMES } from '../lambda/core/build-record';
 
 /** Data-lake prefixes the collector writes (and, for links, reads). */
 export const COLLECTOR_WRITE_PREFIXES = ['builds/', 'features/', 'pipelines/', 'pipeline-links/'] as const;

@@ -12,6 +12,9 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 
+import { RemediationMode } from './config';
+import { DeadLetterQueue } from './dead-letter-queue';
+import { PipemendFunction } from './pipemend-function';
 import { DEFAULT_GUARD_LIMITS, GuardLimits, validateGuardLimits } from '../lambda/core/guards';
 import {
   APPROVAL_DENIED_ERROR,
@@ -19,9 +22,6 @@ import {
   REMEDIATION_STATES,
 } from '../lambda/core/remediation';
 import { PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../lambda/core/verdict';
-import { RemediationMode } from './config';
-import { DeadLetterQueue } from './dead-letter-queue';
-import { PipemendFunction } from './pipemend-function';
 
 // The state names are part of this construct's contract (the local runner and the replay address them).
 export { APPROVAL_DENIED_ERROR, REMEDIATION_STATES };

@@ -6,11 +6,6 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 
-import {
-  buildTrainingPipelineDefinition,
-  ModelApprovalStatus,
-  TrainingParameterDefaults,
-} from '../sagemaker/pipeline/definition';
 import { DataLake } from './data-lake';
 import { PipemendFunction } from './pipemend-function';
 import { randomCutForestImageUri } from './rcf-image';
@@ -21,6 +16,11 @@ import {
   prefixFindingId,
   sagemakerRole,
 } from './training-access';
+import {
+  buildTrainingPipelineDefinition,
+  ModelApprovalStatus,
+  TrainingParameterDefaults,
+} from '../sagemaker/pipeline/definition';
 
 export type ModelApproval = 'automatic' | 'manual';
 

@@ -3,6 +3,9 @@
  * stores, for running the state machine locally: only the AWS actions (CodeBuild, CodePipeline, SNS,
  * the approval) and the classifier's look-ups are supplied by the caller, e.g. the replay's simulation.
  */
+import { MemoryGuardStore } from './memory-guard-store';
+import { MemoryIdempotencyStore } from './memory-idempotency-store';
+import { RemediationTaskHandlers } from './remediation-runner';
 import { ClassifyConfig, ClassifyPorts, classify } from '../lambda/classify/classify';
 import { parseTrigger } from '../lambda/classify/events';
 import { DEFAULT_GUARD_LIMITS, GuardLimits } from '../lambda/core/guards';
@@ -11,9 +14,6 @@ import { DecisionRecord, DecisionRecordSink } from '../lambda/core/remediation-r
 import { createGuardOnce, LambdaContext } from '../lambda/guard/guard-once';
 import { recordOutcome } from '../lambda/record-outcome/record-outcome';
 import { guardRequestSchema, outcomeReportSchema, parseInput } from '../lambda/remediation/schemas';
-import { MemoryGuardStore } from './memory-guard-store';
-import { MemoryIdempotencyStore } from './memory-idempotency-store';
-import { RemediationTaskHandlers } from './remediation-runner';
 
 export interface LocalRemediationOptions {
   readonly classifyPorts: ClassifyPorts;

@@ -7,14 +7,6 @@
  */
 import { rm } from 'node:fs/promises';
 
-import { BuildRecord } from '../lambda/core/build-record';
-import { collectEvent, CollectorPorts, storeBuildRecord } from '../lambda/core/collector';
-import { scoreBuild } from '../lambda/core/score-build';
-import { Suggestion } from '../lambda/core/suggestion';
-import { BuildVerdict } from '../lambda/core/verdict';
-import { RemediationMode } from '../lib/config';
-import { EmbeddedTrainingSettings } from '../sagemaker/training/embedded-training';
-import { InsufficientTrainingDataError } from '../sagemaker/training/window';
 import { FileDataLake } from './file-data-lake';
 import {
   LocalEmbeddedModel,
@@ -27,6 +19,14 @@ import { toActionStateChangeEvent, toStateChangeEvent } from './simulation/codeb
 import { generateHistory, IncidentTruth } from './simulation/history';
 import { ScenarioConfig } from './simulation/scenario';
 import { SimulatedCi } from './simulation/simulated-ci';
+import { BuildRecord } from '../lambda/core/build-record';
+import { collectEvent, CollectorPorts, storeBuildRecord } from '../lambda/core/collector';
+import { scoreBuild } from '../lambda/core/score-build';
+import { Suggestion } from '../lambda/core/suggestion';
+import { BuildVerdict } from '../lambda/core/verdict';
+import { RemediationMode } from '../lib/config';
+import { EmbeddedTrainingSettings } from '../sagemaker/training/embedded-training';
+import { InsufficientTrainingDataError } from '../sagemaker/training/window';
 
 const DAY_MS = 86_400_000;
 

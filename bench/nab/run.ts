@@ -6,9 +6,9 @@
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-import { DETECTOR_DEFAULTS, DetectorOptions, StreamingDetector } from '../../sagemaker/rcf';
 import { loadNabCorpus } from './corpus';
 import { CorpusResult, NAB_PROFILES, scoreCorpus, ScoredFile } from './scoring';
+import { DETECTOR_DEFAULTS, DetectorOptions, StreamingDetector } from '../../sagemaker/rcf';
 
 function option(argv: readonly string[], name: string, fallback: number): number {
   const index = argv.indexOf(`--${name}`);

@@ -13,10 +13,10 @@ import {
 } from '@aws-sdk/client-codepipeline';
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
+import { BuildFacts, ClassifyPorts } from './classify';
 import { BuildStatus } from '../core/build-record';
 import { HealthSignal } from '../core/decision-policy';
 import { TestCaseResult, TestRun } from '../core/flaky-tests';
-import { BuildFacts, ClassifyPorts } from './classify';
 
 export interface AwsClients {
   readonly codebuild: CodeBuildClient;

@@ -3,13 +3,13 @@
  * log tail, its tests against the project's history, the deployment's health) through ports, and turns
  * it into a Classification. Loop prevention runs first, so Pipemend's own actions never come back here.
  */
+import { Trigger } from './events';
 import { BuildStatus, TERMINAL_BUILD_STATUSES } from '../core/build-record';
 import { decideRemediation, DecisionInput, HealthSignal } from '../core/decision-policy';
 import { findEnvironmentFaults } from '../core/environment-faults';
 import { analyzeFlakyTests, FlakyTestAnalysis, TestCaseResult, TestRun } from '../core/flaky-tests';
 import { loopPreventionReason, TriggerOrigin } from '../core/guards';
 import { Classification, RemediationTarget, targetClaimKey } from '../core/remediation';
-import { Trigger } from './events';
 
 /** What CodeBuild's BatchGetBuilds says about a build. */
 export interface BuildFacts {

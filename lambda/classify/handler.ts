@@ -6,13 +6,13 @@ import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { S3Client } from '@aws-sdk/client-s3';
 import { z } from 'zod';
 
+import { awsClassifyPorts } from './aws-ports';
+import { classify, ClassifyConfig } from './classify';
+import { parseTrigger } from './events';
 import { Classification } from '../core/remediation';
 import { parseInput } from '../remediation/schemas';
 import { optionalEnv, requireEnv } from '../shared/env';
 import { logger, tracer } from '../shared/powertools';
-import { awsClassifyPorts } from './aws-ports';
-import { classify, ClassifyConfig } from './classify';
-import { parseTrigger } from './events';
 
 const ports = awsClassifyPorts(
   {

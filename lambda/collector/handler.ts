@@ -9,10 +9,10 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { S3Client } from '@aws-sdk/client-s3';
 
+import { awsCollectorPorts } from './aws-ports';
 import { BuildMetric, CollectionOutcome, collectEvent, CollectorPorts } from '../core/collector';
 import { requireEnv } from '../shared/env';
 import { logger, metrics, tracer } from '../shared/powertools';
-import { awsCollectorPorts } from './aws-ports';
 
 const codeBuild = tracer.captureAWSv3Client(new CodeBuildClient({}));
 const cloudWatch = tracer.captureAWSv3Client(new CloudWatchClient({}));

@@ -3,8 +3,8 @@
  * it was calibrated with, the per-project baselines its inputs are normalised with). Training writes it
  * to the data lake beside the model; the scorer reads `models/current.json`.
  */
-import { FEATURE_SCHEMA_VERSION } from './build-record';
 import { ProjectBaseline } from './baseline';
+import { FEATURE_SCHEMA_VERSION } from './build-record';
 
 export const CURRENT_MODEL_MANIFEST_KEY = 'models/current.json';
 

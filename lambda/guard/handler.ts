@@ -5,6 +5,7 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
+import { createGuardOnce, LambdaContext } from './guard-once';
 import { REMEDIATION_MODES, RemediationMode } from '../../lib/config';
 import { GuardLimits, validateGuardLimits } from '../core/guards';
 import { GuardResult } from '../core/remediation';
@@ -12,7 +13,6 @@ import { DynamoDbGuardStore } from '../remediation/dynamodb-guard-store';
 import { guardRequestSchema, parseInput } from '../remediation/schemas';
 import { numberEnv, requireEnv } from '../shared/env';
 import { logger, tracer } from '../shared/powertools';
-import { createGuardOnce, LambdaContext } from './guard-once';
 
 const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
 const tableName = requireEnv('REMEDIATION_TABLE');

@@ -3,9 +3,6 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { z } from 'zod';
 
-import { classificationSchema, parseInput } from '../remediation/schemas';
-import { numberEnv } from '../shared/env';
-import { logger, tracer } from '../shared/powertools';
 import {
   findRetryExecution,
   findRollbackTarget,
@@ -14,6 +11,9 @@ import {
   watchExecution,
   WatchResult,
 } from './pipeline-target';
+import { classificationSchema, parseInput } from '../remediation/schemas';
+import { numberEnv } from '../shared/env';
+import { logger, tracer } from '../shared/powertools';
 
 const clients: PipelineClients = {
   codepipeline: tracer.captureAWSv3Client(new CodePipelineClient({})),

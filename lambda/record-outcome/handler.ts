@@ -2,12 +2,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 
+import { RecordedOutcome, recordOutcome } from './record-outcome';
 import { AwsDecisionRecordSink } from '../remediation/aws-decision-record-sink';
 import { DynamoDbGuardStore } from '../remediation/dynamodb-guard-store';
 import { outcomeReportSchema, parseInput } from '../remediation/schemas';
 import { requireEnv } from '../shared/env';
 import { logger, tracer } from '../shared/powertools';
-import { RecordedOutcome, recordOutcome } from './record-outcome';
 
 const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
 const s3 = tracer.captureAWSv3Client(new S3Client({}));

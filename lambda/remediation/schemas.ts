@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 
+import { InvalidRemediationInputError } from './errors';
 import { REMEDIATION_MODES } from '../../lib/config';
 import {
   Classification,
@@ -13,7 +14,6 @@ import {
   REMEDIATION_STATUSES,
   RemediationStatus,
 } from '../core/remediation';
-import { InvalidRemediationInputError } from './errors';
 
 const targetSchema = z.discriminatedUnion('kind', [
   z.object({

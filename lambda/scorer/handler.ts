@@ -8,9 +8,6 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 
-import { ModelKind } from '../core/scoring';
-import { numberEnv, requireEnv } from '../shared/env';
-import { tracer } from '../shared/powertools';
 import { EmbeddedScorer } from './embedded-scorer';
 import { EndpointScorer } from './endpoint-scorer';
 import { S3BuildRecords } from './s3-build-records';
@@ -18,6 +15,9 @@ import { S3ManifestSource } from './s3-manifest-source';
 import { S3ProjectHistory } from './s3-project-history';
 import { createScorer, ScorerResult } from './scorer-app';
 import { VerdictPublisher } from './verdict-publisher';
+import { ModelKind } from '../core/scoring';
+import { numberEnv, requireEnv } from '../shared/env';
+import { tracer } from '../shared/powertools';
 
 const s3 = tracer.captureAWSv3Client(new S3Client({}));
 const sageMakerRuntime = tracer.captureAWSv3Client(new SageMakerRuntimeClient({}));

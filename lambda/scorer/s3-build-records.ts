@@ -6,9 +6,9 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod/mini';
 
+import { getJsonOrNull } from './s3-objects';
 import { BuildRecord, buildRecordKey, TERMINAL_BUILD_STATUSES } from '../core/build-record';
 import { BuildRecordNotFoundError } from '../core/scoring-errors';
-import { getJsonOrNull } from './s3-objects';
 
 const DAY_MILLIS = 86_400_000;
 

@@ -7,11 +7,11 @@
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod/mini';
 
+import { getJsonOrNull, getTextOrNull } from './s3-objects';
 import { computeBaseline, ProjectBaseline } from '../core/baseline';
 import { FEATURE_DIMENSION } from '../core/build-record';
 import { ProjectHistory } from '../core/score-build';
 import { logger } from '../shared/powertools';
-import { getJsonOrNull, getTextOrNull } from './s3-objects';
 
 const DAY_MILLIS = 86_400_000;
 

@@ -12,12 +12,12 @@ import {
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.cjs';
 
+import { recordScoringError, recordVerdict, VerdictSink } from './outputs';
 import { BuildRecord } from '../core/build-record';
 import { scoreBuild, ScoringPorts } from '../core/score-build';
 import { InvalidScoringRequestError, ModelUnavailableError } from '../core/scoring-errors';
 import { BuildVerdict } from '../core/verdict';
 import { logger } from '../shared/powertools';
-import { recordScoringError, recordVerdict, VerdictSink } from './outputs';
 
 // zod/mini keeps bundles small by shipping no messages; English ones make rejections say what was wrong.
 z.config(en());

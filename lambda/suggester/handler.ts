@@ -14,6 +14,13 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 
+import {
+  AwsLogSource,
+  AwsSuggestionDelivery,
+  BedrockSuggestionModel,
+  DynamoTokenBudget,
+  S3PassingBuildIndex,
+} from './adapters';
 import { BuildStatus } from '../core/build-record';
 import {
   FixSuggestionConfig,
@@ -26,13 +33,6 @@ import { DEFAULT_MAX_TOKENS } from '../core/prompts';
 import { PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../core/verdict';
 import { numberEnv, optionalEnv, requireEnv } from '../shared/env';
 import { logger, metrics, tracer } from '../shared/powertools';
-import {
-  AwsLogSource,
-  AwsSuggestionDelivery,
-  BedrockSuggestionModel,
-  DynamoTokenBudget,
-  S3PassingBuildIndex,
-} from './adapters';
 
 const cloudWatchLogs = tracer.captureAWSv3Client(new CloudWatchLogsClient({}));
 const s3 = tracer.captureAWSv3Client(new S3Client({}));

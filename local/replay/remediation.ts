@@ -5,6 +5,14 @@
  */
 import { StateMachineDefinition } from 'aws-local-stepfunctions';
 
+import type { LocalLake } from './embedded-model';
+import {
+  ReplayClock,
+  simulatedActions,
+  simulatedClassifyPorts,
+  SimulatedAwsCalls,
+  simulatedPipelineClients,
+} from './simulated-aws';
 import { DEFAULT_GUARD_LIMITS } from '../../lambda/core/guards';
 import { labelKey } from '../../lambda/core/labels';
 import { REMEDIATION_STATES } from '../../lambda/core/remediation';
@@ -24,14 +32,6 @@ import type { RemediationResult, Remediator } from '../replay';
 import { humanResponseAt } from '../simulation/history';
 import { SeededRandom } from '../simulation/random';
 import { REMEDIATION_INITIATOR, SimulatedCi } from '../simulation/simulated-ci';
-import type { LocalLake } from './embedded-model';
-import {
-  ReplayClock,
-  simulatedActions,
-  simulatedClassifyPorts,
-  SimulatedAwsCalls,
-  simulatedPipelineClients,
-} from './simulated-aws';
 
 /** The pipeline-target Lambda's default: 120 checks at the one-minute poll interval. */
 const MAX_WATCH_CHECKS = 120;

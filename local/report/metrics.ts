@@ -4,8 +4,8 @@
  * the deployed stack for this workload.
  */
 import type { ReplayedBuild, ReplayResult } from '../replay';
-import type { IncidentKind } from '../simulation/scenario';
 import { FUNCTION_MEMORY_MB, LOG_BYTES, UNIT_PRICES } from './pricing';
+import type { IncidentKind } from '../simulation/scenario';
 
 const HOUR_MS = 3_600_000;
 

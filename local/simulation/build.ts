@@ -3,9 +3,9 @@
  * pipeline stage is generated from the pipeline's normal behaviour plus the condition it runs under (an
  * active incident, a flaky test, a rerun on larger compute).
  */
-import { BuildStatus, PhaseType } from '../../lambda/core/build-record';
 import { SeededRandom } from './random';
 import { EnvFaultVariant, IncidentKind, PipelineSpec } from './scenario';
+import { BuildStatus, PhaseType } from '../../lambda/core/build-record';
 
 export type StageName = 'Build' | 'Deploy';
 

@@ -5,8 +5,8 @@
  */
 import { Build, BuildPhase, ComputeType, Report } from '@aws-sdk/client-codebuild';
 
-import { UtilizationMetric } from '../../lambda/core/codebuild-build';
 import { SIMULATED_ACCOUNT, SIMULATED_REGION, SimulatedBuild } from './build';
+import { UtilizationMetric } from '../../lambda/core/codebuild-build';
 
 export interface CodeBuildStateChangeEvent {
   readonly version: '0';

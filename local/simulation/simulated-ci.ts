@@ -5,15 +5,15 @@
  * out of memory passes only on a larger compute type; a rollback redeploys the last good release and the
  * deployment's health alarm returns to OK.
  */
-import { CodeBuildBuild, CodeBuildReport, UtilizationMetric } from '../../lambda/core/codebuild-build';
-import { CollectorPorts } from '../../lambda/core/collector';
-import { REMEDIATION_MARKER_VARIABLE } from '../../lambda/core/remediation';
 import { BuildCondition, computeSpec, SimulatedBuild, simulateBuild } from './build';
 import { toBatchGetBuildsBuild, toTestReport, toUtilizationMetrics } from './codebuild-shapes';
 import { SimulatedHistory } from './history';
 import { renderBuildLog } from './logs';
 import { SeededRandom, seedFrom } from './random';
 import { PipelineSpec } from './scenario';
+import { CodeBuildBuild, CodeBuildReport, UtilizationMetric } from '../../lambda/core/codebuild-build';
+import { CollectorPorts } from '../../lambda/core/collector';
+import { REMEDIATION_MARKER_VARIABLE } from '../../lambda/core/remediation';
 
 /** The role session CodeBuild reports as the initiator of Pipemend's reruns. */
 export const REMEDIATION_INITIATOR = 'PipemendRemediationRole/pipemend-remediation';

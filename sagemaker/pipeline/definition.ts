@@ -9,7 +9,6 @@
  * so the threshold and the precision/recall describe the model that will be deployed, not a stand-in.
  * Pure data: values may be CloudFormation tokens; the CDK construct serialises it with `toJsonString`.
  */
-import { FEATURE_DIMENSION } from '../../lambda/core/build-record';
 import {
   asString,
   executionVariable,
@@ -21,6 +20,7 @@ import {
   PipelineValue,
   stepProperty,
 } from './expressions';
+import { FEATURE_DIMENSION } from '../../lambda/core/build-record';
 
 export const PIPELINE_DEFINITION_VERSION = '2020-12-01';
 

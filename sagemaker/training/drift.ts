@@ -4,9 +4,9 @@
  * project and feature as the shift of the recent median from the model's baseline median, in robust
  * standard deviations; a project the model has never seen counts as drift once it has enough builds.
  */
+import { FeatureRow } from './window';
 import { median, ProjectBaseline, robustScale } from '../../lambda/core/baseline';
 import { FEATURE_NAMES, FeatureName } from '../../lambda/core/build-record';
-import { FeatureRow } from './window';
 
 export interface DriftOptions {
   /** A project needs this many recent builds before its drift counts (fewer is noise). */

@@ -1,3 +1,4 @@
+import { alarmEvent, failedBuildEvent, failedStageEvent, FakeAws, FakeCi } from './remediation-fixtures';
 import { GuardLimits } from '../../lambda/core/guards';
 import { RemediationMode } from '../../lambda/core/remediation';
 import { createLocalRemediation, LocalRemediation } from '../../local/remediation-local-handlers';
@@ -7,7 +8,6 @@ import {
   remediationDefinition,
   synthesizePipemendTemplate,
 } from '../../local/remediation-runner';
-import { alarmEvent, failedBuildEvent, failedStageEvent, FakeAws, FakeCi } from './remediation-fixtures';
 
 const LIMITS: GuardLimits = {
   maxActionsPerRevision: 1,

@@ -2,10 +2,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
+import { SMALL_SCENARIO } from './simulation/small-scenario';
 import { ReplayedBuild, ReplayResult, replaySimulation } from '../../local/replay';
 import { SimulatedRemediator } from '../../local/replay/remediation';
 import { simulatedSuggester } from '../../local/replay/suggestions';
-import { SMALL_SCENARIO } from './simulation/small-scenario';
 
 async function replay(mode: 'enforce' | 'shadow', dir: string): Promise<ReplayResult> {
   return replaySimulation(SMALL_SCENARIO, {

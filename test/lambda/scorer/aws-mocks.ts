@@ -16,6 +16,7 @@ import {
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 
+import { buildRecord, END_TIME } from './fixtures';
 import { buildRecordKey } from '../../../lambda/core/build-record';
 import { ModelKind } from '../../../lambda/core/scoring';
 import { EmbeddedScorer } from '../../../lambda/scorer/embedded-scorer';
@@ -25,7 +26,6 @@ import { S3ManifestSource } from '../../../lambda/scorer/s3-manifest-source';
 import { S3ProjectHistory } from '../../../lambda/scorer/s3-project-history';
 import { ScorerDependencies } from '../../../lambda/scorer/scorer-app';
 import { VerdictPublisher } from '../../../lambda/scorer/verdict-publisher';
-import { buildRecord, END_TIME } from './fixtures';
 
 export const BUCKET = 'pipemend-data-lake';
 export const BUS = 'pipemend-bus';

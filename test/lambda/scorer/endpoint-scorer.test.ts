@@ -1,9 +1,9 @@
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 
-import { MalformedScoreResponseError } from '../../../lambda/core/scoring-errors';
-import { EndpointScorer, parseScores } from '../../../lambda/scorer/endpoint-scorer';
 import { ENDPOINT, resetAws, sageMakerMock, scoresAnswer } from './aws-mocks';
 import { manifest } from './fixtures';
+import { MalformedScoreResponseError } from '../../../lambda/core/scoring-errors';
+import { EndpointScorer, parseScores } from '../../../lambda/scorer/endpoint-scorer';
 
 beforeEach(() => resetAws());
 

@@ -1,6 +1,6 @@
-import { CURRENT_MODEL_MANIFEST_KEY } from '../../../lambda/core/model-manifest';
 import * as awsMocks from './aws-mocks';
 import { BUILD_ID, manifest } from './fixtures';
+import { CURRENT_MODEL_MANIFEST_KEY } from '../../../lambda/core/model-manifest';
 
 type Handler = (event: unknown) => Promise<unknown>;
 

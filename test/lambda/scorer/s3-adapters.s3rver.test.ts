@@ -5,6 +5,7 @@ import path from 'node:path';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import S3rver from 's3rver';
 
+import { BUILD_ID, buildRecord, END_TIME, historyVectors, manifest, PROJECT } from './fixtures';
 import { computeBaseline } from '../../../lambda/core/baseline';
 import { buildRecordKey } from '../../../lambda/core/build-record';
 import { CURRENT_MODEL_MANIFEST_KEY } from '../../../lambda/core/model-manifest';
@@ -12,7 +13,6 @@ import { BuildRecordNotFoundError } from '../../../lambda/core/scoring-errors';
 import { S3BuildRecords } from '../../../lambda/scorer/s3-build-records';
 import { S3ManifestSource } from '../../../lambda/scorer/s3-manifest-source';
 import { baselineCacheKey, S3ProjectHistory } from '../../../lambda/scorer/s3-project-history';
-import { BUILD_ID, buildRecord, END_TIME, historyVectors, manifest, PROJECT } from './fixtures';
 
 describe('scorer S3 adapters through the real SDK against s3rver on loopback', () => {
   let server: S3rver;

@@ -2,8 +2,6 @@ import { PutJobFailureResultCommand, PutJobSuccessResultCommand } from '@aws-sdk
 import { PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
 
-import { CURRENT_MODEL_MANIFEST_KEY } from '../../../lambda/core/model-manifest';
-import { createScorer } from '../../../lambda/scorer/scorer-app';
 import {
   BUS,
   codePipelineMock,
@@ -19,6 +17,8 @@ import {
   storeRecord,
 } from './aws-mocks';
 import { BUILD_ARN, BUILD_ID, buildRecord, END_TIME, historyVectors, manifest, PROJECT } from './fixtures';
+import { CURRENT_MODEL_MANIFEST_KEY } from '../../../lambda/core/model-manifest';
+import { createScorer } from '../../../lambda/scorer/scorer-app';
 
 const JOB_ID = '11111111-abcd-1111-abcd-111111111111';
 const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY';

@@ -1,8 +1,8 @@
+import { SMALL_SCENARIO } from './small-scenario';
 import { collectEvent, DataLakeStore } from '../../../lambda/core/collector';
 import { toActionStateChangeEvent, toStateChangeEvent } from '../../../local/simulation/codebuild-shapes';
 import { generateHistory } from '../../../local/simulation/history';
 import { PipelineExecutionNotFoundError, SimulatedCi } from '../../../local/simulation/simulated-ci';
-import { SMALL_SCENARIO } from './small-scenario';
 
 const later = (date: Date, minutes: number) => new Date(date.getTime() + minutes * 60_000);
 

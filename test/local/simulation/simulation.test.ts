@@ -1,8 +1,8 @@
+import { SMALL_SCENARIO } from './small-scenario';
 import { findEnvironmentFaults } from '../../../lambda/core/environment-faults';
 import { generateHistory } from '../../../local/simulation/history';
 import { renderBuildLog } from '../../../local/simulation/logs';
 import { DEFAULT_SCENARIO } from '../../../local/simulation/scenario';
-import { SMALL_SCENARIO } from './small-scenario';
 
 describe('generateHistory', () => {
   const history = generateHistory(SMALL_SCENARIO);

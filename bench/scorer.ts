@@ -25,6 +25,7 @@ import { S3ManifestSource } from '../lambda/scorer/s3-manifest-source';
 import { S3ProjectHistory } from '../lambda/scorer/s3-project-history';
 import { createScorer, ScorerResult } from '../lambda/scorer/scorer-app';
 import { VerdictPublisher } from '../lambda/scorer/verdict-publisher';
+import { PIPEMEND_ESBUILD } from '../lib/pipemend-function';
 import { RandomCutForest } from '../sagemaker/rcf';
 import {
   BUILD_ARN,
@@ -223,7 +224,7 @@ async function bundleSizes(): Promise<void> {
     .filter((dir) => existsSync(path.join(root, 'lambda', dir, 'handler.ts')))
     .sort();
   console.log(
-    '\nLambda bundle sizes (esbuild: platform node, target node24, minify, format cjs; metafile output bytes):\n',
+    '\nLambda bundle sizes (esbuild as deployed: platform node, target node24, minify, ESM entry points first, format cjs; metafile output bytes):\n',
   );
   console.log('| function | bundle | largest inputs | target < 1 MiB |\n| --- | ---: | --- | --- |');
   for (const dir of handlers) {
@@ -231,8 +232,9 @@ async function bundleSizes(): Promise<void> {
       entryPoints: [path.join(root, 'lambda', dir, 'handler.ts')],
       bundle: true,
       platform: 'node',
-      target: 'node24',
-      minify: true,
+      target: PIPEMEND_ESBUILD.target,
+      minify: PIPEMEND_ESBUILD.minify,
+      mainFields: [...PIPEMEND_ESBUILD.mainFields],
       format: 'cjs',
       metafile: true,
       write: false,

@@ -230,21 +230,6 @@ export class BuildCollection extends Construct {
         })),
       );
     }
-    if (role) {
-      Validations.of(role).acknowledge({
-        id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason:
-          'The AWS managed basic execution policy only lets the function write its own CloudWatch logs.',
-      });
-    }
-    const invokeConfig = this.collector.node.tryFindChild('EventInvokeConfig');
-    if (invokeConfig) {
-      Validations.of(invokeConfig).acknowledge({
-        id: 'Serverless::Serverless-LambdaAsyncFailureDestination',
-        reason:
-          'Failed asynchronous invocations go to the function dead-letter queue (asyncDeadLetterQueue), which keeps the whole event.',
-      });
-    }
   }
 }
 

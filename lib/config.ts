@@ -31,6 +31,33 @@ export const pipemendConfigSchema = z.object({
       'must be a SageMaker endpoint name (letters, digits, hyphens)',
     )
     .default(DEFAULT_ENDPOINT_NAME),
+  /**
+   * Deployment health signals: when the alarm fires after the stage deployed, Pipemend proposes a rollback
+   * of that stage. Without one, rollbacks are never proposed.
+   */
+  healthAlarms: z
+    .array(
+      z.object({
+        pipelineName: z.string().min(1),
+        stageName: z.string().min(1),
+        alarmName: z.string().min(1),
+      }),
+    )
+    .default([]),
+  /** Ask a human (SNS message, `pipemend approve|deny`) before every rollback; default true. */
+  requireRollbackApproval: z.boolean().default(true),
+  /** Remediation budgets and circuit breaker; unset fields keep their defaults. */
+  remediationLimits: z
+    .object({
+      maxActionsPerRevision: z.number().int().min(1),
+      maxActionsPerWindow: z.number().int().min(1),
+      windowSeconds: z.number().int().min(60),
+      breakerThreshold: z.number().int().min(1),
+      breakerCooldownSeconds: z.number().int().min(60),
+    })
+    .partial()
+    .strict()
+    .optional(),
   /** Amazon Bedrock model (or inference profile) id for fix suggestions; absent means offline suggestions only. */
   bedrockModelId: z.string().min(1).optional(),
   /** Bedrock Guardrail applied to suggestion requests. */

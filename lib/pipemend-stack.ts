@@ -84,6 +84,9 @@ export class PipemendStack extends Stack {
       projects: config.projects,
       pipelines: config.pipelines,
       defaultMode: config.defaultMode,
+      healthAlarms: config.healthAlarms,
+      requireRollbackApproval: config.requireRollbackApproval,
+      limits: config.remediationLimits,
     });
     this.fixSuggestions = new FixSuggestions(this, 'FixSuggestions', {
       dataLake: this.dataLake,

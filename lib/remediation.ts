@@ -397,21 +397,6 @@ export class Remediation extends Construct {
           ...scopeAcknowledgements,
         );
       }
-      if (fn.role) {
-        Validations.of(fn.role).acknowledge({
-          id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-          reason:
-            'The AWS managed basic execution policy only lets the function write its own CloudWatch logs.',
-        });
-      }
-      const invokeConfig = fn.node.tryFindChild('EventInvokeConfig');
-      if (invokeConfig) {
-        Validations.of(invokeConfig).acknowledge({
-          id: 'Serverless::Serverless-LambdaAsyncFailureDestination',
-          reason:
-            'Failed asynchronous invocations go to the function dead-letter queue, which keeps the whole event.',
-        });
-      }
     }
     const [classify, , , recordOutcome] = functions;
     const classifyPolicy = classify?.role?.node.tryFindChild('DefaultPolicy');

@@ -83,20 +83,6 @@ export function acknowledgeTrainingFunction(
       ...extra,
     );
   }
-  if (fn.role) {
-    Validations.of(fn.role).acknowledge({
-      id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason: 'The AWS managed basic execution policy only lets the function write its own CloudWatch logs.',
-    });
-  }
-  const invokeConfig = fn.node.tryFindChild('EventInvokeConfig');
-  if (invokeConfig) {
-    Validations.of(invokeConfig).acknowledge({
-      id: 'Serverless::Serverless-LambdaAsyncFailureDestination',
-      reason:
-        'Failed asynchronous invocations go to the function dead-letter queue, which keeps the whole event.',
-    });
-  }
 }
 
 /** Scope helper for constructs: a role SageMaker assumes, with nothing attached yet. */

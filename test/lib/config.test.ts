@@ -8,8 +8,16 @@ describe('parsePipemendConfig', () => {
       defaultMode: 'shadow',
       scorer: 'embedded',
       endpointName: 'pipemend-rcf',
+      healthAlarms: [],
+      requireRollbackApproval: true,
       trainingWindowDays: 90,
     });
+  });
+
+  test('rejects an unknown remediation limit by name', () => {
+    expect(() => parsePipemendConfig({ remediationLimits: { maxRetries: 2 } })).toThrow(
+      /^Invalid pipemend configuration: remediationLimits: Unrecognized key: "maxRetries"/,
+    );
   });
 
   test('accepts a JSON string from --context', () => {

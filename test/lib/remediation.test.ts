@@ -191,6 +191,22 @@ describe('Remediation construct', () => {
     });
   });
 
+  test('health alarms, rollback approval and limits from the pipemend context reach the remediation', () => {
+    const { template: configured } = synthPipemend({
+      config: {
+        pipelines: ['app'],
+        healthAlarms: [{ pipelineName: 'app', stageName: 'Deploy', alarmName: 'api-5xx' }],
+        remediationLimits: { maxActionsPerRevision: 2 },
+      },
+    });
+    configured.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: Match.objectLike({ detail: { alarmName: ['api-5xx'], state: { value: ['ALARM'] } } }),
+    });
+    configured.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ MAX_ACTIONS_PER_REVISION: '2' }) },
+    });
+  });
+
   test('health alarms add an alarm rule and let the classifier read only those alarms', () => {
     const build = remediation({
       pipelines: ['app'],

@@ -12,21 +12,7 @@ import { parsePipemendConfig, PipemendConfig } from '../lib/config';
 import { PipemendStack } from '../lib/pipemend-stack';
 
 // aws-local-stepfunctions needs Promise.withResolvers, which Node.js 20 lacks.
-if (typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
-  Object.defineProperty(Promise, 'withResolvers', {
-    configurable: true,
-    writable: true,
-    value: function withResolvers<T>() {
-      let resolve!: (value: T | PromiseLike<T>) => void;
-      let reject!: (reason?: unknown) => void;
-      const promise = new Promise<T>((res, rej) => {
-        resolve = res;
-        reject = rej;
-      });
-      return { promise, resolve, reject };
-    },
-  });
-}
+import './promise-with-resolvers';
 
 export const LOCAL_ACCOUNT = '123456789012';
 export const LOCAL_REGION = 'us-east-1';

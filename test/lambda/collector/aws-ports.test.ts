@@ -1,12 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { BatchGetBuildsCommand, CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { ListObjectVersionsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import S3rver from 's3rver';
 
 import {
   buildIdDimensionValues,
@@ -17,6 +12,7 @@ import {
 } from '../../../lambda/collector/aws-ports';
 import { collectEvent } from '../../../lambda/core/collector';
 import { recordedCodeBuildPorts } from '../../../local/recorded-codebuild';
+import { RunningS3rver, startS3rver } from '../../helpers/s3rver';
 import { sampleCodeBuild, sampleEvent } from '../../helpers/sample-events';
 
 describe('CodeBuildAdapter', () => {
@@ -116,33 +112,17 @@ describe('CloudWatchUtilizationAdapter', () => {
 });
 
 describe('S3DataLake against s3rver on loopback', () => {
-  let server: S3rver;
-  let directory: string;
+  let server: RunningS3rver;
   let client: S3Client;
   const bucket = 'pipemend-data-lake';
 
   beforeAll(async () => {
-    directory = await mkdtemp(path.join(tmpdir(), 'pipemend-s3rver-'));
-    server = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory,
-      configureBuckets: [{ name: bucket, configs: [] }],
-    });
-    const { port } = await server.run();
-    client = new S3Client({
-      endpoint: `http://127.0.0.1:${port}`,
-      forcePathStyle: true,
-      region: 'eu-west-1',
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    });
+    server = await startS3rver(bucket);
+    client = server.client;
   });
 
   afterAll(async () => {
-    client.destroy();
-    await server.close();
-    await rm(directory, { recursive: true, force: true });
+    await server.stop();
   });
 
   test('the same event collected twice leaves exactly one record and one feature row', async () => {

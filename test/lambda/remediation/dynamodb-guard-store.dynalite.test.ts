@@ -3,8 +3,6 @@
  * breaker are conditional writes whose behaviour under concurrency a mocked client cannot show. The
  * idempotent guard runs with Powertools' real DynamoDB persistence layer on the same table.
  */
-import { AddressInfo } from 'node:net';
-
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 
@@ -12,27 +10,16 @@ import { BudgetClaim, DEFAULT_GUARD_LIMITS } from '../../../lambda/core/guards';
 import { Classification } from '../../../lambda/core/remediation';
 import { createGuardOnce, LambdaContext } from '../../../lambda/guard/guard-once';
 import { DynamoDbGuardStore } from '../../../lambda/remediation/dynamodb-guard-store';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs: number }) => {
-  listen(port: number, host: string, callback: () => void): void;
-  address(): AddressInfo;
-  close(callback: () => void): void;
-};
+import { RunningDynalite, startDynalite } from '../../helpers/dynalite';
 
 const TABLE = 'remediation-state';
-let server: ReturnType<typeof dynalite>;
+let server: RunningDynalite;
 let client: DynamoDBClient;
 let store: DynamoDbGuardStore;
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${server.address().port}`,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  server = await startDynalite();
+  client = server.client;
   await client.send(
     new CreateTableCommand({
       TableName: TABLE,
@@ -45,8 +32,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  client.destroy();
-  await new Promise<void>((resolve) => server.close(resolve));
+  await server.stop();
 });
 
 const claim = (key: string, limit: number): BudgetClaim => ({

@@ -1,9 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
 
 import { BUILD_ID, buildRecord, END_TIME, historyVectors, manifest, PROJECT } from './fixtures';
 import { computeBaseline } from '../../../lambda/core/baseline';
@@ -13,10 +8,10 @@ import { BuildRecordNotFoundError } from '../../../lambda/core/scoring-errors';
 import { S3BuildRecords } from '../../../lambda/scorer/s3-build-records';
 import { S3ManifestSource } from '../../../lambda/scorer/s3-manifest-source';
 import { baselineCacheKey, S3ProjectHistory } from '../../../lambda/scorer/s3-project-history';
+import { RunningS3rver, startS3rver } from '../../helpers/s3rver';
 
 describe('scorer S3 adapters through the real SDK against s3rver on loopback', () => {
-  let server: S3rver;
-  let directory: string;
+  let server: RunningS3rver;
   let client: S3Client;
   const bucket = 'pipemend-scoring';
   const now = Date.parse(END_TIME);
@@ -24,21 +19,8 @@ describe('scorer S3 adapters through the real SDK against s3rver on loopback', (
   const rows = historyVectors(30);
 
   beforeAll(async () => {
-    directory = await mkdtemp(path.join(tmpdir(), 'pipemend-s3rver-scoring-'));
-    server = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory,
-      configureBuckets: [{ name: bucket, configs: [] }],
-    });
-    const { port } = await server.run();
-    client = new S3Client({
-      endpoint: `http://127.0.0.1:${port}`,
-      forcePathStyle: true,
-      region: 'eu-west-1',
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    });
+    server = await startS3rver(bucket);
+    client = server.client;
     await Promise.all(
       rows.map((row, i) =>
         put(
@@ -57,9 +39,7 @@ describe('scorer S3 adapters through the real SDK against s3rver on loopback', (
   }, 120_000);
 
   afterAll(async () => {
-    client.destroy();
-    await server.close();
-    await rm(directory, { recursive: true, force: true });
+    await server.stop();
   });
 
   test('the history baseline is the median/MAD of the recent rows, without the scored build or malformed rows', async () => {

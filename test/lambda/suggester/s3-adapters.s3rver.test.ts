@@ -2,51 +2,29 @@
  * The suggester's S3 adapters through the real SDK against s3rver on loopback: missing keys, overwrites
  * of the per-project passing-build pointer, the stored-suggestion check and gzip log reading.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
 import { gzipSync } from 'node:zlib';
 
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
-import S3rver from 's3rver';
 
 import { selectFailureExcerpt } from '../../../lambda/core/log-excerpt';
 import { offlineSuggestion } from '../../../lambda/core/offline-suggester';
 import { AwsLogSource, AwsSuggestionDelivery, S3PassingBuildIndex } from '../../../lambda/suggester/adapters';
+import { RunningS3rver, startS3rver } from '../../helpers/s3rver';
 
 const bucket = 'pipemend-data-lake';
-let server: S3rver;
-let directory: string;
+let server: RunningS3rver;
 let s3: S3Client;
 
 beforeAll(async () => {
-  directory = await mkdtemp(path.join(tmpdir(), 'pipemend-suggester-s3rver-'));
-  server = new S3rver({
-    address: '127.0.0.1',
-    port: 0,
-    silent: true,
-    directory,
-    configureBuckets: [
-      { name: bucket, configs: [] },
-      { name: 'build-logs', configs: [] },
-    ],
-  });
-  const { port } = await server.run();
-  s3 = new S3Client({
-    endpoint: `http://127.0.0.1:${port}`,
-    forcePathStyle: true,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-  });
+  server = await startS3rver(bucket, 'build-logs');
+  s3 = server.client;
 });
 
 afterAll(async () => {
-  s3.destroy();
-  await server.close();
-  await rm(directory, { recursive: true, force: true });
+  await server.stop();
 });
 
 describe('suggester S3 adapters against s3rver', () => {

@@ -2,32 +2,19 @@
  * The daily token budget through the real SDK against dynalite on loopback: the conditional ADD must
  * hold under concurrency, which a mocked client cannot show.
  */
-import { AddressInfo } from 'node:net';
-
 import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 import { DynamoTokenBudget } from '../../../lambda/suggester/adapters';
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite = require('dynalite') as (options: { createTableMs: number }) => {
-  listen(port: number, host: string, callback: () => void): void;
-  address(): AddressInfo;
-  close(callback: () => void): void;
-};
+import { RunningDynalite, startDynalite } from '../../helpers/dynalite';
 
 const TABLE = 'token-budget';
-let server: ReturnType<typeof dynalite>;
+let server: RunningDynalite;
 let client: DynamoDBClient;
 
 beforeAll(async () => {
-  server = dynalite({ createTableMs: 0 });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  client = new DynamoDBClient({
-    endpoint: `http://127.0.0.1:${server.address().port}`,
-    region: 'eu-west-1',
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  });
+  server = await startDynalite();
+  client = server.client;
   await client.send(
     new CreateTableCommand({
       TableName: TABLE,
@@ -39,8 +26,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  client.destroy();
-  await new Promise<void>((resolve) => server.close(resolve));
+  await server.stop();
 });
 
 async function spent(day: string): Promise<number> {

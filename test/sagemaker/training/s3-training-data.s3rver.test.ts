@@ -1,37 +1,19 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import S3rver from 's3rver';
 
 import { S3TrainingData } from '../../../sagemaker/training/s3-training-data';
+import { RunningS3rver, startS3rver } from '../../helpers/s3rver';
 
 // Feature-row listing uses delimiter and paginated listings, which s3rver 3.7 cannot answer on Node 20
 // (empty CommonPrefixes; continuation tokens need a legacy OpenSSL cipher): it is covered against the
 // in-memory lake in the window handler tests. Here: reading and writing objects through the real SDK.
 describe('S3TrainingData against s3rver on loopback', () => {
-  let server: S3rver;
-  let directory: string;
+  let server: RunningS3rver;
   let client: S3Client;
   const bucket = 'pipemend-training';
 
   beforeAll(async () => {
-    directory = await mkdtemp(path.join(tmpdir(), 'pipemend-s3rver-training-'));
-    server = new S3rver({
-      address: '127.0.0.1',
-      port: 0,
-      silent: true,
-      directory,
-      configureBuckets: [{ name: bucket, configs: [] }],
-    });
-    const { port } = await server.run();
-    client = new S3Client({
-      endpoint: `http://127.0.0.1:${port}`,
-      forcePathStyle: true,
-      region: 'eu-west-1',
-      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    });
+    server = await startS3rver(bucket);
+    client = server.client;
     await client.send(
       new PutObjectCommand({
         Bucket: bucket,
@@ -42,9 +24,7 @@ describe('S3TrainingData against s3rver on loopback', () => {
   }, 120_000);
 
   afterAll(async () => {
-    client.destroy();
-    await server.close();
-    await rm(directory, { recursive: true, force: true });
+    await server.stop();
   });
 
   test('reads the labels and writes artifacts it can read back', async () => {

@@ -2,12 +2,13 @@
  * The events that start a remediation, parsed with zod into one shape: a verdict on Pipemend's bus, a
  * CodeBuild build state change, a CodePipeline stage state change, or a health alarm going off.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 import { TriggerOrigin } from '../core/guards';
 import { BuildVerdict, PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../core/verdict';
 import { InvalidRemediationInputError } from '../remediation/errors';
 import { parseInput as parse } from '../remediation/schemas';
+import '../shared/zod-messages';
 
 export type Trigger =
   | {
@@ -44,54 +45,50 @@ export type Trigger =
     };
 
 const envelope = z.object({
-  id: z.string().min(1),
+  id: z.string().check(z.minLength(1)),
   source: z.string(),
   'detail-type': z.string(),
   detail: z.unknown(),
 });
 
-const verdictDetail = z
-  .object({
-    buildId: z.string().min(1),
-    projectName: z.string().min(1),
-    status: z.string(),
-    build: z.object({ initiator: z.string().optional() }).passthrough(),
-  })
-  .passthrough();
+const verdictDetail = z.looseObject({
+  buildId: z.string().check(z.minLength(1)),
+  projectName: z.string().check(z.minLength(1)),
+  status: z.string(),
+  build: z.looseObject({ initiator: z.optional(z.string()) }),
+});
 
 const buildDetail = z.object({
   'build-status': z.string(),
-  'project-name': z.string().min(1),
-  'build-id': z.string().min(1),
-  'additional-information': z
-    .object({
-      initiator: z.string().optional(),
-      environment: z
-        .object({
-          'environment-variables': z
-            .array(z.object({ name: z.string(), value: z.string().optional() }).passthrough())
-            .optional(),
-        })
-        .passthrough()
-        .optional(),
-    })
-    .passthrough()
-    .optional(),
+  'project-name': z.string().check(z.minLength(1)),
+  'build-id': z.string().check(z.minLength(1)),
+  'additional-information': z.optional(
+    z.looseObject({
+      initiator: z.optional(z.string()),
+      environment: z.optional(
+        z.looseObject({
+          'environment-variables': z.optional(
+            z.array(z.looseObject({ name: z.string(), value: z.optional(z.string()) })),
+          ),
+        }),
+      ),
+    }),
+  ),
 });
 
 const stageDetail = z.object({
-  pipeline: z.string().min(1),
-  'execution-id': z.string().min(1),
-  stage: z.string().min(1),
+  pipeline: z.string().check(z.minLength(1)),
+  'execution-id': z.string().check(z.minLength(1)),
+  stage: z.string().check(z.minLength(1)),
   state: z.string(),
-  version: z.number().optional(),
-  'execution-type': z.string().optional(),
-  'execution-trigger': z.object({ 'trigger-type': z.string().optional() }).passthrough().optional(),
+  version: z.optional(z.number()),
+  'execution-type': z.optional(z.string()),
+  'execution-trigger': z.optional(z.looseObject({ 'trigger-type': z.optional(z.string()) })),
 });
 
 const alarmDetail = z.object({
-  alarmName: z.string().min(1),
-  state: z.object({ value: z.string(), reason: z.string().optional() }).passthrough(),
+  alarmName: z.string().check(z.minLength(1)),
+  state: z.looseObject({ value: z.string(), reason: z.optional(z.string()) }),
 });
 
 /** Parses the state machine's input, or throws InvalidRemediationInputError naming what is wrong. */

@@ -4,7 +4,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 import { awsClassifyPorts } from './aws-ports';
 import { classify, ClassifyConfig } from './classify';
@@ -13,6 +13,7 @@ import { Classification } from '../core/remediation';
 import { parseInput } from '../remediation/schemas';
 import { optionalEnv, requireEnv } from '../shared/env';
 import { logger, tracer } from '../shared/powertools';
+import '../shared/zod-messages';
 
 const ports = awsClassifyPorts(
   {
@@ -26,7 +27,11 @@ const ports = awsClassifyPorts(
 );
 
 const healthAlarmsSchema = z.array(
-  z.object({ pipelineName: z.string().min(1), stageName: z.string().min(1), alarmName: z.string().min(1) }),
+  z.object({
+    pipelineName: z.string().check(z.minLength(1)),
+    stageName: z.string().check(z.minLength(1)),
+    alarmName: z.string().check(z.minLength(1)),
+  }),
 );
 
 const config: ClassifyConfig = {

@@ -4,7 +4,9 @@
  * `CodePipeline Stage Execution State Change`. Unknown fields are kept (AWS adds fields over time);
  * the fields Pipemend relies on are required.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
+
+import '../shared/zod-messages';
 
 export const CODEBUILD_SOURCE = 'aws.codebuild';
 export const CODEPIPELINE_SOURCE = 'aws.codepipeline';
@@ -48,41 +50,44 @@ export function parseCodeBuildTime(value: string): string | undefined {
   return date.toISOString();
 }
 
-const codeBuildTime = z.string().transform((value, ctx) => {
-  const iso = parseCodeBuildTime(value);
-  if (iso === undefined) {
-    ctx.addIssue({ code: 'custom', message: `not a CodeBuild timestamp: '${value}'` });
-    return z.NEVER;
-  }
-  return iso;
-});
+const codeBuildTime = z.pipe(
+  z.string(),
+  z.transform((value: string, ctx) => {
+    const iso = parseCodeBuildTime(value);
+    if (iso === undefined) {
+      ctx.issues.push({ code: 'custom', message: `not a CodeBuild timestamp: '${value}'`, input: value });
+      return z.NEVER;
+    }
+    return iso;
+  }),
+);
 
 const BUILD_ARN = /^arn:aws[a-z-]*:codebuild:[a-z0-9-]+:\d{12}:build\/[^:/]+:[^/]+$/;
 
 const envelope = {
   version: z.string(),
-  id: z.string().min(1),
-  account: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
+  id: z.string().check(z.minLength(1)),
+  account: z.string().check(z.regex(/^\d{12}$/, 'must be a 12-digit account id')),
   time: z.iso.datetime({ offset: true }),
-  region: z.string().min(1),
-  resources: z.array(z.string()).default([]),
+  region: z.string().check(z.minLength(1)),
+  resources: z._default(z.array(z.string()), []),
 };
 
 const eventNumber = z.union([
   z.number(),
-  z
-    .string()
-    .regex(/^\d+(\.\d+)?$/)
-    .transform(Number),
+  z.pipe(
+    z.string().check(z.regex(/^\d+(\.\d+)?$/)),
+    z.transform((value: string) => Number(value)),
+  ),
 ]);
 
 const codeBuildPhaseSchema = z.looseObject({
   'phase-type': z.string(),
-  'phase-status': z.string().optional(),
-  'duration-in-seconds': eventNumber.optional(),
-  'start-time': codeBuildTime.optional(),
-  'end-time': codeBuildTime.optional(),
-  'phase-context': z.array(z.string()).optional(),
+  'phase-status': z.optional(z.string()),
+  'duration-in-seconds': z.optional(eventNumber),
+  'start-time': z.optional(codeBuildTime),
+  'end-time': z.optional(codeBuildTime),
+  'phase-context': z.optional(z.array(z.string())),
 });
 
 export const codeBuildStateChangeSchema = z.object({
@@ -91,44 +96,44 @@ export const codeBuildStateChangeSchema = z.object({
   'detail-type': z.literal(BUILD_STATE_CHANGE),
   detail: z.looseObject({
     'build-status': z.enum(['IN_PROGRESS', ...TERMINAL_EVENT_BUILD_STATUSES]),
-    'project-name': z.string().min(1),
-    'build-id': z.string().regex(BUILD_ARN, 'must be a CodeBuild build ARN'),
-    'current-phase': z.string().optional(),
-    'current-phase-context': z.string().optional(),
-    version: z.string().optional(),
-    'additional-information': z
-      .looseObject({
-        'build-complete': z.boolean().optional(),
-        'build-number': eventNumber.optional(),
-        initiator: z.string().optional(),
-        'build-start-time': codeBuildTime.optional(),
-        'source-version': z.string().optional(),
-        'timeout-in-minutes': eventNumber.optional(),
-        'queued-timeout-in-minutes': eventNumber.optional(),
-        environment: z
-          .looseObject({ 'compute-type': z.string().optional(), image: z.string().optional() })
-          .optional(),
-        logs: z
-          .looseObject({
-            'group-name': z.string().optional(),
-            'stream-name': z.string().optional(),
-            'deep-link': z.string().optional(),
-          })
-          .optional(),
-        phases: z.array(codeBuildPhaseSchema).optional(),
-      })
-      .optional(),
+    'project-name': z.string().check(z.minLength(1)),
+    'build-id': z.string().check(z.regex(BUILD_ARN, 'must be a CodeBuild build ARN')),
+    'current-phase': z.optional(z.string()),
+    'current-phase-context': z.optional(z.string()),
+    version: z.optional(z.string()),
+    'additional-information': z.optional(
+      z.looseObject({
+        'build-complete': z.optional(z.boolean()),
+        'build-number': z.optional(eventNumber),
+        initiator: z.optional(z.string()),
+        'build-start-time': z.optional(codeBuildTime),
+        'source-version': z.optional(z.string()),
+        'timeout-in-minutes': z.optional(eventNumber),
+        'queued-timeout-in-minutes': z.optional(eventNumber),
+        environment: z.optional(
+          z.looseObject({ 'compute-type': z.optional(z.string()), image: z.optional(z.string()) }),
+        ),
+        logs: z.optional(
+          z.looseObject({
+            'group-name': z.optional(z.string()),
+            'stream-name': z.optional(z.string()),
+            'deep-link': z.optional(z.string()),
+          }),
+        ),
+        phases: z.optional(z.array(codeBuildPhaseSchema)),
+      }),
+    ),
   }),
 });
 
 const pipelineDetail = {
-  pipeline: z.string().min(1),
-  'execution-id': z.string().min(1),
-  stage: z.string().min(1),
+  pipeline: z.string().check(z.minLength(1)),
+  'execution-id': z.string().check(z.minLength(1)),
+  stage: z.string().check(z.minLength(1)),
   /** The pipeline structure version. */
-  version: eventNumber.optional(),
-  'pipeline-execution-attempt': eventNumber.optional(),
-  'start-time': z.string().optional(),
+  version: z.optional(eventNumber),
+  'pipeline-execution-attempt': z.optional(eventNumber),
+  'start-time': z.optional(z.string()),
 };
 
 const pipelineState = z.enum(['STARTED', 'RESUMED', 'STOPPING', ...TERMINAL_PIPELINE_STATES]);
@@ -139,23 +144,23 @@ export const codePipelineActionStateChangeSchema = z.object({
   'detail-type': z.literal(ACTION_STATE_CHANGE),
   detail: z.looseObject({
     ...pipelineDetail,
-    action: z.string().min(1),
+    action: z.string().check(z.minLength(1)),
     state: pipelineState,
-    region: z.string().optional(),
+    region: z.optional(z.string()),
     type: z.looseObject({
       owner: z.string(),
       category: z.string(),
       provider: z.string(),
       version: z.union([z.string(), z.number()]),
     }),
-    'execution-result': z
-      .looseObject({
-        'external-execution-id': z.string().optional(),
-        'external-execution-summary': z.string().optional(),
-        'external-execution-url': z.string().optional(),
-        'error-code': z.string().optional(),
-      })
-      .optional(),
+    'execution-result': z.optional(
+      z.looseObject({
+        'external-execution-id': z.optional(z.string()),
+        'external-execution-summary': z.optional(z.string()),
+        'external-execution-url': z.optional(z.string()),
+        'error-code': z.optional(z.string()),
+      }),
+    ),
   }),
 });
 

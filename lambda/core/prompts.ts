@@ -7,9 +7,10 @@
  * too: a zod-validated object of text fields, a closed category and line numbers — nothing in it is
  * ever executed or routed on.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 import { FAILURE_CATEGORIES } from './error-signatures';
+import '../shared/zod-messages';
 
 export const DEFAULT_MAX_TOKENS = 1024;
 export const MAX_MAX_TOKENS = 4096;
@@ -130,20 +131,18 @@ const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b-\u001f\u007f]/g;
 
 /** Printable text without control characters (other than newlines and tabs). */
 const text = (max: number) =>
-  z
-    .string()
-    .trim()
-    .min(1)
-    .max(max)
-    .transform((value) => value.replace(CONTROL_CHARACTERS, ''));
+  z.pipe(
+    z.string().check(z.trim(), z.minLength(1), z.maxLength(max)),
+    z.transform((value: string) => value.replace(CONTROL_CHARACTERS, '')),
+  );
 
 export const suggestionAnswerSchema = z.strictObject({
   summary: text(500),
   rootCause: text(2000),
   category: z.enum(FAILURE_CATEGORIES),
   suggestedFix: text(4000),
-  confidence: z.number().min(0).max(1),
-  evidenceLines: z.array(z.number().int().positive()).max(200),
+  confidence: z.number().check(z.minimum(0), z.maximum(1)),
+  evidenceLines: z.array(z.number().check(z.int(), z.positive())).check(z.maxLength(200)),
 });
 
 export type SuggestionAnswer = z.infer<typeof suggestionAnswerSchema>;

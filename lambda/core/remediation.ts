@@ -2,9 +2,15 @@
  * The vocabulary of remediation shared by the classifier, the guard, the state machine and the local
  * replay: what a remediation acts on, what it decides and what came of it.
  */
-import type { RemediationMode } from '../../lib/config';
+import type { REMEDIATION_MODES as CONFIG_REMEDIATION_MODES } from '../../lib/config';
 
-export type { RemediationMode };
+/**
+ * The modes of lib/config.ts, restated here so Lambda code does not import lib/config.ts at run time: it
+ * builds its schemas with classic zod, which would add ~445 KiB to every bundle. The type annotation keeps
+ * the two lists identical (same modes, same order); `import type` is erased from the bundle.
+ */
+export const REMEDIATION_MODES: typeof CONFIG_REMEDIATION_MODES = ['shadow', 'suggest', 'enforce'];
+export type RemediationMode = (typeof REMEDIATION_MODES)[number];
 
 export const REMEDIATION_ACTIONS = ['RERUN_CLEAN', 'ROLLBACK', 'NOTIFY', 'NONE'] as const;
 export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];

@@ -6,9 +6,8 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 import { createGuardOnce, LambdaContext } from './guard-once';
-import { REMEDIATION_MODES, RemediationMode } from '../../lib/config';
 import { GuardLimits, validateGuardLimits } from '../core/guards';
-import { GuardResult } from '../core/remediation';
+import { GuardResult, REMEDIATION_MODES, RemediationMode } from '../core/remediation';
 import { DynamoDbGuardStore } from '../remediation/dynamodb-guard-store';
 import { guardRequestSchema, parseInput } from '../remediation/schemas';
 import { numberEnv, requireEnv } from '../shared/env';

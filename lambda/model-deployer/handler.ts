@@ -21,7 +21,7 @@ import {
   SageMakerClient,
   UpdateEndpointCommand,
 } from '@aws-sdk/client-sagemaker';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 import {
   endpointResourceName,
@@ -33,6 +33,7 @@ import { CURRENT_MODEL_MANIFEST_KEY, modelManifestKey } from '../core/model-mani
 import { parseManifest } from '../scorer/s3-manifest-source';
 import { numberEnv, requireEnv } from '../shared/env';
 import { logger } from '../shared/powertools';
+import '../shared/zod-messages';
 
 const s3 = new S3Client({});
 const sagemakerClient = new SageMakerClient({});
@@ -50,15 +51,15 @@ export class UndeployableModelPackageError extends Error {
 const approvalEventSchema = z.object({
   'detail-type': z.literal('SageMaker Model Package State Change'),
   detail: z.object({
-    ModelPackageArn: z.string().min(1),
-    ModelPackageGroupName: z.string().min(1),
+    ModelPackageArn: z.string().check(z.minLength(1)),
+    ModelPackageGroupName: z.string().check(z.minLength(1)),
     ModelApprovalStatus: z.string(),
   }),
 });
 
 const endpointEventSchema = z.object({
   'detail-type': z.literal('SageMaker Endpoint State Change'),
-  detail: z.object({ EndpointName: z.string().min(1) }),
+  detail: z.object({ EndpointName: z.string().check(z.minLength(1)) }),
 });
 
 const deployerEventSchema = z.union([approvalEventSchema, endpointEventSchema]);

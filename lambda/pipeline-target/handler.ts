@@ -1,7 +1,7 @@
 /** Pipeline-target Lambda: retry and rollback targets, and the watch over what they started. */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 import {
   findRetryExecution,
@@ -14,6 +14,7 @@ import {
 import { classificationSchema, parseInput } from '../remediation/schemas';
 import { numberEnv } from '../shared/env';
 import { logger, tracer } from '../shared/powertools';
+import '../shared/zod-messages';
 
 const clients: PipelineClients = {
   codepipeline: tracer.captureAWSv3Client(new CodePipelineClient({})),
@@ -28,9 +29,9 @@ const requestSchema = z.discriminatedUnion('operation', [
   z.object({
     operation: z.literal('watch'),
     classification: classificationSchema,
-    pipelineExecutionId: z.string().min(1),
+    pipelineExecutionId: z.string().check(z.minLength(1)),
     checkHealth: z.boolean(),
-    checks: z.number().int().min(0),
+    checks: z.number().check(z.int(), z.minimum(0)),
   }),
 ]);
 

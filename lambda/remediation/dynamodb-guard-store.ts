@@ -10,9 +10,8 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
-import { REMEDIATION_MODES } from '../../lib/config';
 import { BreakerState, BudgetClaim, CLOSED_BREAKER, GuardStore } from '../core/guards';
-import { RemediationMode } from '../core/remediation';
+import { REMEDIATION_MODES, RemediationMode } from '../core/remediation';
 
 export const breakerKey = (scope: string): string => `breaker#${scope}`;
 export const modeKey = (scope: string): string => `mode#${scope}`;

@@ -2,75 +2,76 @@
  * zod schemas of what the state machine passes between the remediation Lambdas, so a malformed input
  * fails with a message naming the field instead of a TypeError deep inside.
  */
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 import { InvalidRemediationInputError } from './errors';
-import { REMEDIATION_MODES } from '../../lib/config';
 import {
   Classification,
   GUARD_OUTCOMES,
   GuardResult,
   REMEDIATION_ACTIONS,
+  REMEDIATION_MODES,
   REMEDIATION_STATUSES,
   RemediationStatus,
 } from '../core/remediation';
+import '../shared/zod-messages';
 
 const targetSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('codebuild-project'),
-    projectName: z.string().min(1),
-    buildId: z.string().min(1),
-    buildArn: z.string().optional(),
-    revision: z.string().optional(),
+    projectName: z.string().check(z.minLength(1)),
+    buildId: z.string().check(z.minLength(1)),
+    buildArn: z.optional(z.string()),
+    revision: z.optional(z.string()),
   }),
   z.object({
     kind: z.literal('pipeline-stage'),
-    pipelineName: z.string().min(1),
-    stageName: z.string().min(1),
-    pipelineExecutionId: z.string().min(1),
-    pipelineVersion: z.number().int().optional(),
-    buildId: z.string().optional(),
-    revision: z.string().optional(),
+    pipelineName: z.string().check(z.minLength(1)),
+    stageName: z.string().check(z.minLength(1)),
+    pipelineExecutionId: z.string().check(z.minLength(1)),
+    pipelineVersion: z.optional(z.number().check(z.int())),
+    buildId: z.optional(z.string()),
+    revision: z.optional(z.string()),
   }),
 ]);
 
 export const classificationSchema = z.object({
-  eventId: z.string().min(1),
-  claimKey: z.string().min(1),
-  target: targetSchema.nullable(),
+  eventId: z.string().check(z.minLength(1)),
+  claimKey: z.string().check(z.minLength(1)),
+  target: z.nullable(targetSchema),
   decision: z.object({
     action: z.enum(REMEDIATION_ACTIONS),
     reasons: z.array(z.string()),
-    confidence: z.number().min(0).max(1),
-    computeTypeOverride: z.string().optional(),
+    confidence: z.number().check(z.minimum(0), z.maximum(1)),
+    computeTypeOverride: z.optional(z.string()),
   }),
-  rerun: z.object({ computeType: z.string().min(1) }).optional(),
-  healthAlarmName: z.string().optional(),
+  rerun: z.optional(z.object({ computeType: z.string().check(z.minLength(1)) })),
+  healthAlarmName: z.optional(z.string()),
   classifiedAt: z.string(),
-}) satisfies z.ZodType<Classification>;
+}) satisfies z.ZodMiniType<Classification>;
 
 export const guardResultSchema = z.object({
   outcome: z.enum(GUARD_OUTCOMES),
   mode: z.enum(REMEDIATION_MODES),
   reasons: z.array(z.string()),
-  remediationId: z.string().min(1),
-  executionId: z.string().min(1),
-}) satisfies z.ZodType<GuardResult>;
+  remediationId: z.string().check(z.minLength(1)),
+  executionId: z.string().check(z.minLength(1)),
+}) satisfies z.ZodMiniType<GuardResult>;
 
 export const guardRequestSchema = z.object({
   classification: classificationSchema,
-  executionId: z.string().min(1),
+  executionId: z.string().check(z.minLength(1)),
 });
 
 export const outcomeReportSchema = z.object({
   classification: classificationSchema,
   guard: guardResultSchema,
-  status: z.enum(REMEDIATION_STATUSES) as z.ZodType<RemediationStatus>,
-  detail: z.string().optional(),
+  status: z.enum(REMEDIATION_STATUSES) as z.ZodMiniType<RemediationStatus>,
+  detail: z.optional(z.string()),
 });
 
 /** Parses or throws InvalidRemediationInputError listing every problem with its path. */
-export function parseInput<T>(schema: z.ZodType<T>, input: unknown, what: string): T {
+export function parseInput<T>(schema: z.ZodMiniType<T>, input: unknown, what: string): T {
   const result = schema.safeParse(input);
   if (result.success) return result.data;
   const problems = result.error.issues.map(

@@ -12,7 +12,7 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 import {
   AwsLogSource,
@@ -33,6 +33,7 @@ import { DEFAULT_MAX_TOKENS } from '../core/prompts';
 import { PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../core/verdict';
 import { numberEnv, optionalEnv, requireEnv } from '../shared/env';
 import { logger, metrics, tracer } from '../shared/powertools';
+import '../shared/zod-messages';
 
 const cloudWatchLogs = tracer.captureAWSv3Client(new CloudWatchLogsClient({}));
 const s3 = tracer.captureAWSv3Client(new S3Client({}));
@@ -46,18 +47,18 @@ const verdictEventSchema = z.object({
   'detail-type': z.literal(VERDICT_DETAIL_TYPE),
   detail: z.object({
     build: z.object({
-      buildId: z.string().min(1),
-      buildArn: z.string().min(1),
-      projectName: z.string().min(1),
+      buildId: z.string().check(z.minLength(1)),
+      buildArn: z.string().check(z.minLength(1)),
+      projectName: z.string().check(z.minLength(1)),
       status: z.enum(['SUCCEEDED', 'FAILED', 'FAULT', 'STOPPED', 'TIMED_OUT'] satisfies BuildStatus[]),
-      failedPhase: z.string().optional(),
-      logs: z
-        .object({
-          groupName: z.string().min(1).optional(),
-          streamName: z.string().min(1).optional(),
-          s3Location: z.string().min(1).optional(),
-        })
-        .optional(),
+      failedPhase: z.optional(z.string()),
+      logs: z.optional(
+        z.object({
+          groupName: z.optional(z.string().check(z.minLength(1))),
+          streamName: z.optional(z.string().check(z.minLength(1))),
+          s3Location: z.optional(z.string().check(z.minLength(1))),
+        }),
+      ),
     }),
   }),
 });

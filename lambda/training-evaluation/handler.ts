@@ -10,7 +10,7 @@ import {
   ListModelPackagesCommand,
   SageMakerClient,
 } from '@aws-sdk/client-sagemaker';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 import {
   compareWithApproved,
@@ -25,20 +25,21 @@ import { FEATURE_SCHEMA_VERSION } from '../core/build-record';
 import { ModelManifest, modelManifestKey } from '../core/model-manifest';
 import { requireEnv } from '../shared/env';
 import { logger } from '../shared/powertools';
+import '../shared/zod-messages';
 
 const s3 = new S3Client({});
 const sagemaker = new SageMakerClient({});
 
 const evaluationRequestSchema = z.object({
-  modelVersion: z.string().min(1),
-  trainingRows: z.coerce.number().int().nonnegative(),
-  scoresS3Uri: z.string().startsWith('s3://'),
-  modelPackageGroupName: z.string().min(1),
-  noWorseTolerance: z.coerce.number().min(0).max(1),
+  modelVersion: z.string().check(z.minLength(1)),
+  trainingRows: z.coerce.number().check(z.int(), z.nonnegative()),
+  scoresS3Uri: z.string().check(z.startsWith('s3://')),
+  modelPackageGroupName: z.string().check(z.minLength(1)),
+  noWorseTolerance: z.coerce.number().check(z.minimum(0), z.maximum(1)),
 });
 
 const windowFileSchema = z.object({
-  minBuildsPerProject: z.number().int(),
+  minBuildsPerProject: z.number().check(z.int()),
   baselines: z.record(
     z.string(),
     z.object({
@@ -190,9 +191,9 @@ export async function latestApprovedQuality(
 
 const evaluationReportSchema = z.object({
   labelled: z.object({
-    precision: z.number().nullable(),
-    recall: z.number().nullable(),
-    labelledBuilds: z.number().int().nonnegative(),
+    precision: z.nullable(z.number()),
+    recall: z.nullable(z.number()),
+    labelledBuilds: z.number().check(z.int(), z.nonnegative()),
   }),
 });
 

@@ -4,22 +4,23 @@
  * each line is) and the window's baselines. Fails with a clear message when there are too few rows.
  */
 import { S3Client } from '@aws-sdk/client-s3';
-import { z } from 'zod';
+import * as z from 'zod/mini';
 
 import { pipelineModelVersion, trainingKeys } from '../../sagemaker/training/model-version';
 import { S3TrainingData } from '../../sagemaker/training/s3-training-data';
 import { assembleTrainingWindow, toTrainingCsv, windowStartDate } from '../../sagemaker/training/window';
 import { requireEnv } from '../shared/env';
 import { logger } from '../shared/powertools';
+import '../shared/zod-messages';
 
 const s3 = new S3Client({});
 
 const windowRequestSchema = z.object({
-  executionId: z.string().min(1),
-  windowDays: z.coerce.number().int().min(1).max(365),
-  evaluationDays: z.coerce.number().int().min(1).max(365),
-  minTrainingRows: z.coerce.number().int().min(1),
-  minBuildsPerProject: z.coerce.number().int().min(1),
+  executionId: z.string().check(z.minLength(1)),
+  windowDays: z.coerce.number().check(z.int(), z.minimum(1), z.maximum(365)),
+  evaluationDays: z.coerce.number().check(z.int(), z.minimum(1), z.maximum(365)),
+  minTrainingRows: z.coerce.number().check(z.int(), z.minimum(1)),
+  minBuildsPerProject: z.coerce.number().check(z.int(), z.minimum(1)),
 });
 
 export type WindowRequest = z.infer<typeof windowRequestSchema>;

@@ -6,6 +6,7 @@ import { getJsonOrNull } from './s3-objects';
 import { FEATURE_DIMENSION } from '../core/build-record';
 import { CURRENT_MODEL_MANIFEST_KEY, ModelManifest } from '../core/model-manifest';
 import { ModelManifestSource } from '../core/score-build';
+import '../shared/zod-messages';
 
 const nonEmpty = z.string().check(z.minLength(1));
 const count = z.int().check(z.nonnegative());

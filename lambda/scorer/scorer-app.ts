@@ -10,7 +10,6 @@ import {
   PutJobSuccessResultCommand,
 } from '@aws-sdk/client-codepipeline';
 import * as z from 'zod/mini';
-import en from 'zod/v4/locales/en.cjs';
 
 import { recordScoringError, recordVerdict, VerdictSink } from './outputs';
 import { BuildRecord } from '../core/build-record';
@@ -18,9 +17,7 @@ import { scoreBuild, ScoringPorts } from '../core/score-build';
 import { InvalidScoringRequestError, ModelUnavailableError } from '../core/scoring-errors';
 import { BuildVerdict } from '../core/verdict';
 import { logger } from '../shared/powertools';
-
-// zod/mini keeps bundles small by shipping no messages; English ones make rejections say what was wrong.
-z.config(en());
+import '../shared/zod-messages';
 
 /** PutJobFailureResult's `failureDetails.message` is 1–5,000 characters. */
 export const FAILURE_MESSAGE_LIMIT = 5000;

@@ -3,22 +3,9 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 
 import { BuildCollection } from '../../lib/build-collection';
 import { DataLake } from '../../lib/data-lake';
+import { stackArn } from '../helpers/arn';
 import { synthPipemend } from '../helpers/synth';
 
-const partitionArn = (suffix: string) => ({
-  'Fn::Join': [
-    '',
-    [
-      'arn:',
-      { Ref: 'AWS::Partition' },
-      ':codebuild:',
-      { Ref: 'AWS::Region' },
-      ':',
-      { Ref: 'AWS::AccountId' },
-      suffix,
-    ],
-  ],
-});
 const bucketObjects = (prefix: string) => ({
   'Fn::Join': ['', [{ 'Fn::GetAtt': ['DataLakeBucketEF1CCA5A', 'Arn'] }, `/${prefix}*`]],
 });
@@ -36,7 +23,11 @@ function collectorStatements(codeBuildProjects: object) {
       Resource: '*',
     },
     { Action: 'codebuild:BatchGetBuilds', Effect: 'Allow', Resource: codeBuildProjects },
-    { Action: 'codebuild:BatchGetReports', Effect: 'Allow', Resource: partitionArn(':report-group/*') },
+    {
+      Action: 'codebuild:BatchGetReports',
+      Effect: 'Allow',
+      Resource: stackArn('codebuild', 'report-group/*'),
+    },
     {
       Action: 's3:PutObject',
       Effect: 'Allow',
@@ -63,7 +54,10 @@ describe('BuildCollection in the stack, every project and pipeline', () => {
 
   test('the collector may read builds of every project, reports, metrics, and write only its data-lake prefixes', () => {
     template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Version: '2012-10-17', Statement: collectorStatements(partitionArn(':project/*')) },
+      PolicyDocument: {
+        Version: '2012-10-17',
+        Statement: collectorStatements(stackArn('codebuild', 'project/*')),
+      },
       Roles: [{ Ref: 'CollectionCollectorServiceRoleCC7838A3' }],
     });
   });
@@ -251,8 +245,8 @@ describe('BuildCollection with configured projects and pipelines', () => {
       PolicyDocument: {
         Version: '2012-10-17',
         Statement: collectorStatements([
-          partitionArn(':project/app-build'),
-          partitionArn(':project/lib-build'),
+          stackArn('codebuild', 'project/app-build'),
+          stackArn('codebuild', 'project/lib-build'),
         ]),
       },
       Roles: [{ Ref: 'CollectionCollectorServiceRoleCC7838A3' }],

@@ -4,6 +4,7 @@ import * as events from 'aws-cdk-lib/aws-events';
 
 import { BuildScoring } from '../../lib/build-scoring';
 import { DataLake } from '../../lib/data-lake';
+import { stackArn } from '../helpers/arn';
 import { synthPipemend, testApp } from '../helpers/synth';
 
 interface Statement {
@@ -40,20 +41,7 @@ describe('BuildScoring in the Pipemend stack', () => {
       {
         Action: 'sagemaker:InvokeEndpoint',
         Effect: 'Allow',
-        Resource: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':sagemaker:',
-              { Ref: 'AWS::Region' },
-              ':',
-              { Ref: 'AWS::AccountId' },
-              ':endpoint/pipemend-rcf',
-            ],
-          ],
-        },
+        Resource: stackArn('sagemaker', 'endpoint/pipemend-rcf'),
       },
     ]);
   });

@@ -3,6 +3,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 
 import { DataLake } from '../../lib/data-lake';
 import { ModelEndpoint, ModelEndpointProps } from '../../lib/model-endpoint';
+import { stackArn } from '../helpers/arn';
 import { testApp } from '../helpers/synth';
 
 function synth(props: Partial<ModelEndpointProps> = {}): Template {
@@ -89,34 +90,8 @@ test('the deployer runs on approvals in the group and on the endpoint going in s
 });
 
 test('the deployer passes the model role only to SageMaker and touches only pipemend-* models and its endpoint', () => {
-  const endpointArn = {
-    'Fn::Join': [
-      '',
-      [
-        'arn:',
-        { Ref: 'AWS::Partition' },
-        ':sagemaker:',
-        { Ref: 'AWS::Region' },
-        ':',
-        { Ref: 'AWS::AccountId' },
-        ':endpoint/pipemend-rcf',
-      ],
-    ],
-  };
-  const sagemakerArn = (suffix: string) => ({
-    'Fn::Join': [
-      '',
-      [
-        'arn:',
-        { Ref: 'AWS::Partition' },
-        ':sagemaker:',
-        { Ref: 'AWS::Region' },
-        ':',
-        { Ref: 'AWS::AccountId' },
-        `:${suffix}`,
-      ],
-    ],
-  });
+  const endpointArn = stackArn('sagemaker', 'endpoint/pipemend-rcf');
+  const sagemakerArn = (resource: string) => stackArn('sagemaker', resource);
   template.hasResourceProperties('AWS::IAM::Policy', {
     Roles: [{ Ref: Match.stringLikeRegexp('^EndpointDeployerServiceRole') }],
     PolicyDocument: {

@@ -7,25 +7,11 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 
 import { Remediation, RemediationProps } from '../../lib/remediation';
 import { remediationDefinition } from '../../local/remediation-runner';
+import { stackArn } from '../helpers/arn';
 import { synthPipemend } from '../helpers/synth';
 
 const { template } = synthPipemend({ config: { projects: ['app-build'], pipelines: ['app'] } });
 const definition = remediationDefinition(template.toJSON() as Parameters<typeof remediationDefinition>[0]);
-
-const arn = (service: string, resource: string) => ({
-  'Fn::Join': [
-    '',
-    [
-      'arn:',
-      { Ref: 'AWS::Partition' },
-      `:${service}:`,
-      { Ref: 'AWS::Region' },
-      ':',
-      { Ref: 'AWS::AccountId' },
-      `:${resource}`,
-    ],
-  ],
-});
 
 /** The statements of the default policy of the role whose logical id starts with `rolePrefix`. */
 function statementsOf(rolePrefix: string): unknown[] {
@@ -91,17 +77,17 @@ describe('Remediation construct', () => {
         {
           Action: ['codebuild:BatchGetBuilds', 'codebuild:StartBuild', 'codebuild:StopBuild'],
           Effect: 'Allow',
-          Resource: arn('codebuild', 'project/app-build'),
+          Resource: stackArn('codebuild', 'project/app-build'),
         },
         {
           Action: ['codepipeline:RetryStageExecution', 'codepipeline:RollbackStage'],
           Effect: 'Allow',
-          Resource: arn('codepipeline', 'app'),
+          Resource: stackArn('codepipeline', 'app'),
         },
         {
           Action: ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'],
           Effect: 'Allow',
-          Resource: arn('events', 'rule/StepFunctionsGetEventForCodeBuildStartBuildRule'),
+          Resource: stackArn('events', 'rule/StepFunctionsGetEventForCodeBuildStartBuildRule'),
         },
       ]),
     );
@@ -227,7 +213,7 @@ describe('Remediation construct', () => {
           {
             Action: 'cloudwatch:DescribeAlarms',
             Effect: 'Allow',
-            Resource: arn('cloudwatch', 'alarm:api-5xx'),
+            Resource: stackArn('cloudwatch', 'alarm:api-5xx'),
           },
         ]),
       },

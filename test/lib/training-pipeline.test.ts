@@ -1,6 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 
 import { RCF_IMAGE_ACCOUNTS } from '../../lib/rcf-image';
+import { stackArn } from '../helpers/arn';
 import { synthPipemend } from '../helpers/synth';
 
 type Json = Record<string, unknown>;
@@ -132,20 +133,7 @@ describe('resources', () => {
       ScheduleExpressionTimezone: 'Etc/UTC',
       State: 'ENABLED',
       Target: {
-        Arn: {
-          'Fn::Join': [
-            '',
-            [
-              'arn:',
-              { Ref: 'AWS::Partition' },
-              ':sagemaker:',
-              { Ref: 'AWS::Region' },
-              ':',
-              { Ref: 'AWS::AccountId' },
-              ':pipeline/pipemend-rcf-training',
-            ],
-          ],
-        },
+        Arn: stackArn('sagemaker', 'pipeline/pipemend-rcf-training'),
         DeadLetterConfig: {
           Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^TrainingPipelineRetrainingScheduleDlq'), 'Arn'] },
         },
@@ -176,20 +164,7 @@ describe('resources', () => {
           {
             Action: ['sagemaker:ListPipelineExecutions', 'sagemaker:StartPipelineExecution'],
             Effect: 'Allow',
-            Resource: {
-              'Fn::Join': [
-                '',
-                [
-                  'arn:',
-                  { Ref: 'AWS::Partition' },
-                  ':sagemaker:',
-                  { Ref: 'AWS::Region' },
-                  ':',
-                  { Ref: 'AWS::AccountId' },
-                  ':pipeline/pipemend-rcf-training',
-                ],
-              ],
-            },
+            Resource: stackArn('sagemaker', 'pipeline/pipemend-rcf-training'),
           },
         ]),
       },

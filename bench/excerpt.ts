@@ -9,6 +9,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
 
+import { sharedDataPath } from './shared-data';
 import {
   cleanLine,
   DEFAULT_EXCERPT_BUDGET,
@@ -17,7 +18,7 @@ import {
   splitLogLines,
 } from '../lambda/core/log-excerpt';
 
-const DATA_DIR = path.resolve(__dirname, '..', '..', 'shared', 'data', 'ci-logs');
+const DATA_DIR = sharedDataPath('ci-logs');
 
 interface LineRange {
   readonly start: number;

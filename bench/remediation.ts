@@ -13,6 +13,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
+import { sharedDataPath } from './shared-data';
 import { findEnvironmentFaults } from '../lambda/core/environment-faults';
 import { DEFAULT_GUARD_LIMITS } from '../lambda/core/guards';
 import { createLocalRemediation } from '../local/remediation-local-handlers';
@@ -24,7 +25,7 @@ import {
 } from '../local/remediation-runner';
 import { FakeCi, failedBuildEvent } from '../test/local/remediation-fixtures';
 
-const DATA_DIR = path.resolve(__dirname, '..', '..', 'shared', 'data', 'ci-logs');
+const DATA_DIR = sharedDataPath('ci-logs');
 
 /** Labelled error and context lines of a `groundtruth` file (`E a-b`, `E n`, `C ...`, 1-based). */
 function labelledLines(text: string): Set<number> {

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { loadNabCorpus } from './corpus';
 import { CorpusResult, NAB_PROFILES, scoreCorpus, ScoredFile } from './scoring';
 import { DETECTOR_DEFAULTS, DetectorOptions, StreamingDetector } from '../../sagemaker/rcf';
+import { sharedDataPath } from '../shared-data';
 
 function option(argv: readonly string[], name: string, fallback: number): number {
   const index = argv.indexOf(`--${name}`);
@@ -20,7 +21,7 @@ function option(argv: readonly string[], name: string, fallback: number): number
 }
 
 function main(): void {
-  const dataDir = path.resolve(__dirname, '../../../shared/data/nab');
+  const dataDir = sharedDataPath('nab');
   if (!existsSync(path.join(dataDir, 'combined_windows.json'))) {
     console.log(`NAB benchmark skipped: no NAB data at ${dataDir} (see /work/shared/data/README.md)`);
     return;

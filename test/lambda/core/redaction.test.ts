@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
+import { sharedDataPath } from '../../../bench/shared-data';
 import { redactSecrets, shannonEntropy } from '../../../lambda/core/redaction';
 
 const FIXTURE = path.join(__dirname, '..', '..', 'fixtures', 'suggestions', 'failed-build-with-secrets.log');
@@ -72,18 +73,7 @@ describe('redactSecrets', () => {
     expect(result.total).toBeGreaterThanOrEqual(PLANTED.length - 1);
   });
 
-  const realLog = path.resolve(
-    __dirname,
-    '..',
-    '..',
-    '..',
-    '..',
-    'shared',
-    'data',
-    'ci-logs',
-    'cv_45',
-    'fail.log',
-  );
+  const realLog = sharedDataPath('ci-logs', 'cv_45', 'fail.log');
   (existsSync(realLog) ? test : test.skip)(
     `removes secrets planted in a real CI log (skipped when ${realLog} is absent)`,
     () => {

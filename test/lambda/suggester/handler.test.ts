@@ -23,6 +23,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 
+import { sharedDataPath } from '../../../bench/shared-data';
 import { SUGGESTION_SYSTEM_PROMPT } from '../../../lambda/core/prompts';
 import { Suggestion } from '../../../lambda/core/suggestion';
 import { handler } from '../../../lambda/suggester/handler';
@@ -459,18 +460,7 @@ describe('suggester handler', () => {
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
   });
 
-  const realLog = path.resolve(
-    __dirname,
-    '..',
-    '..',
-    '..',
-    '..',
-    'shared',
-    'data',
-    'ci-logs',
-    'cv_45',
-    'fail.log',
-  );
+  const realLog = sharedDataPath('ci-logs', 'cv_45', 'fail.log');
   (existsSync(realLog) ? test : test.skip)(
     `lets no secret planted in the error lines of a real CI log reach Converse (skipped when ${realLog} is absent)`,
     async () => {

@@ -88,6 +88,23 @@ const selectors: Record<string, Selector> = {
   },
 };
 
+/**
+ * For a missed block whose every non-blank line has the same cleaned text as a line of the excerpt (an
+ * identical copy of something the excerpt already shows), those excerpt lines; otherwise undefined.
+ */
+function sameTextInExcerpt(block: LineRange, failLines: string[], selected: number[]): number[] | undefined {
+  const excerptLineByText = new Map(selected.map((line) => [failLines[line - 1], line]));
+  const matching: number[] = [];
+  for (let line = block.start; line <= block.end; line += 1) {
+    const text = failLines[line - 1] ?? '';
+    if (text.trim() === '') continue;
+    const copy = excerptLineByText.get(text);
+    if (copy === undefined) return undefined;
+    matching.push(copy);
+  }
+  return matching.length > 0 ? matching : undefined;
+}
+
 /** Labelled error blocks that lie inside another labelled block: a labelling slip to point out, not to tune for. */
 function nestedBlocks(truth: GroundTruth): LineRange[] {
   return truth.errorBlocks.filter((block) =>
@@ -146,13 +163,15 @@ function main(): void {
         const nested = nestedBlocks(truth);
         if (result.missedBlocks.every((block) => nested.includes(block))) coveredCountingNested += 1;
         if (!result.covered) {
-          const missed = result.missedBlocks.map((block) => `${block.start}-${block.end}`).join(', ');
-          const missedNested = result.missedBlocks.filter((block) => nested.includes(block));
-          const note =
-            missedNested.length > 0
-              ? ` (${missedNested.map((block) => `${block.start}-${block.end}`).join(', ')} lies inside another labelled block that is covered)`
-              : '';
-          row.push(`    missed blocks: ${missed}${note}`);
+          const failLines = splitLogLines(failLog).map(cleanLine);
+          for (const block of result.missedBlocks) {
+            const notes: string[] = [];
+            if (nested.includes(block)) notes.push('lies inside another labelled block that is covered');
+            const copies = sameTextInExcerpt(block, failLines, selected);
+            if (copies) notes.push(`same text as excerpt lines ${copies.join(', ')}`);
+            const note = notes.length > 0 ? ` (${notes.join('; ')})` : '';
+            row.push(`    missed block ${block.start}-${block.end}${note}`);
+          }
         }
         if (verbose) row.push(`    lines: ${selected.join(',')}`);
       }

@@ -82,6 +82,17 @@ describe('selectFailureExcerpt', () => {
     expect(selectFailureExcerpt(log).lines).toEqual([1, 3]);
   });
 
+  test('keeps a stack trace printed several times over once, as its first copy', () => {
+    const copy = [
+      '[ERROR] No space left on device',
+      'java.io.IOException: No space left on device',
+      '    at java.io.File.createNewFile (File.java:1026)',
+      '    at spoon.Launcher.run (Launcher.java:737)',
+    ];
+    const log = lines(...copy, ...copy, ...copy, '[ERROR] Failed to execute goal generate');
+    expect(selectFailureExcerpt(log).lines).toEqual([1, 2, 3, 4, 13]);
+  });
+
   test('ignores informational and warning lines even when they mention errors', () => {
     const log = lines(
       '[INFO] BUILD FAILURE',

@@ -54,7 +54,12 @@ export class RandomCutTree {
   private readonly links: Int32Array;
   private readonly stride: number;
   private readonly parent: Int32Array;
-  private readonly mass: Int32Array;
+  /**
+   * Copies of each leaf's point, by leaf slot. Internal nodes keep no mass: scoring needs only the
+   * leaf's and the tree's, and skipping it spares every update a walk to the root.
+   */
+  private readonly leafMass: Int32Array;
+  private massTotal = 0;
   private readonly leafPoint: Float64Array;
   private readonly freeInternal: Int32Array;
   private freeInternalCount: number;
@@ -62,8 +67,6 @@ export class RandomCutTree {
   private freeLeafCount: number;
   /** Scratch: the path from the root to a leaf while scoring. */
   private readonly path: Int32Array;
-  /** Scratch: the dimensions in which the point still lies outside the boxes while scoring. */
-  private readonly outsideDimensions: Int32Array;
 
   constructor(dimensions: number, capacity: number) {
     if (!Number.isInteger(dimensions) || dimensions < 1) {
@@ -80,7 +83,7 @@ export class RandomCutTree {
     this.cuts = new Float64Array(cutRecords);
     this.links = new Int32Array(cutRecords);
     this.parent = new Int32Array(2 * capacity).fill(NO_NODE);
-    this.mass = new Int32Array(2 * capacity);
+    this.leafMass = new Int32Array(capacity);
     this.leafPoint = new Float64Array(capacity * dimensions);
     // Free stacks hand out low ids first, which keeps the arrays' used prefix compact.
     this.freeInternal = new Int32Array(capacity);
@@ -92,7 +95,6 @@ export class RandomCutTree {
     this.freeInternalCount = capacity - 1;
     this.freeLeafCount = capacity;
     this.path = new Int32Array(capacity);
-    this.outsideDimensions = new Int32Array(dimensions);
   }
 
   /** Rebuilds a tree from {@link state}; bounding boxes are recomputed (they are exact min/max). */
@@ -121,7 +123,8 @@ export class RandomCutTree {
       tree.links[link + RIGHT] = state.right[node] as number;
     }
     tree.parent.set(state.parent);
-    tree.mass.set(state.mass);
+    tree.leafMass.set(state.mass.subarray(capacity));
+    tree.massTotal = tree.leafMass.reduce((sum, mass) => sum + mass, 0);
     tree.leafPoint.set(state.leafPoint);
     tree.freeInternal.set(state.freeInternal);
     tree.freeInternalCount = state.freeInternalCount;
@@ -150,7 +153,7 @@ export class RandomCutTree {
       parent: this.parent.slice(),
       cutDimension: link(CUT_DIMENSION),
       cutValue,
-      mass: this.mass.slice(),
+      mass: this.subtreeMasses(),
       leafPoint: this.leafPoint.slice(),
       freeInternal: this.freeInternal.slice(),
       freeInternalCount: this.freeInternalCount,
@@ -165,7 +168,7 @@ export class RandomCutTree {
 
   /** Number of points held, counting duplicates. */
   get totalMass(): number {
-    return this.rootNode === NO_NODE ? 0 : (this.mass[this.rootNode] ?? 0);
+    return this.massTotal;
   }
 
   isLeaf(node: number): boolean {
@@ -212,6 +215,7 @@ export class RandomCutTree {
       const leaf = this.allocateLeaf(point);
       this.parent[leaf] = NO_NODE;
       this.rootNode = leaf;
+      this.massTotal++;
       return leaf;
     }
     const nodes = this.nodes;
@@ -219,13 +223,7 @@ export class RandomCutTree {
     while (node < this.capacity) {
       const record = node * stride;
       const offset = record + BOX;
-      let grown = 0;
-      for (let i = 0; i < d; i++) {
-        const p = point[i] as number;
-        const lo = nodes[offset + i] as number;
-        const hi = nodes[offset + d + i] as number;
-        grown += (lo - p > 0 ? lo - p : 0) + (p - hi > 0 ? p - hi : 0);
-      }
+      const grown = overshoot(nodes, offset, d, point);
       if (grown > 0) {
         let r = random.next() * ((nodes[record + RANGE_SUM] as number) + grown);
         if (r < grown) {
@@ -256,9 +254,8 @@ export class RandomCutTree {
     for (let i = 0; i < d; i++)
       gap += Math.abs((point[i] as number) - (this.leafPoint[leafOffset + i] as number));
     if (gap === 0) {
-      for (let ancestor = node; ancestor !== NO_NODE; ancestor = this.parent[ancestor] as number) {
-        this.mass[ancestor] = (this.mass[ancestor] as number) + 1;
-      }
+      this.leafMass[node - this.capacity] = (this.leafMass[node - this.capacity] as number) + 1;
+      this.massTotal++;
       return node;
     }
     let r = random.next() * gap;
@@ -288,13 +285,13 @@ export class RandomCutTree {
    * their children (stopping at the first one that does not change: those above cannot either).
    */
   delete(leaf: number): void {
-    if (!this.isLeaf(leaf) || (this.mass[leaf] ?? 0) < 1) {
+    const slot = leaf - this.capacity;
+    if (!this.isLeaf(leaf) || (this.leafMass[slot] ?? 0) < 1) {
       throw new Error(`Cannot delete node ${leaf}: not a live leaf`);
     }
-    if ((this.mass[leaf] as number) > 1) {
-      for (let node = leaf; node !== NO_NODE; node = this.parent[node] as number) {
-        this.mass[node] = (this.mass[node] as number) - 1;
-      }
+    this.massTotal--;
+    if ((this.leafMass[slot] as number) > 1) {
+      this.leafMass[slot] = (this.leafMass[slot] as number) - 1;
       return;
     }
     const parentNode = this.parent[leaf] as number;
@@ -311,10 +308,8 @@ export class RandomCutTree {
     this.parent[sibling] = grandparent;
     this.replaceChild(grandparent, parentNode, sibling);
     this.releaseInternal(parentNode);
-    let boxesMayChange = true;
-    for (let node = grandparent; node !== NO_NODE; node = this.parent[node] as number) {
-      this.mass[node] = (this.mass[node] as number) - 1;
-      if (boxesMayChange) boxesMayChange = this.mergeChildBoxes(node);
+    for (let node = grandparent; node !== NO_NODE && this.mergeChildBoxes(node);) {
+      node = this.parent[node] as number;
     }
   }
 
@@ -328,37 +323,20 @@ export class RandomCutTree {
     const depth = this.descend(point);
     if (depth < 0) return 0;
     const leaf = this.path[depth] as number;
-    const leafMass = this.mass[leaf] as number;
-    const treeMass = this.mass[this.rootNode] as number;
+    const leafMass = this.leafMass[leaf - this.capacity] as number;
+    const treeMass = this.massTotal;
     const normalizer = Math.log2(treeMass + 1);
     if (this.leafEquals(leaf, point)) {
       return (1 - leafMass / (2 * treeMass)) * (1 / (depth + Math.log2(leafMass + 1))) * normalizer;
     }
     const d = this.dimensions;
     const nodes = this.nodes;
+    const path = this.path;
+    const stride = this.stride;
     let score = 1 / (depth + 1);
-    // An ancestor's box contains its descendants' boxes, so a dimension in which the point lies
-    // inside one box stays inside all boxes above: only the dimensions still outside are checked.
-    const outside = this.outsideDimensions;
-    let outsideCount = d;
-    for (let i = 0; i < d; i++) outside[i] = i;
     for (let level = depth - 1; level >= 0; level--) {
-      const record = (this.path[level] as number) * this.stride;
-      const offset = record + BOX;
-      let grown = 0;
-      let stillOutside = 0;
-      for (let j = 0; j < outsideCount; j++) {
-        const i = outside[j] as number;
-        const p = point[i] as number;
-        const lo = nodes[offset + i] as number;
-        const hi = nodes[offset + d + i] as number;
-        const overshoot = (lo - p > 0 ? lo - p : 0) + (p - hi > 0 ? p - hi : 0);
-        if (overshoot > 0) {
-          grown += overshoot;
-          outside[stillOutside++] = i;
-        }
-      }
-      outsideCount = stillOutside;
+      const record = (path[level] as number) * stride;
+      const grown = overshoot(nodes, record + BOX, d, point);
       if (grown === 0) break;
       const separation = grown / ((nodes[record + RANGE_SUM] as number) + grown);
       score = separation / (level + 1) + (1 - separation) * score;
@@ -376,8 +354,8 @@ export class RandomCutTree {
     if (depth < 0) return;
     const d = this.dimensions;
     const leaf = this.path[depth] as number;
-    const leafMass = this.mass[leaf] as number;
-    const treeMass = this.mass[this.rootNode] as number;
+    const leafMass = this.leafMass[leaf - this.capacity] as number;
+    const treeMass = this.massTotal;
     const normalizer = Math.log2(treeMass + 1);
     if (this.leafEquals(leaf, point)) {
       const seen = (1 - leafMass / (2 * treeMass)) * (1 / (depth + Math.log2(leafMass + 1)));
@@ -478,31 +456,22 @@ export class RandomCutTree {
     this.parent[internal] = parentNode;
     this.parent[node] = internal;
     this.parent[leaf] = internal;
-    this.mass[internal] = (this.mass[node] as number) + 1;
     this.replaceChild(parentNode, node, internal);
     this.mergeChildBoxes(internal);
     const d = this.dimensions;
-    let boxesMayGrow = true;
+    // Once an ancestor's box holds the point, every box above it does too.
     for (let ancestor = parentNode; ancestor !== NO_NODE; ancestor = this.parent[ancestor] as number) {
-      this.mass[ancestor] = (this.mass[ancestor] as number) + 1;
-      if (!boxesMayGrow) continue;
-      // Once an ancestor's box holds the point, every box above it does too.
       const ancestorRecord = ancestor * this.stride;
       const offset = ancestorRecord + BOX;
-      let grown = 0;
+      if (overshoot(nodes, offset, d, point) === 0) break;
       for (let i = 0; i < d; i++) {
         const p = point[i] as number;
-        if (p < (nodes[offset + i] as number)) {
-          grown += (nodes[offset + i] as number) - p;
-          nodes[offset + i] = p;
-        } else if (p > (nodes[offset + d + i] as number)) {
-          grown += p - (nodes[offset + d + i] as number);
-          nodes[offset + d + i] = p;
-        }
+        if (p < (nodes[offset + i] as number)) nodes[offset + i] = p;
+        else if (p > (nodes[offset + d + i] as number)) nodes[offset + d + i] = p;
       }
-      if (grown === 0) boxesMayGrow = false;
-      else nodes[ancestorRecord + RANGE_SUM] = this.boxRangeSum(ancestorRecord);
+      nodes[ancestorRecord + RANGE_SUM] = this.boxRangeSum(ancestorRecord);
     }
+    this.massTotal++;
     return leaf;
   }
 
@@ -549,6 +518,19 @@ export class RandomCutTree {
     return sum;
   }
 
+  /** Masses by node id, internal nodes' summed from their leaves, for the serialized layout. */
+  private subtreeMasses(): Int32Array {
+    const masses = new Int32Array(2 * this.capacity);
+    masses.set(this.leafMass, this.capacity);
+    const sum = (node: number): number => {
+      if (this.isLeaf(node)) return masses[node] as number;
+      const [left, right] = this.children(node);
+      return (masses[node] = sum(left) + sum(right));
+    };
+    if (this.rootNode !== NO_NODE) sum(this.rootNode);
+    return masses;
+  }
+
   /** Post-order recomputation of every box under `node` (after deserialization). */
   private recomputeBoxes(node: number): void {
     if (this.isLeaf(node)) return;
@@ -564,13 +546,12 @@ export class RandomCutTree {
     const slot = this.freeLeaves[--this.freeLeafCount] as number;
     const offset = slot * this.dimensions;
     for (let i = 0; i < this.dimensions; i++) this.leafPoint[offset + i] = point[i] as number;
-    const leaf = slot + this.capacity;
-    this.mass[leaf] = 1;
-    return leaf;
+    this.leafMass[slot] = 1;
+    return slot + this.capacity;
   }
 
   private releaseLeaf(leaf: number): void {
-    this.mass[leaf] = 0;
+    this.leafMass[leaf - this.capacity] = 0;
     this.parent[leaf] = NO_NODE;
     this.freeLeaves[this.freeLeafCount++] = leaf - this.capacity;
   }
@@ -584,8 +565,24 @@ export class RandomCutTree {
   }
 
   private releaseInternal(node: number): void {
-    this.mass[node] = 0;
     this.parent[node] = NO_NODE;
     this.freeInternal[this.freeInternalCount++] = node;
   }
+}
+
+/**
+ * How far `point` lies outside the box at `offset` (minima, then maxima), summed over dimensions.
+ * Without branches: comparisons of a point with a box are unpredictable, and a mispredicted branch
+ * costs more than the arithmetic. x + |x| is exactly 2 max(x, 0), so the sum is exactly twice the
+ * branching version's and halving it is exact too: scores do not change by a single bit.
+ */
+function overshoot(nodes: Float64Array, offset: number, d: number, point: ArrayLike<number>): number {
+  let twice = 0;
+  for (let i = 0; i < d; i++) {
+    const p = point[i] as number;
+    const below = (nodes[offset + i] as number) - p;
+    const above = p - (nodes[offset + d + i] as number);
+    twice += below + Math.abs(below) + (above + Math.abs(above));
+  }
+  return 0.5 * twice;
 }

@@ -1,7 +1,10 @@
 /**
  * RCF throughput: 8 dimensions, 100 trees, 256 samples per tree, Gaussian noise with a spike every
- * 1,000 points; each point is scored and then inserted, on one thread. Prints points per second
- * and peak memory. `npm run bench:rcf [-- --points N]`.
+ * 1,000 points; each point is scored and then inserted, on one thread. Measured twice on the same
+ * stream: point by point (`score` then `update`, as a Lambda scoring one build does) and with
+ * `scoreAndUpdate` (the same results, computed tree by tree over blocks of points, as `pipemend
+ * detect`, training and replays do). Prints points per second, peak memory and the model's size.
+ * `npm run bench:rcf [-- --points N]`.
  */
 import * as os from 'node:os';
 
@@ -9,6 +12,7 @@ import { RandomCutForest, SeededRandom } from '../sagemaker/rcf';
 
 const DIMENSIONS = 8;
 const SPIKE_EVERY = 1000;
+const FOREST = { dimensions: DIMENSIONS, numTrees: 100, sampleSize: 256, seed: 1 };
 
 function parsePoints(argv: readonly string[]): number {
   const index = argv.indexOf('--points');
@@ -17,6 +21,23 @@ function parsePoints(argv: readonly string[]): number {
   if (!Number.isInteger(value) || value < 1000)
     throw new Error(`--points must be an integer of at least 1000, got ${argv[index + 1]}`);
   return value;
+}
+
+interface Run {
+  readonly scores: Float64Array;
+  readonly wallSeconds: number;
+  readonly cpuSeconds: number;
+  readonly forest: RandomCutForest;
+}
+
+function timed(process: (forest: RandomCutForest) => Float64Array): Run {
+  const forest = new RandomCutForest(FOREST);
+  const cpuBefore = globalThis.process.cpuUsage();
+  const start = globalThis.process.hrtime.bigint();
+  const scores = process(forest);
+  const wallSeconds = Number(globalThis.process.hrtime.bigint() - start) / 1e9;
+  const cpu = globalThis.process.cpuUsage(cpuBefore);
+  return { scores, wallSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, forest };
 }
 
 function main(): void {
@@ -29,28 +50,25 @@ function main(): void {
     if (i % SPIKE_EVERY === SPIKE_EVERY - 1) point[0] = (point[0] ?? 0) + 20;
     return point;
   });
-  const forest = new RandomCutForest({ dimensions: DIMENSIONS, numTrees: 100, sampleSize: 256, seed: 1 });
+
+  const pointByPoint = timed((forest) =>
+    Float64Array.from(stream, (point) => {
+      const score = forest.score(point);
+      forest.update(point);
+      return score;
+    }),
+  );
+  const blocked = timed((forest) => forest.scoreAndUpdate(stream));
+  const identical = pointByPoint.scores.every((score, i) => score === blocked.scores[i]);
+
   let spikeScore = 0;
-  let spikes = 0;
   let otherScore = 0;
-  const heapBefore = process.memoryUsage().heapUsed;
-  const cpuBefore = process.cpuUsage();
-  const start = process.hrtime.bigint();
-  stream.forEach((point, i) => {
-    const score = forest.score(point);
-    forest.update(point);
-    if (i % SPIKE_EVERY === SPIKE_EVERY - 1) {
-      spikeScore += score;
-      spikes++;
-    } else {
-      otherScore += score;
-    }
+  pointByPoint.scores.forEach((score, i) => {
+    if (i % SPIKE_EVERY === SPIKE_EVERY - 1) spikeScore += score;
+    else otherScore += score;
   });
-  const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-  const cpu = process.cpuUsage(cpuBefore);
-  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
-  const memory = process.memoryUsage();
-  const serialized = JSON.stringify(forest.toJSON());
+  const spikes = Math.floor(points / SPIKE_EVERY);
+  const serialized = JSON.stringify(blocked.forest.toJSON());
   const loadStart = process.hrtime.bigint();
   RandomCutForest.fromJSON(JSON.parse(serialized));
   const loadMs = Number(process.hrtime.bigint() - loadStart) / 1e6;
@@ -58,22 +76,25 @@ function main(): void {
   console.log(
     `RCF throughput: ${points} points, ${DIMENSIONS} dimensions, 100 trees, 256 samples/tree, score then update`,
   );
-  console.log(`  time              ${seconds.toFixed(2)} s wall, ${cpuSeconds.toFixed(2)} s CPU`);
-  console.log(`  throughput        ${Math.round(points / seconds)} points/s wall clock`);
   // On a shared machine the wall clock includes time the thread waited for a core.
-  console.log(
-    `  throughput        ${Math.round(points / cpuSeconds)} points/s of CPU time (load average ${os.loadavg()[0]?.toFixed(1)})`,
-  );
+  console.log(`  load average      ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores`);
+  for (const [name, run] of [
+    ['point by point', pointByPoint],
+    ['scoreAndUpdate', blocked],
+  ] as const) {
+    console.log(
+      `  ${name.padEnd(16)}  ${Math.round(points / run.wallSeconds)} points/s wall clock, ${Math.round(points / run.cpuSeconds)} points/s of CPU time (${run.wallSeconds.toFixed(2)} s)`,
+    );
+  }
+  console.log(`  same scores       ${identical ? 'yes, bit for bit' : 'NO: the two paths disagree'}`);
   console.log(`  peak RSS          ${(process.resourceUsage().maxRSS / 1024).toFixed(1)} MiB`);
-  console.log(
-    `  heap growth       ${((memory.heapUsed - heapBefore) / 2 ** 20).toFixed(1)} MiB (heap used ${(memory.heapUsed / 2 ** 20).toFixed(1)} MiB)`,
-  );
   console.log(
     `  mean score        spikes ${(spikeScore / spikes).toFixed(2)}, other points ${(otherScore / (points - spikes)).toFixed(2)}`,
   );
   console.log(
     `  serialized model  ${(serialized.length / 2 ** 20).toFixed(2)} MiB JSON, loaded in ${loadMs.toFixed(0)} ms`,
   );
+  if (!identical) process.exitCode = 1;
 }
 
 main();

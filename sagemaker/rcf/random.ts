@@ -1,6 +1,8 @@
 /**
  * Deterministic xoshiro128** generator: 128 bits of state, fast on 32-bit integer maths, and its
  * state serializes as four numbers so a restored forest continues the exact same random sequence.
+ * The words are kept as signed 32-bit integers: V8 stores those unboxed, while unsigned words above
+ * 2^31 would be heap numbers and make every draw several times slower.
  */
 export class SeededRandom {
   private s0: number;
@@ -18,10 +20,10 @@ export class SeededRandom {
       z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
       return (z ^ (z >>> 16)) >>> 0;
     };
-    this.s0 = next();
-    this.s1 = next();
-    this.s2 = next();
-    this.s3 = next();
+    this.s0 = next() | 0;
+    this.s1 = next() | 0;
+    this.s2 = next() | 0;
+    this.s3 = next() | 0;
   }
 
   /** Restores a generator from {@link state}. */
@@ -33,28 +35,29 @@ export class SeededRandom {
       throw new Error('Random state must be four unsigned 32-bit integers');
     }
     const random = new SeededRandom(0);
-    [random.s0, random.s1, random.s2, random.s3] = state as [number, number, number, number];
+    const [s0, s1, s2, s3] = state as [number, number, number, number];
+    random.s0 = s0 | 0;
+    random.s1 = s1 | 0;
+    random.s2 = s2 | 0;
+    random.s3 = s3 | 0;
     return random;
   }
 
   get state(): number[] {
-    return [this.s0, this.s1, this.s2, this.s3];
+    return [this.s0 >>> 0, this.s1 >>> 0, this.s2 >>> 0, this.s3 >>> 0];
   }
 
   /** Next unsigned 32-bit integer. */
   nextUint32(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    this.s0 >>>= 0;
-    this.s1 >>>= 0;
-    this.s2 >>>= 0;
-    this.s3 >>>= 0;
+    const s0 = this.s0;
+    const s1 = this.s1;
+    const s2 = this.s2 ^ s0;
+    const s3 = this.s3 ^ s1;
+    const result = Math.imul(rotl(Math.imul(s1, 5), 7), 9) >>> 0;
+    this.s1 = s1 ^ s2;
+    this.s0 = s0 ^ s3;
+    this.s2 = s2 ^ (s1 << 9);
+    this.s3 = rotl(s3, 11);
     return result;
   }
 

@@ -3,27 +3,26 @@ import { SeededRandom } from './random';
 /** No node: an empty tree's root, the root's parent. */
 export const NO_NODE = -1;
 
-// An internal node's 24-byte cut record, seen as 3 float64 or 6 int32: the cut value (float 0),
-// left, right and cut dimension (int 2, 3, 4). Ids stay int32 for the JIT.
-const CUT_STRIDE = 3;
-const LINK_STRIDE = 6;
-const LEFT = 2;
-const RIGHT = 3;
-const CUT_DIMENSION = 4;
-// Field offsets within an internal node's box record.
-const RANGE_SUM = 0;
-const BOX = 1;
+// An internal node's 24-byte cut record, seen as 3 float64, 6 float32 or 6 int32: the sum of its
+// box's ranges (float64 0), the cut value (float32 2), then cut dimension, left and right (int32
+// 3, 4, 5). A descent reads one record per step, and scoring reuses the range sum from it.
+const CUT_RECORD_FLOAT64S = 3;
+const CUT_RECORD_WORDS = 6;
+const CUT_VALUE = 2;
+const CUT_DIMENSION = 3;
+const LEFT = 4;
+const RIGHT = 5;
 
-/** The arrays that fully describe a tree; bounding boxes are derived from them. */
+/** The arrays that fully describe a tree; bounding boxes and range sums are derived from them. */
 export interface TreeState {
   readonly root: number;
   readonly left: Int32Array;
   readonly right: Int32Array;
   readonly parent: Int32Array;
   readonly cutDimension: Int32Array;
-  readonly cutValue: Float64Array;
-  readonly mass: Int32Array;
-  readonly leafPoint: Float64Array;
+  readonly cutValue: Float32Array;
+  readonly leafMass: Int32Array;
+  readonly leafPoint: Float32Array;
   readonly freeInternal: Int32Array;
   readonly freeInternalCount: number;
   readonly freeLeaves: Int32Array;
@@ -34,6 +33,10 @@ export interface TreeState {
  * A robust random cut tree (Guha et al., ICML 2016) over at most `capacity` distinct points, stored
  * in flat typed arrays so scoring and updating allocate nothing.
  *
+ * Points, boxes and cuts are single precision, as in AWS's Java library: a tree's working set is
+ * half as large, so more of a forest stays in cache, which is what bounds scoring. A box is the exact
+ * min/max of float32 points, so it is stored without rounding; arithmetic is in double precision.
+ *
  * Node ids: internal nodes are `0 .. capacity - 2`; leaves are `capacity + slot` for a leaf slot in
  * `0 .. capacity - 1`. A leaf holds one distinct point with a mass (how many sampled copies of it the
  * tree holds). Every internal node keeps the exact bounding box of the points below it: insertion
@@ -43,16 +46,12 @@ export class RandomCutTree {
   readonly dimensions: number;
   readonly capacity: number;
   private rootNode = NO_NODE;
-  /**
-   * Scoring is bound by memory latency, so each internal node has two compact records: a cut
-   * record (cut value, children, cut dimension: one cache line per step of a descent), viewed as
-   * `cuts` and `links`; and a box record in `nodes`, `stride` numbers: the sum of the box's ranges
-   * (so separation needs only the overshoot), then its `dimensions` minima and maxima.
-   */
-  private readonly nodes: Float64Array;
-  private readonly cuts: Float64Array;
+  /** Cut records (see CUT_RECORD_WORDS) through three views of one buffer. */
+  private readonly rangeSums: Float64Array;
+  private readonly cutValues: Float32Array;
   private readonly links: Int32Array;
-  private readonly stride: number;
+  /** Per internal node, its box's `dimensions` minima, then its maxima. */
+  private readonly boxes: Float32Array;
   private readonly parent: Int32Array;
   /**
    * Copies of each leaf's point, by leaf slot. Internal nodes keep no mass: scoring needs only the
@@ -60,7 +59,7 @@ export class RandomCutTree {
    */
   private readonly leafMass: Int32Array;
   private massTotal = 0;
-  private readonly leafPoint: Float64Array;
+  private readonly leafPoints: Float32Array;
   private readonly freeInternal: Int32Array;
   private freeInternalCount: number;
   private readonly freeLeaves: Int32Array;
@@ -77,14 +76,14 @@ export class RandomCutTree {
     }
     this.dimensions = dimensions;
     this.capacity = capacity;
-    this.stride = BOX + 2 * dimensions;
-    this.nodes = new Float64Array(capacity * this.stride);
-    const cutRecords = new ArrayBuffer(capacity * CUT_STRIDE * Float64Array.BYTES_PER_ELEMENT);
-    this.cuts = new Float64Array(cutRecords);
+    const cutRecords = new ArrayBuffer(capacity * CUT_RECORD_WORDS * Int32Array.BYTES_PER_ELEMENT);
+    this.rangeSums = new Float64Array(cutRecords);
+    this.cutValues = new Float32Array(cutRecords);
     this.links = new Int32Array(cutRecords);
+    this.boxes = new Float32Array(capacity * 2 * dimensions);
     this.parent = new Int32Array(2 * capacity).fill(NO_NODE);
     this.leafMass = new Int32Array(capacity);
-    this.leafPoint = new Float64Array(capacity * dimensions);
+    this.leafPoints = new Float32Array(capacity * dimensions);
     // Free stacks hand out low ids first, which keeps the arrays' used prefix compact.
     this.freeInternal = new Int32Array(capacity);
     this.freeLeaves = new Int32Array(capacity);
@@ -110,22 +109,22 @@ export class RandomCutTree {
     expect('parent', state.parent.length, 2 * capacity);
     expect('cutDimension', state.cutDimension.length, capacity);
     expect('cutValue', state.cutValue.length, capacity);
-    expect('mass', state.mass.length, 2 * capacity);
+    expect('leafMass', state.leafMass.length, capacity);
     expect('leafPoint', state.leafPoint.length, capacity * dimensions);
     expect('freeInternal', state.freeInternal.length, capacity);
     expect('freeLeaves', state.freeLeaves.length, capacity);
     tree.rootNode = state.root;
     for (let node = 0; node < capacity; node++) {
-      tree.cuts[node * CUT_STRIDE] = state.cutValue[node] as number;
-      const link = node * LINK_STRIDE;
-      tree.links[link + CUT_DIMENSION] = state.cutDimension[node] as number;
-      tree.links[link + LEFT] = state.left[node] as number;
-      tree.links[link + RIGHT] = state.right[node] as number;
+      const record = node * CUT_RECORD_WORDS;
+      tree.cutValues[record + CUT_VALUE] = state.cutValue[node] as number;
+      tree.links[record + CUT_DIMENSION] = state.cutDimension[node] as number;
+      tree.links[record + LEFT] = state.left[node] as number;
+      tree.links[record + RIGHT] = state.right[node] as number;
     }
     tree.parent.set(state.parent);
-    tree.leafMass.set(state.mass.subarray(capacity));
-    tree.massTotal = tree.leafMass.reduce((sum, mass) => sum + mass, 0);
-    tree.leafPoint.set(state.leafPoint);
+    tree.leafMass.set(state.leafMass);
+    tree.massTotal = state.leafMass.reduce((sum, mass) => sum + mass, 0);
+    tree.leafPoints.set(state.leafPoint);
     tree.freeInternal.set(state.freeInternal);
     tree.freeInternalCount = state.freeInternalCount;
     tree.freeLeaves.set(state.freeLeaves);
@@ -138,23 +137,24 @@ export class RandomCutTree {
 
   /** A copy of the arrays that describe this tree. */
   toState(): TreeState {
-    const link = (offset: number): Int32Array => {
+    const field = (offset: number): Int32Array => {
       const array = new Int32Array(this.capacity);
       for (let node = 0; node < this.capacity; node++)
-        array[node] = this.links[node * LINK_STRIDE + offset] as number;
+        array[node] = this.links[node * CUT_RECORD_WORDS + offset] as number;
       return array;
     };
-    const cutValue = new Float64Array(this.capacity);
-    for (let node = 0; node < this.capacity; node++) cutValue[node] = this.cuts[node * CUT_STRIDE] as number;
+    const cutValue = new Float32Array(this.capacity);
+    for (let node = 0; node < this.capacity; node++)
+      cutValue[node] = this.cutValues[node * CUT_RECORD_WORDS + CUT_VALUE] as number;
     return {
       root: this.rootNode,
-      left: link(LEFT),
-      right: link(RIGHT),
+      left: field(LEFT),
+      right: field(RIGHT),
       parent: this.parent.slice(),
-      cutDimension: link(CUT_DIMENSION),
+      cutDimension: field(CUT_DIMENSION),
       cutValue,
-      mass: this.subtreeMasses(),
-      leafPoint: this.leafPoint.slice(),
+      leafMass: this.leafMass.slice(),
+      leafPoint: this.leafPoints.slice(),
       freeInternal: this.freeInternal.slice(),
       freeInternalCount: this.freeInternalCount,
       freeLeaves: this.freeLeaves.slice(),
@@ -175,28 +175,25 @@ export class RandomCutTree {
     return node >= this.capacity;
   }
 
-  /** Copy of an internal node's bounding box (for tests and explanations). */
+  /** Copy of a node's bounding box (for tests and explanations). */
   boundingBox(node: number): { min: number[]; max: number[] } {
+    const d = this.dimensions;
     if (this.isLeaf(node)) {
-      const point = Array.from(
-        this.leafPoint.subarray(
-          (node - this.capacity) * this.dimensions,
-          (node - this.capacity + 1) * this.dimensions,
-        ),
-      );
+      const offset = (node - this.capacity) * d;
+      const point = Array.from(this.leafPoints.subarray(offset, offset + d));
       return { min: point, max: [...point] };
     }
-    const offset = node * this.stride + BOX;
+    const offset = node * 2 * d;
     return {
-      min: Array.from(this.nodes.subarray(offset, offset + this.dimensions)),
-      max: Array.from(this.nodes.subarray(offset + this.dimensions, offset + 2 * this.dimensions)),
+      min: Array.from(this.boxes.subarray(offset, offset + d)),
+      max: Array.from(this.boxes.subarray(offset + d, offset + 2 * d)),
     };
   }
 
   /** Children of an internal node, for traversal in tests. */
   children(node: number): [number, number] {
-    const offset = node * LINK_STRIDE;
-    return [this.links[offset + LEFT] ?? NO_NODE, this.links[offset + RIGHT] ?? NO_NODE];
+    const record = node * CUT_RECORD_WORDS;
+    return [this.links[record + LEFT] ?? NO_NODE, this.links[record + RIGHT] ?? NO_NODE];
   }
 
   /**
@@ -206,11 +203,12 @@ export class RandomCutTree {
    * At each node a cut is drawn uniformly over the ranges of the node's box extended by the point;
    * it separates the point exactly when it lands in the extension. Drawing "separate or not" with
    * probability extension / extended range, then the position within the extension, has the same
-   * distribution and skips the draw where the box already contains the point.
+   * distribution and skips the draw where the box already contains the point. A cut rounded to
+   * single precision stays between the point and the box (both are single precision), or falls
+   * back to the point's own value, which separates too.
    */
-  insert(point: ArrayLike<number>, random: SeededRandom): number {
+  insert(point: Float32Array, random: SeededRandom): number {
     const d = this.dimensions;
-    const stride = this.stride;
     if (this.rootNode === NO_NODE) {
       const leaf = this.allocateLeaf(point);
       this.parent[leaf] = NO_NODE;
@@ -218,28 +216,27 @@ export class RandomCutTree {
       this.massTotal++;
       return leaf;
     }
-    const nodes = this.nodes;
+    const boxes = this.boxes;
     let node = this.rootNode;
     while (node < this.capacity) {
-      const record = node * stride;
-      const offset = record + BOX;
-      const grown = overshoot(nodes, offset, d, point);
+      const offset = node * 2 * d;
+      const grown = overshoot(boxes, offset, d, point);
       if (grown > 0) {
-        let r = random.next() * ((nodes[record + RANGE_SUM] as number) + grown);
+        let r = random.next() * ((this.rangeSums[node * CUT_RECORD_FLOAT64S] as number) + grown);
         if (r < grown) {
           for (let dim = 0; dim < d; dim++) {
             const p = point[dim] as number;
-            const lo = nodes[offset + dim] as number;
-            const hi = nodes[offset + d + dim] as number;
+            const lo = boxes[offset + dim] as number;
+            const hi = boxes[offset + d + dim] as number;
             if (p < lo) {
               if (r < lo - p || dim === d - 1) {
-                const cut = p + r;
+                const cut = Math.fround(p + r);
                 return this.splitAbove(node, point, dim, cut < lo ? cut : p, true);
               }
               r -= lo - p;
             } else if (p > hi) {
               if (r < p - hi || dim === d - 1) {
-                const cut = hi + r;
+                const cut = Math.fround(hi + r);
                 return this.splitAbove(node, point, dim, cut < p ? cut : hi, false);
               }
               r -= p - hi;
@@ -249,40 +246,43 @@ export class RandomCutTree {
       }
       node = this.child(node, point);
     }
-    const leafOffset = (node - this.capacity) * d;
+    const slot = node - this.capacity;
+    const leafOffset = slot * d;
     let gap = 0;
     for (let i = 0; i < d; i++)
-      gap += Math.abs((point[i] as number) - (this.leafPoint[leafOffset + i] as number));
+      gap += Math.abs((point[i] as number) - (this.leafPoints[leafOffset + i] as number));
     if (gap === 0) {
-      this.leafMass[node - this.capacity] = (this.leafMass[node - this.capacity] as number) + 1;
+      this.leafMass[slot] = (this.leafMass[slot] as number) + 1;
       this.massTotal++;
       return node;
     }
     let r = random.next() * gap;
     let dim = 0;
     for (; dim < d; dim++) {
-      const range = Math.abs((point[dim] as number) - (this.leafPoint[leafOffset + dim] as number));
+      const range = Math.abs((point[dim] as number) - (this.leafPoints[leafOffset + dim] as number));
       if (range > 0 && r < range) break;
       r -= range;
     }
     // Rounding can carry r past the last dimension with a range: fall back to it.
     if (dim === d) {
       dim = d - 1;
-      while (point[dim] === this.leafPoint[leafOffset + dim]) dim--;
+      while (point[dim] === this.leafPoints[leafOffset + dim]) dim--;
       r = 0;
     }
     const p = point[dim] as number;
-    const q = this.leafPoint[leafOffset + dim] as number;
+    const q = this.leafPoints[leafOffset + dim] as number;
     const low = p < q ? p : q;
     const high = p < q ? q : p;
-    const cut = low + r < high ? low + r : low;
-    return this.splitAbove(node, point, dim, cut, p <= cut);
+    const cut = Math.fround(low + r);
+    const separatingCut = cut < high ? cut : low;
+    return this.splitAbove(node, point, dim, separatingCut, p <= separatingCut);
   }
 
   /**
    * Removes one copy of the point held by `leaf`. When it was the last copy the leaf and its parent
-   * go, the sibling takes the parent's place, and the ancestors' boxes are recomputed exactly from
-   * their children (stopping at the first one that does not change: those above cannot either).
+   * go, the sibling takes the parent's place, and the ancestors' boxes shrink exactly where the
+   * point was on their faces (stopping at the first one that does not change: those above cannot
+   * either).
    */
   delete(leaf: number): void {
     const slot = leaf - this.capacity;
@@ -300,15 +300,17 @@ export class RandomCutTree {
       this.rootNode = NO_NODE;
       return;
     }
-    const parentLink = parentNode * LINK_STRIDE;
+    const parentRecord = parentNode * CUT_RECORD_WORDS;
     const sibling = this.links[
-      parentLink + (this.links[parentLink + LEFT] === leaf ? RIGHT : LEFT)
+      parentRecord + (this.links[parentRecord + LEFT] === leaf ? RIGHT : LEFT)
     ] as number;
     const grandparent = this.parent[parentNode] as number;
     this.parent[sibling] = grandparent;
     this.replaceChild(grandparent, parentNode, sibling);
     this.releaseInternal(parentNode);
-    for (let node = grandparent; node !== NO_NODE && this.mergeChildBoxes(node);) {
+    // The released slot keeps its point until an insert reuses it, which cannot happen in here.
+    const pointOffset = slot * this.dimensions;
+    for (let node = grandparent; node !== NO_NODE && this.shrinkBox(node, pointOffset);) {
       node = this.parent[node] as number;
     }
   }
@@ -319,7 +321,7 @@ export class RandomCutTree {
    * with 1/(depth+1) weighted by the probability that a random cut of the node's box extended by the
    * point separates the point. Scaled by log2(treeMass + 1) so ordinary points score about 1.
    */
-  score(point: ArrayLike<number>): number {
+  score(point: Float32Array): number {
     const depth = this.descend(point);
     if (depth < 0) return 0;
     const leaf = this.path[depth] as number;
@@ -330,15 +332,16 @@ export class RandomCutTree {
       return (1 - leafMass / (2 * treeMass)) * (1 / (depth + Math.log2(leafMass + 1))) * normalizer;
     }
     const d = this.dimensions;
-    const nodes = this.nodes;
+    const boxes = this.boxes;
     const path = this.path;
-    const stride = this.stride;
     let score = 1 / (depth + 1);
+    // An ancestor's box contains its descendants' boxes: once the point is inside one, it is
+    // inside every box above and the blend stops changing.
     for (let level = depth - 1; level >= 0; level--) {
-      const record = (path[level] as number) * stride;
-      const grown = overshoot(nodes, record + BOX, d, point);
+      const node = path[level] as number;
+      const grown = overshoot(boxes, node * 2 * d, d, point);
       if (grown === 0) break;
-      const separation = grown / ((nodes[record + RANGE_SUM] as number) + grown);
+      const separation = grown / ((this.rangeSums[node * CUT_RECORD_FLOAT64S] as number) + grown);
       score = separation / (level + 1) + (1 - separation) * score;
     }
     return score * normalizer;
@@ -349,7 +352,7 @@ export class RandomCutTree {
    * separation probability by the dimension whose range the point extends, so the shares sum to
    * the score.
    */
-  addAttribution(point: ArrayLike<number>, out: Float64Array): void {
+  addAttribution(point: Float32Array, out: Float64Array): void {
     const depth = this.descend(point);
     if (depth < 0) return;
     const d = this.dimensions;
@@ -366,26 +369,26 @@ export class RandomCutTree {
     const leafOffset = (leaf - this.capacity) * d;
     let gap = 0;
     for (let i = 0; i < d; i++)
-      gap += Math.abs((point[i] as number) - (this.leafPoint[leafOffset + i] as number));
+      gap += Math.abs((point[i] as number) - (this.leafPoints[leafOffset + i] as number));
     const unseenAtLeaf = 1 / (depth + 1);
     for (let i = 0; i < d; i++) {
       shares[i] =
-        (unseenAtLeaf * Math.abs((point[i] as number) - (this.leafPoint[leafOffset + i] as number))) / gap;
+        (unseenAtLeaf * Math.abs((point[i] as number) - (this.leafPoints[leafOffset + i] as number))) / gap;
     }
     const extension = new Float64Array(d);
     for (let level = depth - 1; level >= 0; level--) {
-      const record = (this.path[level] as number) * this.stride;
-      const offset = record + BOX;
+      const node = this.path[level] as number;
+      const offset = node * 2 * d;
       let grown = 0;
       for (let i = 0; i < d; i++) {
         const p = point[i] as number;
-        const lo = this.nodes[offset + i] as number;
-        const hi = this.nodes[offset + d + i] as number;
+        const lo = this.boxes[offset + i] as number;
+        const hi = this.boxes[offset + d + i] as number;
         extension[i] = p < lo ? lo - p : p > hi ? p - hi : 0;
         grown += extension[i] as number;
       }
       if (grown === 0) break;
-      const total = (this.nodes[record + RANGE_SUM] as number) + grown;
+      const total = (this.rangeSums[node * CUT_RECORD_FLOAT64S] as number) + grown;
       const separation = grown / total;
       const unseen = 1 / (level + 1);
       for (let i = 0; i < d; i++) {
@@ -396,7 +399,7 @@ export class RandomCutTree {
   }
 
   /** Fills {@link path} from the root to the leaf the point falls into; returns the leaf's depth. */
-  private descend(point: ArrayLike<number>): number {
+  private descend(point: Float32Array): number {
     if (this.rootNode === NO_NODE) return -1;
     let node = this.rootNode;
     let depth = 0;
@@ -410,12 +413,12 @@ export class RandomCutTree {
   }
 
   /** The child of an internal node on the point's side of its cut. */
-  private child(node: number, point: ArrayLike<number>): number {
-    const link = node * LINK_STRIDE;
-    return (point[this.links[link + CUT_DIMENSION] as number] as number) <=
-      (this.cuts[node * CUT_STRIDE] as number)
-      ? (this.links[link + LEFT] as number)
-      : (this.links[link + RIGHT] as number);
+  private child(node: number, point: Float32Array): number {
+    const record = node * CUT_RECORD_WORDS;
+    return (point[this.links[record + CUT_DIMENSION] as number] as number) <=
+      (this.cutValues[record + CUT_VALUE] as number)
+      ? (this.links[record + LEFT] as number)
+      : (this.links[record + RIGHT] as number);
   }
 
   /** Points `parentNode` (or the root when it is NO_NODE) at `replacement` instead of `child`. */
@@ -424,14 +427,14 @@ export class RandomCutTree {
       this.rootNode = replacement;
       return;
     }
-    const link = parentNode * LINK_STRIDE;
-    this.links[link + (this.links[link + LEFT] === child ? LEFT : RIGHT)] = replacement;
+    const record = parentNode * CUT_RECORD_WORDS;
+    this.links[record + (this.links[record + LEFT] === child ? LEFT : RIGHT)] = replacement;
   }
 
-  private leafEquals(leaf: number, point: ArrayLike<number>): boolean {
+  private leafEquals(leaf: number, point: Float32Array): boolean {
     const offset = (leaf - this.capacity) * this.dimensions;
     for (let i = 0; i < this.dimensions; i++) {
-      if (this.leafPoint[offset + i] !== point[i]) return false;
+      if (this.leafPoints[offset + i] !== point[i]) return false;
     }
     return true;
   }
@@ -439,7 +442,7 @@ export class RandomCutTree {
   /** Puts a new internal node with a new leaf for `point` between `node` and its parent. */
   private splitAbove(
     node: number,
-    point: ArrayLike<number>,
+    point: Float32Array,
     dimension: number,
     cut: number,
     pointGoesLeft: boolean,
@@ -447,29 +450,28 @@ export class RandomCutTree {
     const leaf = this.allocateLeaf(point);
     const internal = this.allocateInternal();
     const parentNode = this.parent[node] as number;
-    const nodes = this.nodes;
-    const link = internal * LINK_STRIDE;
-    this.links[link + CUT_DIMENSION] = dimension;
-    this.links[link + LEFT] = pointGoesLeft ? leaf : node;
-    this.links[link + RIGHT] = pointGoesLeft ? node : leaf;
-    this.cuts[internal * CUT_STRIDE] = cut;
+    const record = internal * CUT_RECORD_WORDS;
+    this.links[record + CUT_DIMENSION] = dimension;
+    this.links[record + LEFT] = pointGoesLeft ? leaf : node;
+    this.links[record + RIGHT] = pointGoesLeft ? node : leaf;
+    this.cutValues[record + CUT_VALUE] = cut;
     this.parent[internal] = parentNode;
     this.parent[node] = internal;
     this.parent[leaf] = internal;
     this.replaceChild(parentNode, node, internal);
     this.mergeChildBoxes(internal);
     const d = this.dimensions;
+    const boxes = this.boxes;
     // Once an ancestor's box holds the point, every box above it does too.
     for (let ancestor = parentNode; ancestor !== NO_NODE; ancestor = this.parent[ancestor] as number) {
-      const ancestorRecord = ancestor * this.stride;
-      const offset = ancestorRecord + BOX;
-      if (overshoot(nodes, offset, d, point) === 0) break;
+      const offset = ancestor * 2 * d;
+      if (overshoot(boxes, offset, d, point) === 0) break;
       for (let i = 0; i < d; i++) {
         const p = point[i] as number;
-        if (p < (nodes[offset + i] as number)) nodes[offset + i] = p;
-        else if (p > (nodes[offset + d + i] as number)) nodes[offset + d + i] = p;
+        if (p < (boxes[offset + i] as number)) boxes[offset + i] = p;
+        else if (p > (boxes[offset + d + i] as number)) boxes[offset + d + i] = p;
       }
-      nodes[ancestorRecord + RANGE_SUM] = this.boxRangeSum(ancestorRecord);
+      this.rangeSums[ancestor * CUT_RECORD_FLOAT64S] = this.boxRangeSum(ancestor);
     }
     this.massTotal++;
     return leaf;
@@ -478,18 +480,18 @@ export class RandomCutTree {
   /** Sets an internal node's box to the union of its children's boxes; returns whether it changed. */
   private mergeChildBoxes(node: number): boolean {
     const d = this.dimensions;
-    const nodes = this.nodes;
-    const record = node * this.stride;
-    const offset = record + BOX;
-    const leftChild = this.links[node * LINK_STRIDE + LEFT] as number;
-    const rightChild = this.links[node * LINK_STRIDE + RIGHT] as number;
+    const boxes = this.boxes;
+    const offset = node * 2 * d;
+    const record = node * CUT_RECORD_WORDS;
+    const leftChild = this.links[record + LEFT] as number;
+    const rightChild = this.links[record + RIGHT] as number;
     const leftIsLeaf = this.isLeaf(leftChild);
     const rightIsLeaf = this.isLeaf(rightChild);
-    const leftSource = leftIsLeaf ? this.leafPoint : nodes;
-    const rightSource = rightIsLeaf ? this.leafPoint : nodes;
-    const leftMin = leftIsLeaf ? (leftChild - this.capacity) * d : leftChild * this.stride + BOX;
+    const leftSource = leftIsLeaf ? this.leafPoints : boxes;
+    const rightSource = rightIsLeaf ? this.leafPoints : boxes;
+    const leftMin = leftIsLeaf ? (leftChild - this.capacity) * d : leftChild * 2 * d;
     const leftMax = leftIsLeaf ? leftMin : leftMin + d;
-    const rightMin = rightIsLeaf ? (rightChild - this.capacity) * d : rightChild * this.stride + BOX;
+    const rightMin = rightIsLeaf ? (rightChild - this.capacity) * d : rightChild * 2 * d;
     const rightMax = rightIsLeaf ? rightMin : rightMin + d;
     let changed = false;
     for (let i = 0; i < d; i++) {
@@ -499,53 +501,85 @@ export class RandomCutTree {
       const c = leftSource[leftMax + i] as number;
       const e = rightSource[rightMax + i] as number;
       const max = c > e ? c : e;
-      if (nodes[offset + i] !== min || nodes[offset + d + i] !== max) {
+      if (boxes[offset + i] !== min || boxes[offset + d + i] !== max) {
         changed = true;
-        nodes[offset + i] = min;
-        nodes[offset + d + i] = max;
+        boxes[offset + i] = min;
+        boxes[offset + d + i] = max;
       }
     }
-    if (changed) nodes[record + RANGE_SUM] = this.boxRangeSum(record);
+    if (changed) this.rangeSums[node * CUT_RECORD_FLOAT64S] = this.boxRangeSum(node);
     return changed;
   }
 
-  private boxRangeSum(record: number): number {
+  /**
+   * Recomputes from the children the faces of `node`'s box that the removed point at `pointOffset`
+   * in the leaf points lay on (no other face can move); returns whether any moved.
+   */
+  private shrinkBox(node: number, pointOffset: number): boolean {
     const d = this.dimensions;
-    const offset = record + BOX;
-    let sum = 0;
-    for (let i = 0; i < d; i++)
-      sum += (this.nodes[offset + d + i] as number) - (this.nodes[offset + i] as number);
-    return sum;
+    const boxes = this.boxes;
+    const leafPoints = this.leafPoints;
+    const offset = node * 2 * d;
+    const record = node * CUT_RECORD_WORDS;
+    const leftChild = this.links[record + LEFT] as number;
+    const rightChild = this.links[record + RIGHT] as number;
+    const leftIsLeaf = this.isLeaf(leftChild);
+    const rightIsLeaf = this.isLeaf(rightChild);
+    const leftSource = leftIsLeaf ? leafPoints : boxes;
+    const rightSource = rightIsLeaf ? leafPoints : boxes;
+    const leftMin = leftIsLeaf ? (leftChild - this.capacity) * d : leftChild * 2 * d;
+    const leftMax = leftIsLeaf ? leftMin : leftMin + d;
+    const rightMin = rightIsLeaf ? (rightChild - this.capacity) * d : rightChild * 2 * d;
+    const rightMax = rightIsLeaf ? rightMin : rightMin + d;
+    let changed = false;
+    for (let i = 0; i < d; i++) {
+      const p = leafPoints[pointOffset + i] as number;
+      if (p === boxes[offset + i]) {
+        const a = leftSource[leftMin + i] as number;
+        const b = rightSource[rightMin + i] as number;
+        const min = a < b ? a : b;
+        if (min !== p) {
+          boxes[offset + i] = min;
+          changed = true;
+        }
+      }
+      if (p === boxes[offset + d + i]) {
+        const a = leftSource[leftMax + i] as number;
+        const b = rightSource[rightMax + i] as number;
+        const max = a > b ? a : b;
+        if (max !== p) {
+          boxes[offset + d + i] = max;
+          changed = true;
+        }
+      }
+    }
+    if (changed) this.rangeSums[node * CUT_RECORD_FLOAT64S] = this.boxRangeSum(node);
+    return changed;
   }
 
-  /** Masses by node id, internal nodes' summed from their leaves, for the serialized layout. */
-  private subtreeMasses(): Int32Array {
-    const masses = new Int32Array(2 * this.capacity);
-    masses.set(this.leafMass, this.capacity);
-    const sum = (node: number): number => {
-      if (this.isLeaf(node)) return masses[node] as number;
-      const [left, right] = this.children(node);
-      return (masses[node] = sum(left) + sum(right));
-    };
-    if (this.rootNode !== NO_NODE) sum(this.rootNode);
-    return masses;
+  private boxRangeSum(node: number): number {
+    const d = this.dimensions;
+    const offset = node * 2 * d;
+    let sum = 0;
+    for (let i = 0; i < d; i++)
+      sum += (this.boxes[offset + d + i] as number) - (this.boxes[offset + i] as number);
+    return sum;
   }
 
   /** Post-order recomputation of every box under `node` (after deserialization). */
   private recomputeBoxes(node: number): void {
     if (this.isLeaf(node)) return;
-    this.recomputeBoxes(this.links[node * LINK_STRIDE + LEFT] as number);
-    this.recomputeBoxes(this.links[node * LINK_STRIDE + RIGHT] as number);
+    const [left, right] = this.children(node);
+    this.recomputeBoxes(left);
+    this.recomputeBoxes(right);
     this.mergeChildBoxes(node);
-    const record = node * this.stride;
-    this.nodes[record + RANGE_SUM] = this.boxRangeSum(record);
+    this.rangeSums[node * CUT_RECORD_FLOAT64S] = this.boxRangeSum(node);
   }
 
-  private allocateLeaf(point: ArrayLike<number>): number {
+  private allocateLeaf(point: Float32Array): number {
     if (this.freeLeafCount === 0) throw new Error('Tree is full: delete a point before inserting another');
     const slot = this.freeLeaves[--this.freeLeafCount] as number;
-    const offset = slot * this.dimensions;
-    for (let i = 0; i < this.dimensions; i++) this.leafPoint[offset + i] = point[i] as number;
+    this.leafPoints.set(point, slot * this.dimensions);
     this.leafMass[slot] = 1;
     return slot + this.capacity;
   }
@@ -560,7 +594,7 @@ export class RandomCutTree {
     if (this.freeInternalCount === 0) throw new Error('Tree is full: no internal node left');
     const node = this.freeInternal[--this.freeInternalCount] as number;
     // A reused node's stale box must not look "unchanged" to mergeChildBoxes.
-    this.nodes.fill(NaN, node * this.stride + BOX, (node + 1) * this.stride);
+    this.boxes.fill(NaN, node * 2 * this.dimensions, (node + 1) * 2 * this.dimensions);
     return node;
   }
 
@@ -574,14 +608,14 @@ export class RandomCutTree {
  * How far `point` lies outside the box at `offset` (minima, then maxima), summed over dimensions.
  * Without branches: comparisons of a point with a box are unpredictable, and a mispredicted branch
  * costs more than the arithmetic. x + |x| is exactly 2 max(x, 0), so the sum is exactly twice the
- * branching version's and halving it is exact too: scores do not change by a single bit.
+ * branching version's and halving it is exact too.
  */
-function overshoot(nodes: Float64Array, offset: number, d: number, point: ArrayLike<number>): number {
+function overshoot(boxes: Float32Array, offset: number, d: number, point: Float32Array): number {
   let twice = 0;
   for (let i = 0; i < d; i++) {
     const p = point[i] as number;
-    const below = (nodes[offset + i] as number) - p;
-    const above = p - (nodes[offset + d + i] as number);
+    const below = (boxes[offset + i] as number) - p;
+    const above = p - (boxes[offset + d + i] as number);
     twice += below + Math.abs(below) + (above + Math.abs(above));
   }
   return 0.5 * twice;

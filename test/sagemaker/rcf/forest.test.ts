@@ -88,8 +88,29 @@ describe('RandomCutForest', () => {
       RandomCutForest['toJSON']
     >;
     expect(() => RandomCutForest.fromJSON(json)).toThrow(
-      'Not a serialized Pipemend forest (format other, version 1)',
+      'Not a serialized Pipemend forest of version 2 (format other, version 2): retrain the model',
     );
+  });
+
+  it('rejects a serialized forest of an older version, asking for a retrain', () => {
+    const json = { ...trained().toJSON(), version: 1 } as unknown as ReturnType<RandomCutForest['toJSON']>;
+    expect(() => RandomCutForest.fromJSON(json)).toThrow(
+      'Not a serialized Pipemend forest of version 2 (format pipemend-rcf, version 1): retrain the model',
+    );
+  });
+
+  it('scores and updates a stream in blocks exactly as point by point', () => {
+    const rows = noiseRows(700, 2, 31).map((row, i) => (i % 97 === 0 ? [row[0] ?? 0, 25] : row));
+    const options = { dimensions: 2, numTrees: 12, sampleSize: 32, shingleSize: 3, seed: 9 };
+    const pointByPoint = new RandomCutForest(options);
+    const expected = rows.map((row) => {
+      const score = pointByPoint.score(row);
+      pointByPoint.update(row);
+      return score;
+    });
+    const blocked = new RandomCutForest(options);
+    expect(Array.from(blocked.scoreAndUpdate(rows))).toEqual(expected);
+    expect(blocked.toJSON()).toEqual(pointByPoint.toJSON());
   });
 
   it('returns 0 until it has seen outputAfter points', () => {
@@ -106,6 +127,13 @@ describe('RandomCutForest', () => {
       new InvalidPointError('Point has 1 values, the forest expects 2'),
     );
     expect(() => forest.score([1, NaN])).toThrow('Point value 1 is NaN, expected a finite number');
+  });
+
+  it('rejects values that single precision cannot hold', () => {
+    const forest = new RandomCutForest({ dimensions: 1 });
+    expect(() => forest.update([1e39])).toThrow(
+      'Point value 0 is 1e+39, beyond the single-precision range (±3.4028e+38) trees store',
+    );
   });
 
   it('rejects invalid options with the option named', () => {

@@ -69,9 +69,11 @@ describe('StreamingThresholder', () => {
   }
 
   it('raises few false alarms on steady noise', () => {
-    const random = new SeededRandom(5);
-    const grades = stream(Array.from({ length: 3000 }, () => 10 + gaussian(random)));
-    const scored = grades.slice(300);
+    // Over several noise streams: one stream's alarm rate varies by a few tenths of a percent.
+    const scored = [3, 4, 5, 6, 7].flatMap((seed) => {
+      const random = new SeededRandom(seed);
+      return stream(Array.from({ length: 3000 }, () => 10 + gaussian(random))).slice(300);
+    });
     // Gaussian tails do score high in a shingled forest; strong alarms must stay rare.
     expect(scored.filter((grade) => grade > 0).length / scored.length).toBeLessThan(0.02);
     expect(scored.filter((grade) => grade > 0.5).length / scored.length).toBeLessThan(0.005);

@@ -1,6 +1,9 @@
 import { SeededRandom } from '../../../sagemaker/rcf';
 import { NO_NODE, RandomCutTree } from '../../../sagemaker/rcf/tree';
 
+/** Trees store single-precision points. */
+const point = (...values: number[]): Float32Array => Float32Array.from(values);
+
 function boxes(tree: RandomCutTree): Map<number, { min: number[]; max: number[] }> {
   const result = new Map<number, { min: number[]; max: number[] }>();
   const visit = (node: number): void => {
@@ -18,7 +21,7 @@ function filledTree(random: SeededRandom): { tree: RandomCutTree; leaves: number
   const tree = new RandomCutTree(3, 64);
   const leaves: number[] = [];
   for (let i = 0; i < 40; i++)
-    leaves.push(tree.insert([random.next(), random.next() * 10, random.next() - 5], random));
+    leaves.push(tree.insert(point(random.next(), random.next() * 10, random.next() - 5), random));
   return { tree, leaves };
 }
 
@@ -28,7 +31,7 @@ describe('RandomCutTree', () => {
     const { tree } = filledTree(random);
     const before = boxes(tree);
     // An extreme point grows the boxes on its whole path, deleting it must shrink them back.
-    const leaf = tree.insert([7, -3, 12], random);
+    const leaf = tree.insert(point(7, -3, 12), random);
     expect(boxes(tree).get(tree.root)).not.toEqual(before.get(tree.root));
     tree.delete(leaf);
     expect(boxes(tree)).toEqual(before);
@@ -53,23 +56,23 @@ describe('RandomCutTree', () => {
   it('counts a repeated point as mass on one leaf and deletes copies one at a time', () => {
     const random = new SeededRandom(3);
     const tree = new RandomCutTree(2, 8);
-    tree.insert([1, 1], random);
-    const first = tree.insert([2, 2], random);
-    const second = tree.insert([2, 2], random);
+    tree.insert(point(1, 1), random);
+    const first = tree.insert(point(2, 2), random);
+    const second = tree.insert(point(2, 2), random);
     expect(second).toBe(first);
     expect(tree.totalMass).toBe(3);
     tree.delete(first);
     expect(tree.totalMass).toBe(2);
-    expect(tree.score([2, 2])).toBeGreaterThan(0);
+    expect(tree.score(point(2, 2))).toBeGreaterThan(0);
   });
 
   it('empties completely when its last point is deleted', () => {
     const random = new SeededRandom(4);
     const tree = new RandomCutTree(1, 4);
-    const leaf = tree.insert([5], random);
+    const leaf = tree.insert(point(5), random);
     tree.delete(leaf);
     expect(tree.root).toBe(NO_NODE);
-    expect(tree.score([5])).toBe(0);
+    expect(tree.score(point(5))).toBe(0);
   });
 
   it('refuses to delete a node that is not a live leaf', () => {

@@ -20,6 +20,32 @@ import {
 
 const DATA_DIR = sharedDataPath('ci-logs');
 
+/**
+ * Corrections of the dataset's labels, each with its evidence. The headline scores the labels as
+ * published; a second line applies these. Only evidence from the dataset itself counts, never the
+ * selector's output.
+ */
+const LABEL_CORRECTIONS: Readonly<
+  Record<string, { readonly published: string; readonly corrected: string }>
+> = {
+  // 5437-5438 are two frames in the 26th of 27 byte-identical copies of one stack trace. The four
+  // other breakages from the same CI (guava_2087, jodatime_2082, jodatime_1837, disklrucache_2210)
+  // each label, as their last block, the pair two lines after the "Build step ... marked build as
+  // failure" block: "archive does not exist" and "Publish XML Summary Reports failed". Here that
+  // pair is 5537-5538, one digit from the label, right after the labelled block 5525-5535.
+  googleguice_2121: { published: 'E 5437-5438', corrected: 'E 5537-5538' },
+};
+
+function correctedGroundTruth(name: string, text: string): string {
+  const correction = LABEL_CORRECTIONS[name];
+  if (!correction) return text;
+  const lines = text.split(/\r?\n/);
+  const index = lines.findIndex((line) => line.trim() === correction.published);
+  if (index < 0) throw new Error(`${name}/groundtruth no longer has '${correction.published}' to correct`);
+  lines[index] = correction.corrected;
+  return lines.join('\n');
+}
+
 interface LineRange {
   readonly start: number;
   readonly end: number;
@@ -133,7 +159,7 @@ function main(): void {
     .sort();
   console.log(`Failure-excerpt benchmark: ${cases.length} cases from ${DATA_DIR}, budget ${budget} lines\n`);
 
-  let coveredCountingNested = 0;
+  const corrected = { covered: 0, precisionSum: 0 };
   const totals = Object.fromEntries(
     Object.keys(selectors).map((name) => [
       name,
@@ -161,7 +187,12 @@ function main(): void {
           `${name.padEnd(28)} ${result.covered ? 'covered' : 'MISSED '} precision ${result.precision.toFixed(2)} lines ${String(result.size).padStart(3)}`,
         );
         const nested = nestedBlocks(truth);
-        if (result.missedBlocks.every((block) => nested.includes(block))) coveredCountingNested += 1;
+        const correctedResult = evaluate(
+          selected,
+          parseGroundTruth(correctedGroundTruth(name, read('groundtruth'))),
+        );
+        corrected.covered += correctedResult.covered ? 1 : 0;
+        corrected.precisionSum += correctedResult.precision;
         if (!result.covered) {
           const failLines = splitLogLines(failLog).map(cleanLine);
           for (const block of result.missedBlocks) {
@@ -187,8 +218,12 @@ function main(): void {
       `${name.padEnd(37)} ${`${total.covered}/${cases.length}`.padStart(13)}   ${(total.precisionSum / cases.length).toFixed(2).padStart(14)}   ${(total.hits / Math.max(total.lines, 1)).toFixed(2).padStart(16)}   ${(total.lines / cases.length).toFixed(1).padStart(10)}   ${(total.millis / cases.length).toFixed(1).padStart(7)}`,
     );
   }
+  const corrections = Object.entries(LABEL_CORRECTIONS)
+    .map(([name, { published, corrected: to }]) => `${name} '${published}' -> '${to}'`)
+    .join(', ');
   console.log(
-    `\npipemend, counting a labelled block that lies inside another labelled block as covered by it: ${coveredCountingNested}/${cases.length}`,
+    `\npipemend with the documented label corrections (${corrections}; evidence in bench/excerpt.ts): ` +
+      `${corrected.covered}/${cases.length} covered, mean precision ${(corrected.precisionSum / cases.length).toFixed(2)}`,
   );
 }
 

@@ -48,7 +48,7 @@ function main(): void {
       return {
         name: series.name,
         timestamps: series.timestamps,
-        scores: series.values.map((value) => detector.process([value])),
+        scores: detector.processAll(series.values.map((value) => [value])),
         windows: series.windows,
       };
     });

@@ -5,7 +5,17 @@ import { finished } from 'node:stream/promises';
 
 import { Command, InvalidArgumentError } from 'commander';
 
-import { DETECTOR_DEFAULTS, SeriesCsvParser, StreamingDetector } from '../../sagemaker/rcf';
+import {
+  DETECTOR_DEFAULTS,
+  InvalidPointError,
+  SeriesCsvError,
+  SeriesCsvParser,
+  SeriesRow,
+  StreamingDetector,
+} from '../../sagemaker/rcf';
+
+/** Rows scored together: enough for the forest's block scoring, few enough to stream. */
+const ROWS_PER_CHUNK = 1024;
 
 export interface DetectCommandOptions {
   readonly input: string;
@@ -63,6 +73,18 @@ export async function detectFile(options: DetectCommandOptions): Promise<{ rows:
   let detector: StreamingDetector | undefined;
   let rows = 0;
   let lineNumber = 0;
+  const pending: { row: SeriesRow; lineNumber: number }[] = [];
+  const flush = async (): Promise<void> => {
+    if (!detector || pending.length === 0) return;
+    const scores = scoreChunk(detector, pending, options.input);
+    let text = '';
+    pending.forEach(({ row }, i) => {
+      text += `${row.timestamp},${row.values.join(',')},${formatScore(scores[i] as number)}\n`;
+    });
+    await write(out, text);
+    rows += pending.length;
+    pending.length = 0;
+  };
   try {
     for await (const line of lines) {
       const row = parser.parseLine(line, ++lineNumber);
@@ -76,11 +98,11 @@ export async function detectFile(options: DetectCommandOptions): Promise<{ rows:
         });
         await write(out, `${parser.timestampName},${parser.valueNames.join(',')},anomaly_score\n`);
       }
-      const score = detector.process(row.values);
-      await write(out, `${row.timestamp},${row.values.join(',')},${formatScore(score)}\n`);
-      rows++;
+      pending.push({ row, lineNumber });
+      if (pending.length === ROWS_PER_CHUNK) await flush();
     }
     parser.finish();
+    await flush();
     out.end();
     await finished(out);
     renameSync(temporary, options.output);
@@ -90,6 +112,22 @@ export async function detectFile(options: DetectCommandOptions): Promise<{ rows:
     out.end();
     await finished(out).catch(() => undefined);
     rmSync(temporary, { force: true });
+    throw error;
+  }
+}
+
+/** Scores a chunk of rows in order; a row the forest cannot take is named by file and line. */
+function scoreChunk(
+  detector: StreamingDetector,
+  chunk: readonly { row: SeriesRow; lineNumber: number }[],
+  file: string,
+): number[] {
+  try {
+    return detector.processAll(chunk.map(({ row }) => row.values));
+  } catch (error) {
+    if (error instanceof InvalidPointError && error.index !== undefined) {
+      throw new SeriesCsvError(`${file} line ${chunk[error.index]?.lineNumber}: ${error.problem}`);
+    }
     throw error;
   }
 }

@@ -84,10 +84,24 @@ export class StreamingDetector {
 
   /** Scores a row then learns it; returns the anomaly score in [0, 1]. */
   process(row: readonly number[]): number {
-    const index = this.row++;
     const ready = this.forest.isReady;
     const raw = this.forest.score(row);
     this.forest.update(row);
+    return this.grade(ready, raw);
+  }
+
+  /**
+   * {@link process} for each row in order, with the same results, through the forest's block
+   * scoring ({@link RandomCutForest.scoreAndUpdate}). An invalid row changes nothing.
+   */
+  processAll(rows: readonly (readonly number[])[]): number[] {
+    const unready = this.forest.pointsUntilReady;
+    const raw = this.forest.scoreAndUpdate(rows);
+    return Array.from(raw, (score, i) => this.grade(i >= unready, score));
+  }
+
+  private grade(ready: boolean, raw: number): number {
+    const index = this.row++;
     if (!ready) return 0;
     const likelihood = this.likelihood(raw);
     if (index - this.lastDetection <= this.suppression) return 0;
@@ -139,8 +153,7 @@ export class StreamingDetector {
 export function detect(rows: readonly (readonly number[])[], options: DetectorOptions = {}): number[] {
   const first = rows[0];
   if (first === undefined) return [];
-  const detector = new StreamingDetector(first.length, options);
-  return rows.map((row) => detector.process(row));
+  return new StreamingDetector(first.length, options).processAll(rows);
 }
 
 /** P(Z > z) for a standard normal Z (Abramowitz–Stegun 7.1.26 via erfc, error < 1.5e-7). */

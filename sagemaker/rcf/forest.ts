@@ -1,6 +1,6 @@
 import { SeededRandom } from './random';
 import { TimeDecaySampler } from './sampler';
-import { RandomCutTree } from './tree';
+import { NO_NODE, RandomCutTree } from './tree';
 
 export interface ForestOptions {
   /** Values per input point (before shingling). */
@@ -48,6 +48,17 @@ export interface SerializedTree {
 
 export class InvalidPointError extends Error {
   override readonly name = 'InvalidPointError';
+
+  /**
+   * @param problem what is wrong with the point
+   * @param index which point of a batch it is, when it comes from one
+   */
+  constructor(
+    readonly problem: string,
+    readonly index?: number,
+  ) {
+    super(index === undefined ? problem : `Point ${index}: ${problem}`);
+  }
 }
 
 /** Largest magnitude a single-precision tree point can hold. */
@@ -73,13 +84,18 @@ export class RandomCutForest {
   private readonly shingle: Float32Array;
   private readonly treePoint: Float32Array;
   private readonly attributionScratch: Float64Array;
+  /** Whether every tree's last descent was a score() of {@link treePoint}. */
+  private scoredTreePoint = false;
 
   constructor(options: ForestOptions) {
     this.options = resolveOptions(options);
     const { dimensions, numTrees, sampleSize, shingleSize, seed, timeDecay } = this.options;
     this.dimensions = dimensions;
     const treeDimensions = dimensions * shingleSize;
-    this.trees = Array.from({ length: numTrees }, () => new RandomCutTree(treeDimensions, sampleSize));
+    this.trees = Array.from(
+      { length: numTrees },
+      () => new RandomCutTree(treeDimensions, treeCapacity(sampleSize)),
+    );
     this.samplers = Array.from({ length: numTrees }, () => new TimeDecaySampler(sampleSize, timeDecay));
     const seeds = new SeededRandom(seed);
     this.randoms = Array.from({ length: numTrees }, () => new SeededRandom(seeds.nextUint32()));
@@ -93,6 +109,12 @@ export class RandomCutForest {
     return Math.max(0, this.updates - this.options.shingleSize + 1);
   }
 
+  /** Further points to update with before {@link isReady}. */
+  get pointsUntilReady(): number {
+    const { outputAfter, shingleSize } = this.options;
+    return Math.max(0, Math.max(outputAfter, 1) + shingleSize - 1 - this.updates);
+  }
+
   /** Whether {@link score} is meaningful yet (enough points seen). */
   get isReady(): boolean {
     return this.treeUpdates >= this.options.outputAfter && this.treeUpdates > 0;
@@ -103,6 +125,7 @@ export class RandomCutForest {
     if (!this.prepareTreePoint(point)) return 0;
     let total = 0;
     for (const tree of this.trees) total += tree.score(this.treePoint);
+    this.scoredTreePoint = true;
     return total / this.trees.length;
   }
 
@@ -125,15 +148,27 @@ export class RandomCutForest {
     this.validate(point);
     this.pushShingle(point);
     if (this.updates < this.options.shingleSize) return;
-    for (let t = 0; t < this.trees.length; t++) this.updateTree(t, this.shingle, this.updates);
+    // After score(point), every tree's last descent was for this very vector.
+    const scored = this.scoredTreePoint && sameValues(this.treePoint, this.shingle);
+    this.scoredTreePoint = false;
+    for (let t = 0; t < this.trees.length; t++) this.updateTree(t, this.shingle, this.updates, scored);
   }
 
   /**
    * {@link score} then {@link update} for each point in order, with exactly the same results, but
    * tree by tree over blocks of points: one tree's arrays stay in cache while it scores and samples
    * a block, instead of every tree being fetched again for every point. Returns the scores.
+   * Every point is validated first: an invalid one changes nothing and is named by its index.
    */
   scoreAndUpdate(points: readonly (readonly number[])[]): Float64Array {
+    points.forEach((point, index) => {
+      try {
+        this.validate(point);
+      } catch (error) {
+        if (error instanceof InvalidPointError) throw new InvalidPointError(error.problem, index);
+        throw error;
+      }
+    });
     const scores = new Float64Array(points.length);
     const width = this.shingle.length;
     const vectors = Array.from(
@@ -147,7 +182,6 @@ export class RandomCutForest {
       // The shingle after each point is both the vector it is scored as and the one inserted.
       for (let i = start; i < end; i++) {
         const point = points[i] as readonly number[];
-        this.validate(point);
         scored[i - start] = this.isReady ? 1 : 0;
         this.pushShingle(point);
         sequences[i - start] = this.updates >= this.options.shingleSize ? this.updates : 0;
@@ -159,7 +193,7 @@ export class RandomCutForest {
           const vector = vectors[i - start] as Float32Array;
           if (scored[i - start] === 1) scores[i] = (scores[i] as number) + tree.score(vector);
           const sequence = sequences[i - start] as number;
-          if (sequence > 0) this.updateTree(t, vector, sequence);
+          if (sequence > 0) this.updateTree(t, vector, sequence, scored[i - start] === 1);
         }
       }
       for (let i = start; i < end; i++) scores[i] = (scores[i] as number) / this.trees.length;
@@ -168,7 +202,7 @@ export class RandomCutForest {
   }
 
   toJSON(): SerializedForest {
-    const { sampleSize } = this.options;
+    const capacity = treeCapacity(this.options.sampleSize);
     const trees = this.trees.map((tree, index): SerializedTree => {
       const state = tree.toState();
       const sampler = (this.samplers[index] as TimeDecaySampler).toState();
@@ -179,7 +213,7 @@ export class RandomCutForest {
         samplerSize: sampler.leaves.length,
         random: (this.randoms[index] as SeededRandom).state,
         int32: toBase64(
-          concat(new Int32Array(8 * sampleSize + sampler.leaves.length), [
+          concat(new Int32Array(8 * capacity + sampler.leaves.length), [
             state.left,
             state.right,
             state.parent,
@@ -217,6 +251,7 @@ export class RandomCutForest {
     }
     const forest = new RandomCutForest(json.options);
     const { sampleSize, numTrees } = forest.options;
+    const capacity = treeCapacity(sampleSize);
     const treeDimensions = forest.shingle.length;
     if (json.trees.length !== numTrees) {
       throw new Error(`Serialized forest has ${json.trees.length} trees, its options say ${numTrees}`);
@@ -232,8 +267,8 @@ export class RandomCutForest {
       const weights = fromBase64(serialized.float64, Float64Array);
       const size = serialized.samplerSize;
       if (
-        ints.length !== 8 * sampleSize + size ||
-        floats.length !== sampleSize + sampleSize * treeDimensions ||
+        ints.length !== 8 * capacity + size ||
+        floats.length !== capacity + capacity * treeDimensions ||
         weights.length !== size
       ) {
         throw new Error(
@@ -242,19 +277,19 @@ export class RandomCutForest {
       }
       let offset = 0;
       const take = (length: number): Int32Array => ints.subarray(offset, (offset += length));
-      forest.trees[index] = RandomCutTree.fromState(treeDimensions, sampleSize, {
+      forest.trees[index] = RandomCutTree.fromState(treeDimensions, capacity, {
         root: serialized.root,
-        left: take(sampleSize),
-        right: take(sampleSize),
-        parent: take(2 * sampleSize),
-        cutDimension: take(sampleSize),
-        leafMass: take(sampleSize),
-        freeInternal: take(sampleSize),
+        left: take(capacity),
+        right: take(capacity),
+        parent: take(2 * capacity),
+        cutDimension: take(capacity),
+        leafMass: take(capacity),
+        freeInternal: take(capacity),
         freeInternalCount: serialized.freeInternalCount,
-        freeLeaves: take(sampleSize),
+        freeLeaves: take(capacity),
         freeLeafCount: serialized.freeLeafCount,
-        cutValue: floats.subarray(0, sampleSize),
-        leafPoint: floats.subarray(sampleSize),
+        cutValue: floats.subarray(0, capacity),
+        leafPoint: floats.subarray(capacity),
       });
       forest.samplers[index] = TimeDecaySampler.fromState(sampleSize, forest.options.timeDecay, {
         weights,
@@ -265,15 +300,22 @@ export class RandomCutForest {
     return forest;
   }
 
-  /** Offers the tree point `vector`, the stream's `sequence`-th, to tree `t`'s reservoir. */
-  private updateTree(t: number, vector: Float32Array, sequence: number): void {
+  /**
+   * Offers the tree point `vector`, the stream's `sequence`-th, to tree `t`'s reservoir. `scored`:
+   * the tree scored exactly this vector last, so insertion can reuse that descent; the evicted
+   * point is deleted after the insertion for the same reason (either order gives a random cut tree
+   * of the new sample: insertion and deletion each preserve that distribution).
+   */
+  private updateTree(t: number, vector: Float32Array, sequence: number, scored: boolean): void {
     const sampler = this.samplers[t] as TimeDecaySampler;
     const random = this.randoms[t] as SeededRandom;
     const weight = sampler.offer(random.nextOpen(), sequence);
     if (weight === undefined) return;
     const tree = this.trees[t] as RandomCutTree;
-    if (sampler.isFull) tree.delete(sampler.evictionCandidate);
-    sampler.add(weight, tree.insert(vector, random));
+    const evicted = sampler.isFull ? sampler.evictionCandidate : NO_NODE;
+    const leaf = scored ? tree.insertScored(vector, random) : tree.insert(vector, random);
+    if (evicted !== NO_NODE) tree.delete(evicted);
+    sampler.add(weight, leaf);
   }
 
   private pushShingle(point: readonly number[]): void {
@@ -286,6 +328,7 @@ export class RandomCutForest {
   /** Writes the shingled tree point for `point` into {@link treePoint}; false while not ready. */
   private prepareTreePoint(point: readonly number[]): boolean {
     this.validate(point);
+    this.scoredTreePoint = false;
     if (!this.isReady) return false;
     const d = this.dimensions;
     this.treePoint.set(this.shingle.subarray(d), 0);
@@ -309,6 +352,16 @@ export class RandomCutForest {
       }
     }
   }
+}
+
+/** A tree holds the sample plus the arriving point, which is inserted before the evicted one goes. */
+function treeCapacity(sampleSize: number): number {
+  return sampleSize + 1;
+}
+
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function resolveOptions(options: ForestOptions): ResolvedForestOptions {

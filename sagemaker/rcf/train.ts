@@ -20,26 +20,23 @@ export function trainForest(
 ): TrainedForest {
   const first = rows[0];
   if (first === undefined) throw new RangeError('Cannot train a forest on zero rows');
-  const forest = new RandomCutForest({ ...options, dimensions: first.length });
-  const scores: number[] = [];
-  let warmup = 0;
   rows.forEach((row, index) => {
     if (row.length !== first.length) {
       throw new RangeError(`Training row ${index} has ${row.length} values, row 0 has ${first.length}`);
     }
-    try {
-      if (forest.isReady) {
-        scores.push(forest.score(row));
-      } else {
-        warmup++;
-      }
-      forest.update(row);
-    } catch (error) {
-      if (error instanceof InvalidPointError)
-        throw new InvalidPointError(`Training row ${index}: ${error.message}`);
-      throw error;
-    }
   });
+  const forest = new RandomCutForest({ ...options, dimensions: first.length });
+  const warmup = Math.min(rows.length, forest.pointsUntilReady);
+  let scored: Float64Array;
+  try {
+    scored = forest.scoreAndUpdate(rows);
+  } catch (error) {
+    if (error instanceof InvalidPointError && error.index !== undefined) {
+      throw new InvalidPointError(`Training row ${error.index}: ${error.problem}`);
+    }
+    throw error;
+  }
+  const scores = Array.from(scored.subarray(warmup));
   if (scores.length === 0) {
     throw new RangeError(
       `Training needs more than ${warmup} rows to score any (outputAfter ${forest.options.outputAfter}, shingleSize ${forest.options.shingleSize})`,

@@ -66,6 +66,17 @@ export class RandomCutTree {
   private freeLeafCount: number;
   /** Scratch: the path from the root to a leaf while scoring. */
   private readonly path: Int32Array;
+  /** Scratch from the last {@link score}, for {@link insertScored}: how far the point lay outside each box on the path. */
+  private readonly grownAt: Float64Array;
+  /** Whether the tree is unchanged since the last {@link score}, and its scratch still from it. */
+  private scoredPathValid = false;
+  /** The leaf's depth in the last {@link score} (-1 for an empty tree). */
+  private scoredDepth = -1;
+  /** The deepest level of the last {@link score}'s path whose box held the point (-1: none). */
+  private scoredInsideLevel = -1;
+  /** log2(treeMass + 1) for {@link normalizedMass}: the mass rarely changes once the sample is full. */
+  private normalizer = 0;
+  private normalizedMass = 0;
 
   constructor(dimensions: number, capacity: number) {
     if (!Number.isInteger(dimensions) || dimensions < 1) {
@@ -94,6 +105,7 @@ export class RandomCutTree {
     this.freeInternalCount = capacity - 1;
     this.freeLeafCount = capacity;
     this.path = new Int32Array(capacity);
+    this.grownAt = new Float64Array(capacity);
   }
 
   /** Rebuilds a tree from {@link state}; bounding boxes are recomputed (they are exact min/max). */
@@ -208,45 +220,82 @@ export class RandomCutTree {
    * back to the point's own value, which separates too.
    */
   insert(point: Float32Array, random: SeededRandom): number {
+    this.scoredPathValid = false;
+    if (this.rootNode === NO_NODE) return this.insertRoot(point);
     const d = this.dimensions;
-    if (this.rootNode === NO_NODE) {
-      const leaf = this.allocateLeaf(point);
-      this.parent[leaf] = NO_NODE;
-      this.rootNode = leaf;
-      this.massTotal++;
-      return leaf;
-    }
-    const boxes = this.boxes;
     let node = this.rootNode;
     while (node < this.capacity) {
-      const offset = node * 2 * d;
-      const grown = overshoot(boxes, offset, d, point);
+      const grown = overshoot(this.boxes, node * 2 * d, d, point);
       if (grown > 0) {
-        let r = random.next() * ((this.rangeSums[node * CUT_RECORD_FLOAT64S] as number) + grown);
-        if (r < grown) {
-          for (let dim = 0; dim < d; dim++) {
-            const p = point[dim] as number;
-            const lo = boxes[offset + dim] as number;
-            const hi = boxes[offset + d + dim] as number;
-            if (p < lo) {
-              if (r < lo - p || dim === d - 1) {
-                const cut = Math.fround(p + r);
-                return this.splitAbove(node, point, dim, cut < lo ? cut : p, true);
-              }
-              r -= lo - p;
-            } else if (p > hi) {
-              if (r < p - hi || dim === d - 1) {
-                const cut = Math.fround(hi + r);
-                return this.splitAbove(node, point, dim, cut < p ? cut : hi, false);
-              }
-              r -= p - hi;
-            }
-          }
-        }
+        const r = random.next() * ((this.rangeSums[node * CUT_RECORD_FLOAT64S] as number) + grown);
+        if (r < grown) return this.splitOutside(node, point, r);
       }
       node = this.child(node, point);
     }
-    const slot = node - this.capacity;
+    return this.insertAtLeaf(node, point, random);
+  }
+
+  /**
+   * {@link insert} for the point {@link score} just scored, with the tree unchanged since: the same
+   * draws and the same result, without the descent. Scoring walked the same path and measured how
+   * far the point lies outside each box from the leaf up to the first box that holds it; above that
+   * box nothing can separate the point, so only those levels take part, top down. The caller
+   * guarantees `point` is the scored point; a tree changed since falls back to {@link insert}.
+   */
+  insertScored(point: Float32Array, random: SeededRandom): number {
+    if (!this.scoredPathValid) return this.insert(point, random);
+    this.scoredPathValid = false;
+    const depth = this.scoredDepth;
+    if (depth < 0) return this.insertRoot(point);
+    for (let level = this.scoredInsideLevel + 1; level < depth; level++) {
+      const node = this.path[level] as number;
+      const grown = this.grownAt[level] as number;
+      const r = random.next() * ((this.rangeSums[node * CUT_RECORD_FLOAT64S] as number) + grown);
+      if (r < grown) return this.splitOutside(node, point, r);
+    }
+    return this.insertAtLeaf(this.path[depth] as number, point, random);
+  }
+
+  private insertRoot(point: Float32Array): number {
+    const leaf = this.allocateLeaf(point);
+    this.parent[leaf] = NO_NODE;
+    this.rootNode = leaf;
+    this.massTotal++;
+    return leaf;
+  }
+
+  /**
+   * Splits above `node`, whose box the point lies outside of, with the cut `r` into the point's
+   * extension of the box (r < the extension summed over dimensions).
+   */
+  private splitOutside(node: number, point: Float32Array, r: number): number {
+    const d = this.dimensions;
+    const offset = node * 2 * d;
+    for (let dim = 0; dim < d; dim++) {
+      const p = point[dim] as number;
+      const lo = this.boxes[offset + dim] as number;
+      const hi = this.boxes[offset + d + dim] as number;
+      if (p < lo) {
+        if (r < lo - p || dim === d - 1) {
+          const cut = Math.fround(p + r);
+          return this.splitAbove(node, point, dim, cut < lo ? cut : p, true);
+        }
+        r -= lo - p;
+      } else if (p > hi) {
+        if (r < p - hi || dim === d - 1) {
+          const cut = Math.fround(hi + r);
+          return this.splitAbove(node, point, dim, cut < p ? cut : hi, false);
+        }
+        r -= p - hi;
+      }
+    }
+    throw new Error(`Point lies inside the box of node ${node}: nothing to split`);
+  }
+
+  /** Adds the point at the leaf its descent reached: one more copy, or a split between the two. */
+  private insertAtLeaf(leaf: number, point: Float32Array, random: SeededRandom): number {
+    const d = this.dimensions;
+    const slot = leaf - this.capacity;
     const leafOffset = slot * d;
     let gap = 0;
     for (let i = 0; i < d; i++)
@@ -254,7 +303,7 @@ export class RandomCutTree {
     if (gap === 0) {
       this.leafMass[slot] = (this.leafMass[slot] as number) + 1;
       this.massTotal++;
-      return node;
+      return leaf;
     }
     let r = random.next() * gap;
     let dim = 0;
@@ -275,7 +324,7 @@ export class RandomCutTree {
     const high = p < q ? q : p;
     const cut = Math.fround(low + r);
     const separatingCut = cut < high ? cut : low;
-    return this.splitAbove(node, point, dim, separatingCut, p <= separatingCut);
+    return this.splitAbove(leaf, point, dim, separatingCut, p <= separatingCut);
   }
 
   /**
@@ -285,6 +334,7 @@ export class RandomCutTree {
    * either).
    */
   delete(leaf: number): void {
+    this.scoredPathValid = false;
     const slot = leaf - this.capacity;
     if (!this.isLeaf(leaf) || (this.leafMass[slot] ?? 0) < 1) {
       throw new Error(`Cannot delete node ${leaf}: not a live leaf`);
@@ -323,11 +373,14 @@ export class RandomCutTree {
    */
   score(point: Float32Array): number {
     const depth = this.descend(point);
+    this.scoredPathValid = true;
+    this.scoredDepth = depth;
+    this.scoredInsideLevel = depth - 1;
     if (depth < 0) return 0;
     const leaf = this.path[depth] as number;
     const leafMass = this.leafMass[leaf - this.capacity] as number;
     const treeMass = this.massTotal;
-    const normalizer = Math.log2(treeMass + 1);
+    const normalizer = this.massNormalizer();
     if (this.leafEquals(leaf, point)) {
       return (1 - leafMass / (2 * treeMass)) * (1 / (depth + Math.log2(leafMass + 1))) * normalizer;
     }
@@ -337,13 +390,16 @@ export class RandomCutTree {
     let score = 1 / (depth + 1);
     // An ancestor's box contains its descendants' boxes: once the point is inside one, it is
     // inside every box above and the blend stops changing.
-    for (let level = depth - 1; level >= 0; level--) {
+    let level = depth - 1;
+    for (; level >= 0; level--) {
       const node = path[level] as number;
       const grown = overshoot(boxes, node * 2 * d, d, point);
       if (grown === 0) break;
+      this.grownAt[level] = grown;
       const separation = grown / ((this.rangeSums[node * CUT_RECORD_FLOAT64S] as number) + grown);
       score = separation / (level + 1) + (1 - separation) * score;
     }
+    this.scoredInsideLevel = level;
     return score * normalizer;
   }
 
@@ -353,6 +409,7 @@ export class RandomCutTree {
    * the score.
    */
   addAttribution(point: Float32Array, out: Float64Array): void {
+    this.scoredPathValid = false;
     const depth = this.descend(point);
     if (depth < 0) return;
     const d = this.dimensions;
@@ -396,6 +453,14 @@ export class RandomCutTree {
       }
     }
     for (let i = 0; i < d; i++) out[i] = (out[i] as number) + (shares[i] as number) * normalizer;
+  }
+
+  private massNormalizer(): number {
+    if (this.massTotal !== this.normalizedMass) {
+      this.normalizedMass = this.massTotal;
+      this.normalizer = Math.log2(this.massTotal + 1);
+    }
+    return this.normalizer;
   }
 
   /** Fills {@link path} from the root to the leaf the point falls into; returns the leaf's depth. */
@@ -611,12 +676,15 @@ export class RandomCutTree {
  * branching version's and halving it is exact too.
  */
 function overshoot(boxes: Float32Array, offset: number, d: number, point: Float32Array): number {
-  let twice = 0;
+  // Below and above the box in two sums: two shorter chains of dependent additions.
+  let twiceBelow = 0;
+  let twiceAbove = 0;
   for (let i = 0; i < d; i++) {
     const p = point[i] as number;
     const below = (boxes[offset + i] as number) - p;
     const above = p - (boxes[offset + d + i] as number);
-    twice += below + Math.abs(below) + (above + Math.abs(above));
+    twiceBelow += below + Math.abs(below);
+    twiceAbove += above + Math.abs(above);
   }
-  return 0.5 * twice;
+  return 0.5 * (twiceBelow + twiceAbove);
 }

@@ -77,6 +77,11 @@ describe('pipemend detect', () => {
     ['a wrong column count', 'timestamp,a,b\n1,2,3\n2,3\n', 'line 3: expected 3 columns, got 2'],
     ['an empty file', '', 'no data rows, expected timestamp,value[,value...] lines'],
     ['a header only', 'timestamp,value\n', 'no data rows, expected timestamp,value[,value...] lines'],
+    [
+      'a value beyond single precision',
+      'timestamp,value\n1,2\n2,1e39\n',
+      'line 3: Point value 0 is 1e+39, beyond the single-precision range (±3.4028e+38) trees store',
+    ],
   ])('rejects %s naming the file and line, and writes no output', async (_name, text, message) => {
     const input = file(`bad-${readdirSync(dir).length}.csv`, text);
     const output = path.join(dir, `bad-out-${readdirSync(dir).length}.csv`);

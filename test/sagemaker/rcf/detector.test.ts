@@ -37,6 +37,18 @@ describe('StreamingDetector', () => {
     expect(unsuppressed[2050]).toBeGreaterThan(0.5);
   });
 
+  it('grades rows in batches exactly as row by row, across warm-up and shingling', () => {
+    const rows = noise(900, 5);
+    rows[700] = [40];
+    const options = { numTrees: 10, shingleSize: 2, seed: 3 };
+    const single = new StreamingDetector(1, options);
+    const expected = rows.map((row) => single.process(row));
+    const batched = new StreamingDetector(1, options);
+    expect([...batched.processAll(rows.slice(0, 100)), ...batched.processAll(rows.slice(100))]).toEqual(
+      expected,
+    );
+  });
+
   it('is reproducible for a seed', () => {
     const rows = noise(800, 4);
     expect(detect(rows, { numTrees: 10, seed: 7 })).toEqual(detect(rows, { numTrees: 10, seed: 7 }));

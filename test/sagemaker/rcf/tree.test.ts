@@ -66,6 +66,31 @@ describe('RandomCutTree', () => {
     expect(tree.score(point(2, 2))).toBeGreaterThan(0);
   });
 
+  it('inserts a point it has just scored exactly as a full insertion would', () => {
+    const viaScore = new RandomCutTree(3, 65);
+    const direct = new RandomCutTree(3, 65);
+    const scoreRandom = new SeededRandom(6);
+    const directRandom = new SeededRandom(6);
+    const data = new SeededRandom(7);
+    const live: number[] = [];
+    for (let i = 0; i < 400; i++) {
+      // Repeats and far outliers exercise the duplicate and the split-high-up paths.
+      const p =
+        i % 9 === 0 ? point(1, 2, 3) : point(data.next(), data.next() * (i % 50 === 0 ? 100 : 1), i % 3);
+      viaScore.score(p);
+      const leaf = viaScore.insertScored(p, scoreRandom);
+      expect(direct.insert(p, directRandom)).toBe(leaf);
+      live.push(leaf);
+      if (live.length > 64) {
+        const evicted = live.splice(Math.floor(data.next() * live.length), 1)[0] as number;
+        viaScore.delete(evicted);
+        direct.delete(evicted);
+      }
+    }
+    expect(viaScore.toState()).toEqual(direct.toState());
+    expect(boxes(viaScore)).toEqual(boxes(direct));
+  });
+
   it('empties completely when its last point is deleted', () => {
     const random = new SeededRandom(4);
     const tree = new RandomCutTree(1, 4);

@@ -224,15 +224,22 @@ export class RandomCutTree {
     if (this.rootNode === NO_NODE) return this.insertRoot(point);
     const d = this.dimensions;
     let node = this.rootNode;
+    let level = 0;
+    // Boxes that do not hold the point are a suffix of the path: a box holds its children's boxes.
+    let firstOutside = -1;
     while (node < this.capacity) {
+      this.path[level] = node;
       const grown = overshoot(this.boxes, node * 2 * d, d, point);
       if (grown > 0) {
+        if (firstOutside < 0) firstOutside = level;
         const r = random.next() * ((this.rangeSums[node * CUT_RECORD_FLOAT64S] as number) + grown);
-        if (r < grown) return this.splitOutside(node, point, r);
+        if (r < grown) return this.splitOutside(level, point, r, firstOutside);
       }
       node = this.child(node, point);
+      level++;
     }
-    return this.insertAtLeaf(node, point, random);
+    this.path[level] = node;
+    return this.insertAtLeaf(level, point, random, firstOutside < 0 ? level : firstOutside);
   }
 
   /**
@@ -247,13 +254,14 @@ export class RandomCutTree {
     this.scoredPathValid = false;
     const depth = this.scoredDepth;
     if (depth < 0) return this.insertRoot(point);
-    for (let level = this.scoredInsideLevel + 1; level < depth; level++) {
+    const firstOutside = this.scoredInsideLevel + 1;
+    for (let level = firstOutside; level < depth; level++) {
       const node = this.path[level] as number;
       const grown = this.grownAt[level] as number;
       const r = random.next() * ((this.rangeSums[node * CUT_RECORD_FLOAT64S] as number) + grown);
-      if (r < grown) return this.splitOutside(node, point, r);
+      if (r < grown) return this.splitOutside(level, point, r, firstOutside);
     }
-    return this.insertAtLeaf(this.path[depth] as number, point, random);
+    return this.insertAtLeaf(depth, point, random, firstOutside);
   }
 
   private insertRoot(point: Float32Array): number {
@@ -265,10 +273,12 @@ export class RandomCutTree {
   }
 
   /**
-   * Splits above `node`, whose box the point lies outside of, with the cut `r` into the point's
-   * extension of the box (r < the extension summed over dimensions).
+   * Splits above the node at `level` of {@link path}, whose box the point lies outside of, with the
+   * cut `r` into the point's extension of the box (r < the extension summed over dimensions).
+   * `firstOutside`: the path's first level whose box does not hold the point.
    */
-  private splitOutside(node: number, point: Float32Array, r: number): number {
+  private splitOutside(level: number, point: Float32Array, r: number, firstOutside: number): number {
+    const node = this.path[level] as number;
     const d = this.dimensions;
     const offset = node * 2 * d;
     for (let dim = 0; dim < d; dim++) {
@@ -278,13 +288,13 @@ export class RandomCutTree {
       if (p < lo) {
         if (r < lo - p || dim === d - 1) {
           const cut = Math.fround(p + r);
-          return this.splitAbove(node, point, dim, cut < lo ? cut : p, true);
+          return this.splitAbove(level, point, dim, cut < lo ? cut : p, true, firstOutside);
         }
         r -= lo - p;
       } else if (p > hi) {
         if (r < p - hi || dim === d - 1) {
           const cut = Math.fround(hi + r);
-          return this.splitAbove(node, point, dim, cut < p ? cut : hi, false);
+          return this.splitAbove(level, point, dim, cut < p ? cut : hi, false, firstOutside);
         }
         r -= p - hi;
       }
@@ -292,8 +302,17 @@ export class RandomCutTree {
     throw new Error(`Point lies inside the box of node ${node}: nothing to split`);
   }
 
-  /** Adds the point at the leaf its descent reached: one more copy, or a split between the two. */
-  private insertAtLeaf(leaf: number, point: Float32Array, random: SeededRandom): number {
+  /**
+   * Adds the point at the leaf its descent reached, at `depth` of {@link path}: one more copy, or a
+   * split between the two. `firstOutside`: the path's first level whose box does not hold the point.
+   */
+  private insertAtLeaf(
+    depth: number,
+    point: Float32Array,
+    random: SeededRandom,
+    firstOutside: number,
+  ): number {
+    const leaf = this.path[depth] as number;
     const d = this.dimensions;
     const slot = leaf - this.capacity;
     const leafOffset = slot * d;
@@ -324,7 +343,7 @@ export class RandomCutTree {
     const high = p < q ? q : p;
     const cut = Math.fround(low + r);
     const separatingCut = cut < high ? cut : low;
-    return this.splitAbove(leaf, point, dim, separatingCut, p <= separatingCut);
+    return this.splitAbove(depth, point, dim, separatingCut, p <= separatingCut, firstOutside);
   }
 
   /**
@@ -504,14 +523,20 @@ export class RandomCutTree {
     return true;
   }
 
-  /** Puts a new internal node with a new leaf for `point` between `node` and its parent. */
+  /**
+   * Puts a new internal node with a new leaf for `point` between the node at `level` of
+   * {@link path} and its parent, and extends the boxes of the ancestors from `firstOutside` on,
+   * the ones that do not hold the point yet.
+   */
   private splitAbove(
-    node: number,
+    level: number,
     point: Float32Array,
     dimension: number,
     cut: number,
     pointGoesLeft: boolean,
+    firstOutside: number,
   ): number {
+    const node = this.path[level] as number;
     const leaf = this.allocateLeaf(point);
     const internal = this.allocateInternal();
     const parentNode = this.parent[node] as number;
@@ -527,10 +552,9 @@ export class RandomCutTree {
     this.mergeChildBoxes(internal);
     const d = this.dimensions;
     const boxes = this.boxes;
-    // Once an ancestor's box holds the point, every box above it does too.
-    for (let ancestor = parentNode; ancestor !== NO_NODE; ancestor = this.parent[ancestor] as number) {
+    for (let ancestorLevel = firstOutside; ancestorLevel < level; ancestorLevel++) {
+      const ancestor = this.path[ancestorLevel] as number;
       const offset = ancestor * 2 * d;
-      if (overshoot(boxes, offset, d, point) === 0) break;
       for (let i = 0; i < d; i++) {
         const p = point[i] as number;
         if (p < (boxes[offset + i] as number)) boxes[offset + i] = p;

@@ -396,14 +396,11 @@ export class RandomCutTree {
     this.scoredDepth = depth;
     this.scoredInsideLevel = depth - 1;
     if (depth < 0) return 0;
-    const leaf = this.path[depth] as number;
-    const leafMass = this.leafMass[leaf - this.capacity] as number;
-    const treeMass = this.massTotal;
-    const normalizer = this.massNormalizer();
-    if (this.leafEquals(leaf, point)) {
-      return (1 - leafMass / (2 * treeMass)) * (1 / (depth + Math.log2(leafMass + 1))) * normalizer;
-    }
     const d = this.dimensions;
+    const leaf = this.path[depth] as number;
+    // The leaf's point misses the cache more often than anything else here: load it before the
+    // blend, which does not depend on it, so the two overlap.
+    const leafFirstValue = this.leafPoints[(leaf - this.capacity) * d] as number;
     const boxes = this.boxes;
     const path = this.path;
     let score = 1 / (depth + 1);
@@ -419,7 +416,15 @@ export class RandomCutTree {
       score = separation / (level + 1) + (1 - separation) * score;
     }
     this.scoredInsideLevel = level;
-    return score * normalizer;
+    if (leafFirstValue === point[0] && this.leafEquals(leaf, point)) {
+      // A point the tree holds: every box on its path holds it, so the blend above stopped at once.
+      const treeMass = this.massTotal;
+      const leafMass = this.leafMass[leaf - this.capacity] as number;
+      return (
+        (1 - leafMass / (2 * treeMass)) * (1 / (depth + Math.log2(leafMass + 1))) * this.massNormalizer()
+      );
+    }
+    return score * this.massNormalizer();
   }
 
   /**

@@ -63,8 +63,22 @@ export function robustScale(baseline: ProjectBaseline): number[] {
   return FEATURE_NAMES.map((name, f) => Math.max((baseline.mad[f] ?? 0) * MAD_TO_SIGMA, MIN_SCALE[name]));
 }
 
-/** Robust z-scores of a feature vector against its project's baseline. */
+/**
+ * Features where only a rise is a symptom. A build that uses less CPU or memory than usual is healthy: it
+ * is what moving a project to a larger compute type looks like, and it must not alarm for weeks until the
+ * baseline catches up. (A build that failed early also uses little, but its missing phases show that.)
+ */
+export const RISE_ONLY_FEATURES: readonly FeatureName[] = ['cpuUtilizedPercent', 'memoryUtilizedPercent'];
+
+const RISE_ONLY = FEATURE_NAMES.map((name) => RISE_ONLY_FEATURES.includes(name));
+
+/** Deviations with the fall of a rise-only feature counted as no deviation (see RISE_ONLY_FEATURES). */
+export function onlyHarmfulDeviations(deviations: readonly number[]): number[] {
+  return deviations.map((z, f) => (RISE_ONLY[f] ? Math.max(0, z) : z));
+}
+
+/** Robust z-scores of a feature vector against its project's baseline (falls of rise-only features: 0). */
 export function normalize(values: readonly number[], baseline: ProjectBaseline): number[] {
   const scale = robustScale(baseline);
-  return values.map((x, f) => (x - (baseline.median[f] ?? 0)) / scale[f]!);
+  return onlyHarmfulDeviations(values.map((x, f) => (x - (baseline.median[f] ?? 0)) / scale[f]!));
 }

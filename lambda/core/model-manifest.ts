@@ -8,15 +8,24 @@ import { FEATURE_SCHEMA_VERSION } from './build-record';
 
 export const CURRENT_MODEL_MANIFEST_KEY = 'models/current.json';
 
+/**
+ * Version of how features become a model's input (`normalize` in baseline.ts). A model trained on
+ * another version would see inputs it never learnt, so the scorer leaves it to the baseline scorer.
+ * 2: falls of CPU and memory utilisation are no deviation.
+ */
+export const MODEL_INPUT_VERSION = 2;
+
 export interface ModelManifest {
   /** e.g. `2026-11-21T20-00-00Z` or the SageMaker model package version. */
   readonly modelVersion: string;
   readonly featureSchemaVersion: typeof FEATURE_SCHEMA_VERSION;
+  /** MODEL_INPUT_VERSION the model was trained with; absent in manifests written before version 2. */
+  readonly inputVersion?: number;
   /** `embedded`: Pipemend's own forest in S3 (`artifactKey`); `endpoint`: a SageMaker endpoint (`endpointName`). */
   readonly kind: 'embedded' | 'endpoint';
   readonly artifactKey?: string;
   readonly endpointName?: string;
-  /** Raw-score threshold: mean + 3 standard deviations of the training scores. */
+  /** Raw-score threshold: 3 robust standard deviations above the median log score (evaluation.ts). */
   readonly threshold: number;
   readonly scoreMean: number;
   readonly scoreStd: number;

@@ -2,7 +2,7 @@
  * Post-build scoring, pure: which scorer decides a build, the median/MAD baseline scorer used until a
  * model covers the project, the explanations (RCF attribution or per-feature deviation) and the verdict.
  */
-import { robustScale, normalize, ProjectBaseline } from './baseline';
+import { normalize, onlyHarmfulDeviations, ProjectBaseline, robustScale } from './baseline';
 import {
   BuildRecord,
   FEATURE_NAMES,
@@ -10,7 +10,7 @@ import {
   FeatureName,
   FeatureVector,
 } from './build-record';
-import { ModelManifest } from './model-manifest';
+import { MODEL_INPUT_VERSION, ModelManifest } from './model-manifest';
 import { BuildVerdict, FeatureContribution, ScorerUsed } from './verdict';
 
 /** Builds of history the baseline scorer needs before it may call a build anomalous. */
@@ -42,8 +42,9 @@ export type ScorerChoice =
   | { readonly scorer: 'baseline'; readonly reason: BaselineReason };
 
 /**
- * The model decides when a manifest exists, was trained on this feature schema, is of the configured
- * kind and knows the project from at least `minBuildsPerProject` builds; otherwise the baseline scorer.
+ * The model decides when a manifest exists, was trained on this feature schema and input version, is of
+ * the configured kind and knows the project from at least `minBuildsPerProject` builds; otherwise the
+ * baseline scorer.
  */
 export function chooseScorer(
   projectName: string,
@@ -51,7 +52,10 @@ export function chooseScorer(
   configuredKind: ModelKind,
 ): ScorerChoice {
   if (!manifest) return { scorer: 'baseline', reason: 'no-model' };
-  if (manifest.featureSchemaVersion !== FEATURE_SCHEMA_VERSION) {
+  if (
+    manifest.featureSchemaVersion !== FEATURE_SCHEMA_VERSION ||
+    (manifest.inputVersion ?? 1) !== MODEL_INPUT_VERSION
+  ) {
     return { scorer: 'baseline', reason: 'schema-mismatch' };
   }
   if (manifest.kind !== configuredKind) return { scorer: 'baseline', reason: 'model-kind-mismatch' };
@@ -85,30 +89,46 @@ export function chiSquareQuantile(degreesOfFreedom: number, z: number = Z_QUANTI
   return k * Math.pow(1 - a + z * Math.sqrt(a), 3);
 }
 
-/** The baseline scorer's threshold for a number of observed features. */
-export function baselineThreshold(observedFeatures: number): number {
-  return Math.sqrt(chiSquareQuantile(Math.max(1, observedFeatures)));
+/** Relative standard error of a MAD scale estimate from n normal samples is about this over sqrt(n). */
+const MAD_RELATIVE_STANDARD_ERROR = 1.17;
+
+/**
+ * The baseline scorer's threshold for a number of observed features and the builds the baseline was
+ * estimated from. The chi quantile assumes known scales; the scales are MADs of a few dozen builds, so
+ * the threshold is raised by one standard error of such an estimate: a scale that came out low by
+ * chance must not turn a project's ordinary builds into alarms.
+ */
+export function baselineThreshold(observedFeatures: number, baselineBuilds: number): number {
+  const builds = Math.max(BASELINE_MIN_BUILDS, baselineBuilds);
+  const scaleUncertainty = 1 + MAD_RELATIVE_STANDARD_ERROR / Math.sqrt(builds);
+  return Math.sqrt(chiSquareQuantile(Math.max(1, observedFeatures))) * scaleUncertainty;
 }
 
-/** Per-feature robust z-scores against a project baseline, with a floor relative to the typical value. */
+/**
+ * Per-feature robust z-scores against a project baseline, with a floor relative to the typical value; a
+ * fall of a rise-only feature (CPU, memory) is no deviation.
+ */
 export function deviations(values: readonly number[], baseline: ProjectBaseline): number[] {
   const scale = robustScale(baseline);
-  return values.map((value, f) => {
-    const typical = baseline.median[f] ?? 0;
-    const s = Math.max(scale[f]!, Math.abs(typical) * RELATIVE_SCALE_FLOOR);
-    return (value - typical) / s;
-  });
+  return onlyHarmfulDeviations(
+    values.map((value, f) => {
+      const typical = baseline.median[f] ?? 0;
+      const s = Math.max(scale[f]!, Math.abs(typical) * RELATIVE_SCALE_FLOOR);
+      return (value - typical) / s;
+    }),
+  );
 }
 
 /**
  * The cold-start scorer: the root sum of squares of the observed features' capped robust z-scores (a
  * Mahalanobis distance with a diagonal, MAD-estimated covariance), against the chi distribution's
- * 1 - 0.1% quantile for that many features. Imputed features neither score nor explain. With fewer than
- * BASELINE_MIN_BUILDS builds of history the baseline is not trusted: the score is 0 (normal, unexplained).
+ * 1 - 0.1% quantile for that many features, raised for the scales' estimation error. Imputed features
+ * neither score nor explain. With fewer than BASELINE_MIN_BUILDS builds of history the baseline is not
+ * trusted: the score is 0 (normal, unexplained).
  */
 export function scoreAgainstBaseline(vector: FeatureVector, baseline: ProjectBaseline | null): ScoreResult {
   const observed = vector.missing.filter((missing) => !missing).length;
-  const threshold = baselineThreshold(observed);
+  const threshold = baselineThreshold(observed, baseline?.count ?? 0);
   if (!baseline || baseline.count < BASELINE_MIN_BUILDS || observed === 0) {
     return { score: 0, threshold, explanation: [] };
   }

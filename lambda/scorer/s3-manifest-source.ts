@@ -15,6 +15,7 @@ const featureValues = z.array(z.number()).check(z.length(FEATURE_DIMENSION));
 const manifestSchema = z.object({
   modelVersion: nonEmpty,
   featureSchemaVersion: z.int(),
+  inputVersion: z.optional(z.int()),
   kind: z.enum(['embedded', 'endpoint']),
   artifactKey: z.optional(nonEmpty),
   endpointName: z.optional(nonEmpty),

@@ -22,7 +22,7 @@ import {
 import { trainingKeys } from '../../sagemaker/training/model-version';
 import { parseS3Uri, S3TrainingData } from '../../sagemaker/training/s3-training-data';
 import { FEATURE_SCHEMA_VERSION } from '../core/build-record';
-import { ModelManifest, modelManifestKey } from '../core/model-manifest';
+import { MODEL_INPUT_VERSION, ModelManifest, modelManifestKey } from '../core/model-manifest';
 import { requireEnv } from '../shared/env';
 import { logger } from '../shared/powertools';
 import '../shared/zod-messages';
@@ -107,6 +107,7 @@ export async function evaluateCandidate(
   const manifest: ModelManifest = {
     modelVersion: request.modelVersion,
     featureSchemaVersion: FEATURE_SCHEMA_VERSION,
+    inputVersion: MODEL_INPUT_VERSION,
     kind: 'endpoint',
     endpointName: deps.endpointName,
     threshold: quality.distribution.threshold,

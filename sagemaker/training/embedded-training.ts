@@ -6,18 +6,21 @@
  * builds' scores are out-of-sample scores of the model being built: the honest analogue of the pipeline's
  * batch transform. Runs on any `TrainingStore` (S3 in the Lambda, files in the local replay).
  */
+import { normalize } from '../../lambda/core/baseline';
 import { FEATURE_SCHEMA_VERSION } from '../../lambda/core/build-record';
 import {
   CURRENT_MODEL_MANIFEST_KEY,
+  MODEL_INPUT_VERSION,
   ModelManifest,
   modelArtifactKey,
   modelManifestKey,
 } from '../../lambda/core/model-manifest';
-import { trainForest } from '../rcf';
+import { RandomCutForest, SerializedForest, trainForest } from '../rcf';
 import {
   compareWithApproved,
   evaluateScores,
-  ModelQuality,
+  LabelledMetrics,
+  labelledMetrics,
   parseLabels,
   RecordedQuality,
   ScoredBuild,
@@ -92,14 +95,20 @@ export async function trainEmbeddedModel(
     );
   }
   const { labels } = parseLabels(await store.readLabelTexts());
-  const quality = evaluateScores(recent, labels);
-  const candidate = recordedQuality(quality);
-  const current = await currentQuality(store);
+  const quality = evaluateScores(recent, labels, trained.scores);
+  const candidate = recordedQuality(quality.labelled);
+  const recentIds = new Set(recent.map((r) => r.buildId));
+  const current = await currentQuality(
+    store,
+    rows.filter((row) => recentIds.has(row.buildId)),
+    labels,
+  );
   const comparison = compareWithApproved(candidate, current, settings.noWorseTolerance);
 
   const manifest: ModelManifest = {
     modelVersion,
     featureSchemaVersion: FEATURE_SCHEMA_VERSION,
+    inputVersion: MODEL_INPUT_VERSION,
     kind: 'embedded',
     artifactKey: modelArtifactKey(modelVersion),
     threshold: quality.distribution.threshold,
@@ -134,15 +143,26 @@ export async function trainEmbeddedModel(
   };
 }
 
-function recordedQuality(quality: ModelQuality): RecordedQuality {
-  const { precision, recall, labelledBuilds } = quality.labelled;
+function recordedQuality(labelled: LabelledMetrics): RecordedQuality {
+  const { precision, recall, labelledBuilds } = labelled;
   return { precision, recall, labelledBuilds };
 }
 
-/** The current model's recorded quality, or undefined when there is no current model (or no evaluation). */
-async function currentQuality(store: TrainingStore): Promise<RecordedQuality | undefined> {
-  const current = (await store.readJson(CURRENT_MODEL_MANIFEST_KEY)) as { modelVersion?: unknown } | null;
+/**
+ * The current model's quality, or undefined when there is no current model. An embedded forest of this
+ * input version is scored on the candidate's own recent builds: its recorded figures come from another
+ * week, and comparing with them turned down fresh models because the weeks differed (leaving projects
+ * scored against weeks-old baselines). Any other model: its recorded quality.
+ */
+async function currentQuality(
+  store: TrainingStore,
+  recentRows: readonly FeatureRow[],
+  labels: ReadonlyMap<string, boolean>,
+): Promise<RecordedQuality | undefined> {
+  const current = (await store.readJson(CURRENT_MODEL_MANIFEST_KEY)) as Partial<ModelManifest> | null;
   if (!current || typeof current.modelVersion !== 'string') return undefined;
+  const rescored = await currentForestQuality(store, current, recentRows, labels);
+  if (rescored) return rescored;
   const evaluation = (await store.readJson(evaluationKey(current.modelVersion))) as {
     labelled?: { precision?: number | null; recall?: number | null; labelledBuilds?: number };
   } | null;
@@ -152,4 +172,30 @@ async function currentQuality(store: TrainingStore): Promise<RecordedQuality | u
     recall: evaluation.labelled.recall ?? null,
     labelledBuilds: evaluation.labelled.labelledBuilds ?? 0,
   };
+}
+
+/** The current embedded forest's quality on the recent builds, or undefined when it cannot score them. */
+async function currentForestQuality(
+  store: TrainingStore,
+  current: Partial<ModelManifest>,
+  recentRows: readonly FeatureRow[],
+  labels: ReadonlyMap<string, boolean>,
+): Promise<RecordedQuality | undefined> {
+  const { baselines, artifactKey, threshold } = current;
+  const comparable =
+    current.kind === 'embedded' &&
+    current.featureSchemaVersion === FEATURE_SCHEMA_VERSION &&
+    current.inputVersion === MODEL_INPUT_VERSION &&
+    typeof threshold === 'number' &&
+    baselines !== undefined &&
+    artifactKey !== undefined;
+  if (!comparable) return undefined;
+  const serialized = (await store.readJson(artifactKey)) as SerializedForest | null;
+  if (!serialized) return undefined;
+  const forest = RandomCutForest.fromJSON(serialized);
+  const scored: ScoredBuild[] = recentRows.flatMap((row) => {
+    const baseline = baselines[row.projectName];
+    return baseline ? [{ buildId: row.buildId, score: forest.score(normalize(row.values, baseline)) }] : [];
+  });
+  return recordedQuality(labelledMetrics(scored, labels, threshold));
 }

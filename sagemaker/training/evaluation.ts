@@ -1,18 +1,21 @@
 /**
- * Evaluation of a candidate model: the score distribution on recent builds, the threshold it implies
- * (mean + 3 standard deviations, SageMaker RCF's convention), precision and recall where remediation
- * outcomes labelled builds, and whether the candidate is no worse than the approved model.
+ * Evaluation of a candidate model: the score distribution, the threshold it implies, precision and recall
+ * where remediation outcomes labelled builds, and whether the candidate is no worse than the approved model.
  * Pure logic; the pipeline's Evaluate step, the embedded trainer and the local replay share it.
  */
+import { median } from '../../lambda/core/baseline';
 
-/** How many standard deviations above the mean score a build must be to count as anomalous. */
+/** How many robust standard deviations above the median log score a build must be to count as anomalous. */
 export const THRESHOLD_SIGMAS = 3;
+
+/** MAD × 1.4826 estimates a normal distribution's standard deviation. */
+const MAD_TO_SIGMA = 1.4826;
 
 export interface ScoreDistribution {
   readonly count: number;
   readonly mean: number;
   readonly std: number;
-  /** mean + 3 std. */
+  /** exp(median + 3 × 1.4826 × MAD) of the log scores. */
   readonly threshold: number;
 }
 
@@ -56,12 +59,28 @@ export interface Comparison {
   readonly reason: string;
 }
 
+/**
+ * The scores' mean and standard deviation, and the threshold: 3 standard deviations above the typical
+ * score as SageMaker RCF's convention has it, but measured where it holds. RCF scores are right-skewed
+ * and heavy-tailed, and the scores to calibrate on contain the anomalies of the period: mean + 3 std
+ * moved with every incident in them (from 1.1 to 2.1 between weekly models of one replay). On the log
+ * scale the scores are close to normal, and the median and MAD ignore the anomalies among them.
+ * Scores of 0 (a forest not yet able to score) are left out of the fit.
+ */
 export function scoreDistribution(scores: readonly number[]): ScoreDistribution {
   if (scores.length === 0) throw new Error('cannot compute a score distribution from no scores');
   const mean = scores.reduce((sum, s) => sum + s, 0) / scores.length;
   const variance = scores.reduce((sum, s) => sum + (s - mean) ** 2, 0) / scores.length;
-  const std = Math.sqrt(variance);
-  return { count: scores.length, mean, std, threshold: mean + THRESHOLD_SIGMAS * std };
+  const logs = scores.filter((s) => s > 0).map(Math.log);
+  if (logs.length === 0) throw new Error('cannot compute a threshold from scores that are all 0');
+  const typical = median(logs);
+  const spread = median(logs.map((l) => Math.abs(l - typical))) * MAD_TO_SIGMA;
+  return {
+    count: scores.length,
+    mean,
+    std: Math.sqrt(variance),
+    threshold: Math.exp(typical + THRESHOLD_SIGMAS * spread),
+  };
 }
 
 /**
@@ -100,12 +119,17 @@ export function labelledMetrics(
   };
 }
 
-/** Scores, their distribution and labelled metrics at the distribution's own threshold. */
+/**
+ * Labelled metrics of the scored builds at the threshold of a score distribution: that of
+ * `calibration` when given (the embedded trainer passes every out-of-sample score of its window, a
+ * steadier basis than the last week's), else that of the scored builds.
+ */
 export function evaluateScores(
   scored: readonly ScoredBuild[],
   labels: ReadonlyMap<string, boolean>,
+  calibration: readonly number[] = scored.map((s) => s.score),
 ): ModelQuality {
-  const distribution = scoreDistribution(scored.map((s) => s.score));
+  const distribution = scoreDistribution(calibration);
   return { distribution, labelled: labelledMetrics(scored, labels, distribution.threshold) };
 }
 

@@ -21,6 +21,15 @@ describe('chooseScorer', () => {
     expect(chooseScorer(PROJECT, old, 'endpoint')).toEqual({ scorer: 'baseline', reason: 'schema-mismatch' });
   });
 
+  test('a model trained on inputs normalised another way (no input version) is not used', () => {
+    const beforeVersion2 = { ...manifest() };
+    delete beforeVersion2.inputVersion;
+    expect(chooseScorer(PROJECT, beforeVersion2, 'endpoint')).toEqual({
+      scorer: 'baseline',
+      reason: 'schema-mismatch',
+    });
+  });
+
   test('a model of another kind than configured is not used', () => {
     expect(chooseScorer(PROJECT, manifest({ kind: 'embedded' }), 'endpoint')).toEqual({
       scorer: 'baseline',
@@ -54,10 +63,28 @@ describe('chooseScorer', () => {
 });
 
 describe('baseline scorer', () => {
-  test('the threshold for 12 features is the chi distribution 99.9% quantile (within 1%)', () => {
+  test('the chi-square 99.9% quantile for 12 features is right within 1%', () => {
     // chi-square(12) 0.999 quantile = 32.909
     expect(Math.abs(chiSquareQuantile(12) - 32.909) / 32.909).toBeLessThan(0.01);
-    expect(baselineThreshold(12)).toBeCloseTo(Math.sqrt(chiSquareQuantile(12)), 10);
+  });
+
+  test('the threshold is the chi quantile raised by the standard error of a MAD from that many builds', () => {
+    expect(baselineThreshold(12, 100)).toBeCloseTo(Math.sqrt(chiSquareQuantile(12)) * (1 + 1.17 / 10), 10);
+  });
+
+  test('a baseline of fewer builds has a higher threshold', () => {
+    expect(baselineThreshold(12, 10)).toBeGreaterThan(baselineThreshold(12, 60));
+  });
+
+  test('memory far below the baseline is no deviation (a larger compute type), far above it is', () => {
+    const utilization = (memoryUtilizedPercent: number) =>
+      toFeatureVector(buildRecord({ utilization: { cpuUtilizedPercent: 60, memoryUtilizedPercent } }));
+    const lower = scoreAgainstBaseline(utilization(10), projectBaseline());
+    const higher = scoreAgainstBaseline(utilization(90), projectBaseline());
+    expect(lower.explanation.map((c) => c.feature)).not.toContain('memoryUtilizedPercent');
+    expect(lower.score).toBeLessThan(lower.threshold);
+    expect(higher.explanation[0]).toMatchObject({ feature: 'memoryUtilizedPercent', direction: 'high' });
+    expect(higher.score).toBeGreaterThan(higher.threshold);
   });
 
   test('an ordinary build scores below the threshold', () => {
@@ -87,7 +114,11 @@ describe('baseline scorer', () => {
       toFeatureVector(buildRecord({}, 5)),
       projectBaseline(BASELINE_MIN_BUILDS - 1),
     );
-    expect(result).toEqual({ score: 0, threshold: baselineThreshold(12), explanation: [] });
+    expect(result).toEqual({
+      score: 0,
+      threshold: baselineThreshold(12, BASELINE_MIN_BUILDS - 1),
+      explanation: [],
+    });
   });
 
   test('without any history the score is 0 and unexplained', () => {
@@ -97,7 +128,7 @@ describe('baseline scorer', () => {
   test('imputed features neither score nor explain, and lower the degrees of freedom', () => {
     const noUtilization = buildRecord({ utilization: null, missing: { tests: false, utilization: true } }, 1);
     const result = scoreAgainstBaseline(toFeatureVector(noUtilization), projectBaseline());
-    expect(result.threshold).toBeCloseTo(baselineThreshold(10), 10);
+    expect(result.threshold).toBeCloseTo(baselineThreshold(10, 40), 10);
     expect(result.score).toBeLessThan(result.threshold);
     expect(result.explanation.map((c) => c.feature)).not.toContain('cpuUtilizedPercent');
   });

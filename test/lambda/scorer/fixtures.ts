@@ -1,7 +1,7 @@
 /** Build records, baselines and manifests for the scorer's tests. */
 import { computeBaseline, ProjectBaseline } from '../../../lambda/core/baseline';
 import { BuildRecord, toFeatureVector } from '../../../lambda/core/build-record';
-import { ModelManifest } from '../../../lambda/core/model-manifest';
+import { MODEL_INPUT_VERSION, ModelManifest } from '../../../lambda/core/model-manifest';
 
 export const PROJECT = 'app-build';
 export const BUILD_ID = `${PROJECT}:0b7c5b5e-1111-4222-8333-944445555666`;
@@ -56,6 +56,7 @@ export function manifest(overrides: Partial<ModelManifest> = {}): ModelManifest 
   return {
     modelVersion: '2026-11-21T19-00-00Z',
     featureSchemaVersion: 1,
+    inputVersion: MODEL_INPUT_VERSION,
     kind: 'endpoint',
     endpointName: 'pipemend-rcf',
     threshold: 2.5,

@@ -18,6 +18,7 @@ import {
 } from './aws-mocks';
 import { BUILD_ARN, BUILD_ID, buildRecord, END_TIME, historyVectors, manifest, PROJECT } from './fixtures';
 import { CURRENT_MODEL_MANIFEST_KEY } from '../../../lambda/core/model-manifest';
+import { baselineThreshold } from '../../../lambda/core/scoring';
 import { createScorer } from '../../../lambda/scorer/scorer-app';
 
 const JOB_ID = '11111111-abcd-1111-abcd-111111111111';
@@ -244,7 +245,8 @@ describe('CodePipeline invoke action', () => {
       outputVariables: {
         verdict: 'NORMAL',
         score: expect.stringMatching(/^\d/),
-        threshold: '5.751',
+        // 12 observed features, a baseline of 30 builds.
+        threshold: baselineThreshold(12, 30).toFixed(3),
         scorer: 'baseline',
         modelVersion: '',
       },

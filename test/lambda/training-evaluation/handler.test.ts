@@ -6,7 +6,9 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 
 import { FEATURE_DIMENSION } from '../../../lambda/core/build-record';
+import { MODEL_INPUT_VERSION } from '../../../lambda/core/model-manifest';
 import { evaluateCandidate } from '../../../lambda/training-evaluation/handler';
+import { scoreDistribution } from '../../../sagemaker/training/evaluation';
 import { S3TrainingData } from '../../../sagemaker/training/s3-training-data';
 import { FakeLake } from '../../sagemaker/training/fake-lake';
 
@@ -63,10 +65,11 @@ test('computes the threshold from the recent scores and writes the candidate man
   const result = await evaluateCandidate(request, deps);
   const mean = scores.reduce((a, b) => a + b) / scores.length;
   expect(result.scoreMean).toBeCloseTo(mean, 10);
-  expect(result.threshold).toBeCloseTo(result.scoreMean + 3 * result.scoreStd, 10);
+  expect(result.threshold).toBeCloseTo(scoreDistribution(scores).threshold, 10);
   expect(lake.json('models/sm-abc/manifest.json')).toEqual({
     modelVersion: 'sm-abc',
     featureSchemaVersion: 1,
+    inputVersion: MODEL_INPUT_VERSION,
     kind: 'endpoint',
     endpointName: 'pipemend-scorer',
     threshold: result.threshold,

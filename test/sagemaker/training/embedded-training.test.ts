@@ -101,6 +101,22 @@ test('a model worse than the current one on the labels is stored but not promote
   expect(store.objects.has(`models/${version}/forest.json`)).toBe(true);
 });
 
+test('the current embedded forest is judged on the candidate’s recent builds, not on its recorded week', async () => {
+  const store = new MemoryStore(history(), [JSON.stringify({ buildId: 'api:slow', anomalous: true })]);
+  await trainEmbeddedModel(store, settings, new Date(now.getTime() - 60_000));
+  const current = (store.objects.get('models/current.json') as { modelVersion: string }).modelVersion;
+  // Its own week had nothing labelled; on the candidate's week it catches the slow build too.
+  store.objects.set(`models/${current}/evaluation.json`, {
+    labelled: { precision: 0, recall: 0, labelledBuilds: 3 },
+  });
+  const result = await trainEmbeddedModel(store, settings, now);
+  const evaluation = store.objects.get(`models/${version}/evaluation.json`) as {
+    current: { recall: number };
+  };
+  expect(evaluation.current.recall).toBe(1);
+  expect(result.promoted).toBe(true);
+});
+
 test('refuses to train on too little history, saying how much there is', async () => {
   await expect(trainEmbeddedModel(new MemoryStore(history().slice(0, 50)), settings, now)).rejects.toThrow(
     /has 50 usable feature rows .* at least 100 are required/,

@@ -8,13 +8,32 @@ import {
 } from '../../../sagemaker/training/evaluation';
 
 describe('scoreDistribution', () => {
-  test('the threshold is the mean plus three population standard deviations', () => {
-    expect(scoreDistribution([1, 2, 3, 4, 5])).toEqual({
-      count: 5,
-      mean: 3,
-      std: Math.sqrt(2),
-      threshold: 3 + 3 * Math.sqrt(2),
-    });
+  test('reports the mean and population standard deviation of the scores', () => {
+    expect(scoreDistribution([1, 2, 3, 4, 5])).toMatchObject({ count: 5, mean: 3, std: Math.sqrt(2) });
+  });
+
+  test('the threshold is three robust standard deviations (1.4826 MAD) above the median log score', () => {
+    // Log scores -1, -0.5, 0, 0.5, 1: median 0, MAD 0.5.
+    const scores = [-1, -0.5, 0, 0.5, 1].map(Math.exp);
+    expect(scoreDistribution(scores).threshold).toBeCloseTo(Math.exp(3 * 1.4826 * 0.5), 10);
+  });
+
+  test('a few extreme scores among the calibration scores do not move the threshold', () => {
+    const ordinary = Array.from({ length: 100 }, (_, i) => 1 + (i % 10) * 0.05);
+    const withIncident = [...ordinary.slice(3), 20, 30, 40];
+    const change = scoreDistribution(withIncident).threshold / scoreDistribution(ordinary).threshold;
+    expect(Math.abs(change - 1)).toBeLessThan(0.05);
+  });
+
+  test('scores of 0 (a forest not yet scoring) are left out of the threshold', () => {
+    expect(scoreDistribution([0, 0, 1, 2, 3]).threshold).toBeCloseTo(
+      scoreDistribution([1, 2, 3]).threshold,
+      10,
+    );
+  });
+
+  test('refuses scores that are all 0', () => {
+    expect(() => scoreDistribution([0, 0])).toThrow('cannot compute a threshold from scores that are all 0');
   });
 
   test('refuses an empty score list', () => {
@@ -69,6 +88,14 @@ test('evaluateScores computes labelled metrics at the distribution threshold', (
     ]),
   );
   expect(quality.labelled).toMatchObject({ truePositives: 1, falsePositives: 0, precision: 1, recall: 1 });
+});
+
+test('evaluateScores takes the threshold from the calibration scores when given', () => {
+  const scored = [{ buildId: 'x', score: 2 }];
+  const calibration = Array.from({ length: 50 }, (_, i) => 1 + (i % 5) * 0.01);
+  const quality = evaluateScores(scored, new Map([['x', true]]), calibration);
+  expect(quality.distribution.threshold).toBeCloseTo(scoreDistribution(calibration).threshold, 10);
+  expect(quality.labelled).toMatchObject({ truePositives: 1, recall: 1 });
 });
 
 describe('compareWithApproved', () => {

@@ -50,7 +50,12 @@ export class RandomCutTree {
   private readonly rangeSums: Float64Array;
   private readonly cutValues: Float32Array;
   private readonly links: Int32Array;
-  /** Per internal node, its box's `dimensions` minima, then its maxima. */
+  /**
+   * Internal nodes' boxes, then leaves' points, in one array so that a child's bounds are found
+   * the same way whichever kind of node it is (see {@link lowOffset}).
+   */
+  private readonly bounds: Float32Array;
+  /** Per internal node, its box's `dimensions` minima, then its maxima (a view of {@link bounds}). */
   private readonly boxes: Float32Array;
   private readonly parent: Int32Array;
   /**
@@ -59,6 +64,7 @@ export class RandomCutTree {
    */
   private readonly leafMass: Int32Array;
   private massTotal = 0;
+  /** Per leaf slot, its point (a view of {@link bounds}). */
   private readonly leafPoints: Float32Array;
   private readonly freeInternal: Int32Array;
   private freeInternalCount: number;
@@ -91,10 +97,11 @@ export class RandomCutTree {
     this.rangeSums = new Float64Array(cutRecords);
     this.cutValues = new Float32Array(cutRecords);
     this.links = new Int32Array(cutRecords);
-    this.boxes = new Float32Array(capacity * 2 * dimensions);
+    this.bounds = new Float32Array(capacity * 3 * dimensions);
+    this.boxes = this.bounds.subarray(0, capacity * 2 * dimensions);
     this.parent = new Int32Array(2 * capacity).fill(NO_NODE);
     this.leafMass = new Int32Array(capacity);
-    this.leafPoints = new Float32Array(capacity * dimensions);
+    this.leafPoints = this.bounds.subarray(capacity * 2 * dimensions);
     // Free stacks hand out low ids first, which keeps the arrays' used prefix compact.
     this.freeInternal = new Int32Array(capacity);
     this.freeLeaves = new Int32Array(capacity);
@@ -378,8 +385,7 @@ export class RandomCutTree {
     this.replaceChild(grandparent, parentNode, sibling);
     this.releaseInternal(parentNode);
     // The released slot keeps its point until an insert reuses it, which cannot happen in here.
-    const pointOffset = slot * this.dimensions;
-    for (let node = grandparent; node !== NO_NODE && this.shrinkBox(node, pointOffset);) {
+    for (let node = grandparent; node !== NO_NODE && this.shrinkBox(node, slot);) {
       node = this.parent[node] as number;
     }
   }
@@ -574,31 +580,27 @@ export class RandomCutTree {
   /** Sets an internal node's box to the union of its children's boxes; returns whether it changed. */
   private mergeChildBoxes(node: number): boolean {
     const d = this.dimensions;
-    const boxes = this.boxes;
+    const bounds = this.bounds;
     const offset = node * 2 * d;
     const record = node * CUT_RECORD_WORDS;
-    const leftChild = this.links[record + LEFT] as number;
-    const rightChild = this.links[record + RIGHT] as number;
-    const leftIsLeaf = this.isLeaf(leftChild);
-    const rightIsLeaf = this.isLeaf(rightChild);
-    const leftSource = leftIsLeaf ? this.leafPoints : boxes;
-    const rightSource = rightIsLeaf ? this.leafPoints : boxes;
-    const leftMin = leftIsLeaf ? (leftChild - this.capacity) * d : leftChild * 2 * d;
-    const leftMax = leftIsLeaf ? leftMin : leftMin + d;
-    const rightMin = rightIsLeaf ? (rightChild - this.capacity) * d : rightChild * 2 * d;
-    const rightMax = rightIsLeaf ? rightMin : rightMin + d;
+    const left = this.links[record + LEFT] as number;
+    const right = this.links[record + RIGHT] as number;
+    const leftLow = this.lowOffset(left);
+    const leftHigh = this.highOffset(left);
+    const rightLow = this.lowOffset(right);
+    const rightHigh = this.highOffset(right);
     let changed = false;
     for (let i = 0; i < d; i++) {
-      const a = leftSource[leftMin + i] as number;
-      const b = rightSource[rightMin + i] as number;
+      const a = bounds[leftLow + i] as number;
+      const b = bounds[rightLow + i] as number;
       const min = a < b ? a : b;
-      const c = leftSource[leftMax + i] as number;
-      const e = rightSource[rightMax + i] as number;
+      const c = bounds[leftHigh + i] as number;
+      const e = bounds[rightHigh + i] as number;
       const max = c > e ? c : e;
-      if (boxes[offset + i] !== min || boxes[offset + d + i] !== max) {
+      if (bounds[offset + i] !== min || bounds[offset + d + i] !== max) {
         changed = true;
-        boxes[offset + i] = min;
-        boxes[offset + d + i] = max;
+        bounds[offset + i] = min;
+        bounds[offset + d + i] = max;
       }
     }
     if (changed) this.rangeSums[node * CUT_RECORD_FLOAT64S] = this.boxRangeSum(node);
@@ -606,49 +608,52 @@ export class RandomCutTree {
   }
 
   /**
-   * Recomputes from the children the faces of `node`'s box that the removed point at `pointOffset`
-   * in the leaf points lay on (no other face can move); returns whether any moved.
+   * Recomputes from the children the faces of `node`'s box that the removed point in leaf `slot`
+   * lay on (no other face can move); returns whether any moved.
    */
-  private shrinkBox(node: number, pointOffset: number): boolean {
+  private shrinkBox(node: number, slot: number): boolean {
     const d = this.dimensions;
-    const boxes = this.boxes;
-    const leafPoints = this.leafPoints;
+    const bounds = this.bounds;
     const offset = node * 2 * d;
+    const pointOffset = this.lowOffset(slot + this.capacity);
     const record = node * CUT_RECORD_WORDS;
-    const leftChild = this.links[record + LEFT] as number;
-    const rightChild = this.links[record + RIGHT] as number;
-    const leftIsLeaf = this.isLeaf(leftChild);
-    const rightIsLeaf = this.isLeaf(rightChild);
-    const leftSource = leftIsLeaf ? leafPoints : boxes;
-    const rightSource = rightIsLeaf ? leafPoints : boxes;
-    const leftMin = leftIsLeaf ? (leftChild - this.capacity) * d : leftChild * 2 * d;
-    const leftMax = leftIsLeaf ? leftMin : leftMin + d;
-    const rightMin = rightIsLeaf ? (rightChild - this.capacity) * d : rightChild * 2 * d;
-    const rightMax = rightIsLeaf ? rightMin : rightMin + d;
+    const left = this.links[record + LEFT] as number;
+    const right = this.links[record + RIGHT] as number;
     let changed = false;
     for (let i = 0; i < d; i++) {
-      const p = leafPoints[pointOffset + i] as number;
-      if (p === boxes[offset + i]) {
-        const a = leftSource[leftMin + i] as number;
-        const b = rightSource[rightMin + i] as number;
+      const p = bounds[pointOffset + i] as number;
+      if (p === bounds[offset + i]) {
+        const a = bounds[this.lowOffset(left) + i] as number;
+        const b = bounds[this.lowOffset(right) + i] as number;
         const min = a < b ? a : b;
         if (min !== p) {
-          boxes[offset + i] = min;
+          bounds[offset + i] = min;
           changed = true;
         }
       }
-      if (p === boxes[offset + d + i]) {
-        const a = leftSource[leftMax + i] as number;
-        const b = rightSource[rightMax + i] as number;
+      if (p === bounds[offset + d + i]) {
+        const a = bounds[this.highOffset(left) + i] as number;
+        const b = bounds[this.highOffset(right) + i] as number;
         const max = a > b ? a : b;
         if (max !== p) {
-          boxes[offset + d + i] = max;
+          bounds[offset + d + i] = max;
           changed = true;
         }
       }
     }
     if (changed) this.rangeSums[node * CUT_RECORD_FLOAT64S] = this.boxRangeSum(node);
     return changed;
+  }
+
+  /** Where a node's minima start in {@link bounds}: a leaf's point is its minima and its maxima. */
+  private lowOffset(node: number): number {
+    const d = this.dimensions;
+    return node < this.capacity ? node * 2 * d : (this.capacity * 2 + node - this.capacity) * d;
+  }
+
+  /** Where a node's maxima start in {@link bounds}. */
+  private highOffset(node: number): number {
+    return node < this.capacity ? (node * 2 + 1) * this.dimensions : this.lowOffset(node);
   }
 
   private boxRangeSum(node: number): number {

@@ -169,6 +169,7 @@ export class RandomCutForest {
         throw error;
       }
     });
+    this.scoredTreePoint = false;
     const scores = new Float64Array(points.length);
     const width = this.shingle.length;
     const vectors = Array.from(

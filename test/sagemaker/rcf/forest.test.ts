@@ -113,6 +113,28 @@ describe('RandomCutForest', () => {
     expect(blocked.toJSON()).toEqual(pointByPoint.toJSON());
   });
 
+  it('updates exactly as a fresh descent would whatever was scored before', () => {
+    const rows = noiseRows(600, 2, 41);
+    const options = { dimensions: 2, numTrees: 8, sampleSize: 32, seed: 2 };
+    const mixed = new RandomCutForest(options);
+    const plain = new RandomCutForest(options);
+    rows.forEach((row, i) => {
+      const other = [row[1] ?? 0, row[0] ?? 0];
+      // Scores of the point itself and of others, attributions and batches in between: the
+      // update must not reuse a descent that was not this point's.
+      mixed.score(row);
+      if (i % 4 === 0) mixed.score(other);
+      if (i % 7 === 0) mixed.attribution(other);
+      if (i % 5 === 0) {
+        mixed.scoreAndUpdate([other]);
+        plain.scoreAndUpdate([other]);
+      }
+      mixed.update(row);
+      plain.update(row);
+    });
+    expect(mixed.toJSON()).toEqual(plain.toJSON());
+  });
+
   it('returns 0 until it has seen outputAfter points', () => {
     const forest = new RandomCutForest({ dimensions: 1, numTrees: 5, sampleSize: 64, outputAfter: 10 });
     for (let i = 0; i < 9; i++) forest.update([i]);

@@ -72,13 +72,35 @@ export const RISE_ONLY_FEATURES: readonly FeatureName[] = ['cpuUtilizedPercent',
 
 const RISE_ONLY = FEATURE_NAMES.map((name) => RISE_ONLY_FEATURES.includes(name));
 
-/** Deviations with the fall of a rise-only feature counted as no deviation (see RISE_ONLY_FEATURES). */
-export function onlyHarmfulDeviations(deviations: readonly number[]): number[] {
+/**
+ * Durations deviate on a log scale: they vary in proportion to their size, with a long right tail (a
+ * phase that takes twice its usual time now and then is ordinary; one that takes half is rare).
+ */
+const LOG_SCALE = FEATURE_NAMES.map((name) => name.endsWith('Seconds'));
+
+/**
+ * Robust z-scores of a feature vector against its project's baseline; `relativeFloor` keeps each scale at
+ * least that share of the typical value. Durations: log((1 + x) / (1 + typical)) over the relative scale
+ * scale / (1 + typical), the delta method's log-scale z (equal to the plain z for small deviations; a
+ * phase that did not run, 0, is a large but finite fall). Falls of rise-only features are 0.
+ */
+export function robustDeviations(
+  values: readonly number[],
+  baseline: ProjectBaseline,
+  relativeFloor = 0,
+): number[] {
+  const scale = robustScale(baseline);
+  const deviations = values.map((x, f) => {
+    const typical = baseline.median[f] ?? 0;
+    const s = Math.max(scale[f]!, Math.abs(typical) * relativeFloor);
+    if (!LOG_SCALE[f]) return (x - typical) / s;
+    const base = 1 + Math.max(0, typical);
+    return Math.log((1 + Math.max(0, x)) / base) / (s / base);
+  });
   return deviations.map((z, f) => (RISE_ONLY[f] ? Math.max(0, z) : z));
 }
 
-/** Robust z-scores of a feature vector against its project's baseline (falls of rise-only features: 0). */
+/** The model's input: robust z-scores of a feature vector against its project's baseline. */
 export function normalize(values: readonly number[], baseline: ProjectBaseline): number[] {
-  const scale = robustScale(baseline);
-  return onlyHarmfulDeviations(values.map((x, f) => (x - (baseline.median[f] ?? 0)) / scale[f]!));
+  return robustDeviations(values, baseline);
 }

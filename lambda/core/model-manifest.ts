@@ -11,7 +11,7 @@ export const CURRENT_MODEL_MANIFEST_KEY = 'models/current.json';
 /**
  * Version of how features become a model's input (`normalize` in baseline.ts). A model trained on
  * another version would see inputs it never learnt, so the scorer leaves it to the baseline scorer.
- * 2: falls of CPU and memory utilisation are no deviation.
+ * 2: falls of CPU and memory utilisation are no deviation; durations deviate on a log scale.
  */
 export const MODEL_INPUT_VERSION = 2;
 

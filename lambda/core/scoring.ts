@@ -2,7 +2,7 @@
  * Post-build scoring, pure: which scorer decides a build, the median/MAD baseline scorer used until a
  * model covers the project, the explanations (RCF attribution or per-feature deviation) and the verdict.
  */
-import { normalize, onlyHarmfulDeviations, ProjectBaseline, robustScale } from './baseline';
+import { normalize, ProjectBaseline, robustDeviations } from './baseline';
 import {
   BuildRecord,
   FEATURE_NAMES,
@@ -104,19 +104,9 @@ export function baselineThreshold(observedFeatures: number, baselineBuilds: numb
   return Math.sqrt(chiSquareQuantile(Math.max(1, observedFeatures))) * scaleUncertainty;
 }
 
-/**
- * Per-feature robust z-scores against a project baseline, with a floor relative to the typical value; a
- * fall of a rise-only feature (CPU, memory) is no deviation.
- */
+/** Per-feature robust z-scores against a project baseline, with a floor relative to the typical value. */
 export function deviations(values: readonly number[], baseline: ProjectBaseline): number[] {
-  const scale = robustScale(baseline);
-  return onlyHarmfulDeviations(
-    values.map((value, f) => {
-      const typical = baseline.median[f] ?? 0;
-      const s = Math.max(scale[f]!, Math.abs(typical) * RELATIVE_SCALE_FLOOR);
-      return (value - typical) / s;
-    }),
-  );
+  return robustDeviations(values, baseline, RELATIVE_SCALE_FLOOR);
 }
 
 /**

@@ -1,6 +1,6 @@
 /**
  * The SageMaker pipeline's EvaluateModel step (a Lambda step): reads the candidate model's batch-transform
- * scores of the recent builds, computes the score distribution and threshold (mean + 3 std), precision
+ * scores of the recent builds, computes the score distribution and threshold (robust, log scale), precision
  * and recall against remediation labels, compares with the latest approved model version and writes the
  * candidate's manifest (`models/<version>/manifest.json`) and its evaluation report.
  */

@@ -3,8 +3,9 @@
  * 1,000 points; each point is scored and then inserted, on one thread. Measured twice on the same
  * stream: point by point (`score` then `update`, as a Lambda scoring one build does) and with
  * `scoreAndUpdate` (the same results, computed tree by tree over blocks of points, as `pipemend
- * detect`, training and replays do). Prints points per second, peak memory and the model's size.
- * `npm run bench:rcf [-- --points N]`.
+ * detect`, training and replays do), in alternating rounds because this machine's speed drifts by
+ * tens of percent from one minute to the next. Prints points per second (median and range over the
+ * rounds), peak memory and the model's size. `npm run bench:rcf [-- --points N] [-- --rounds N]`.
  */
 import * as os from 'node:os';
 
@@ -14,12 +15,12 @@ const DIMENSIONS = 8;
 const SPIKE_EVERY = 1000;
 const FOREST = { dimensions: DIMENSIONS, numTrees: 100, sampleSize: 256, seed: 1 };
 
-function parsePoints(argv: readonly string[]): number {
-  const index = argv.indexOf('--points');
-  if (index < 0) return 100_000;
+function integerOption(argv: readonly string[], name: string, fallback: number, minimum: number): number {
+  const index = argv.indexOf(name);
+  if (index < 0) return fallback;
   const value = Number(argv[index + 1]);
-  if (!Number.isInteger(value) || value < 1000)
-    throw new Error(`--points must be an integer of at least 1000, got ${argv[index + 1]}`);
+  if (!Number.isInteger(value) || value < minimum)
+    throw new Error(`${name} must be an integer of at least ${minimum}, got ${argv[index + 1]}`);
   return value;
 }
 
@@ -40,8 +41,18 @@ function timed(process: (forest: RandomCutForest) => Float64Array): Run {
   return { scores, wallSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, forest };
 }
 
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+}
+
 function main(): void {
-  const points = parsePoints(process.argv.slice(2));
+  const argv = process.argv.slice(2);
+  const points = integerOption(argv, '--points', 100_000, 1000);
+  const rounds = integerOption(argv, '--rounds', 3, 1);
   const random = new SeededRandom(2026);
   const gaussian = (): number =>
     Math.sqrt(-2 * Math.log(random.nextOpen())) * Math.cos(2 * Math.PI * random.next());
@@ -51,15 +62,25 @@ function main(): void {
     return point;
   });
 
-  const pointByPoint = timed((forest) =>
-    Float64Array.from(stream, (point) => {
-      const score = forest.score(point);
-      forest.update(point);
-      return score;
-    }),
+  const pointByPointRuns: Run[] = [];
+  const blockedRuns: Run[] = [];
+  for (let round = 0; round < rounds; round++) {
+    pointByPointRuns.push(
+      timed((forest) =>
+        Float64Array.from(stream, (point) => {
+          const score = forest.score(point);
+          forest.update(point);
+          return score;
+        }),
+      ),
+    );
+    blockedRuns.push(timed((forest) => forest.scoreAndUpdate(stream)));
+  }
+  const pointByPoint = pointByPointRuns[0] as Run;
+  const blocked = blockedRuns[0] as Run;
+  const identical = [...pointByPointRuns, ...blockedRuns].every((run) =>
+    run.scores.every((score, i) => score === pointByPoint.scores[i]),
   );
-  const blocked = timed((forest) => forest.scoreAndUpdate(stream));
-  const identical = pointByPoint.scores.every((score, i) => score === blocked.scores[i]);
 
   let spikeScore = 0;
   let otherScore = 0;
@@ -74,16 +95,18 @@ function main(): void {
   const loadMs = Number(process.hrtime.bigint() - loadStart) / 1e6;
 
   console.log(
-    `RCF throughput: ${points} points, ${DIMENSIONS} dimensions, 100 trees, 256 samples/tree, score then update`,
+    `RCF throughput: ${points} points, ${DIMENSIONS} dimensions, 100 trees, 256 samples/tree, score then update, ${rounds} rounds`,
   );
   // On a shared machine the wall clock includes time the thread waited for a core.
   console.log(`  load average      ${os.loadavg()[0]?.toFixed(1)} on ${os.cpus().length} cores`);
-  for (const [name, run] of [
-    ['point by point', pointByPoint],
-    ['scoreAndUpdate', blocked],
+  for (const [name, runs] of [
+    ['point by point', pointByPointRuns],
+    ['scoreAndUpdate', blockedRuns],
   ] as const) {
+    const wall = runs.map((run) => points / run.wallSeconds);
+    const cpu = runs.map((run) => points / run.cpuSeconds);
     console.log(
-      `  ${name.padEnd(16)}  ${Math.round(points / run.wallSeconds)} points/s wall clock, ${Math.round(points / run.cpuSeconds)} points/s of CPU time (${run.wallSeconds.toFixed(2)} s)`,
+      `  ${name.padEnd(16)}  ${Math.round(median(wall))} points/s wall clock (median; ${Math.round(Math.min(...wall))}-${Math.round(Math.max(...wall))}), ${Math.round(median(cpu))} points/s of CPU time`,
     );
   }
   console.log(`  same scores       ${identical ? 'yes, bit for bit' : 'NO: the two paths disagree'}`);

@@ -40,7 +40,7 @@ export interface TreeState {
  * Node ids: internal nodes are `0 .. capacity - 2`; leaves are `capacity + slot` for a leaf slot in
  * `0 .. capacity - 1`. A leaf holds one distinct point with a mass (how many sampled copies of it the
  * tree holds). Every internal node keeps the exact bounding box of the points below it: insertion
- * extends boxes, deletion recomputes them from the children, so a box is always the true min/max.
+ * extends boxes, deletion shrinks them from the children, so a box is always the true min/max.
  */
 export class RandomCutTree {
   readonly dimensions: number;
@@ -70,7 +70,7 @@ export class RandomCutTree {
   private freeInternalCount: number;
   private readonly freeLeaves: Int32Array;
   private freeLeafCount: number;
-  /** Scratch: the path from the root to a leaf while scoring. */
+  /** Scratch: the path from the root to a leaf while scoring or inserting. */
   private readonly path: Int32Array;
   /** Scratch from the last {@link score}, for {@link insertScored}: how far the point lay outside each box on the path. */
   private readonly grownAt: Float64Array;
@@ -80,7 +80,7 @@ export class RandomCutTree {
   private scoredDepth = -1;
   /** The deepest level of the last {@link score}'s path whose box held the point (-1: none). */
   private scoredInsideLevel = -1;
-  /** log2(treeMass + 1) for {@link normalizedMass}: the mass rarely changes once the sample is full. */
+  /** log2(mass + 1) for the tree mass {@link normalizedMass}: it rarely changes once the sample is full. */
   private normalizer = 0;
   private normalizedMass = 0;
 

@@ -14,7 +14,13 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Command } from 'commander';
 
-import { backfillProject, formatSummary, registerBackfillCommand } from '../../../bin/commands/backfill';
+import {
+  backfillProject,
+  BackfillRequest,
+  BackfillSummary,
+  formatSummary,
+  registerBackfillCommand,
+} from '../../../bin/commands/backfill';
 import { S3DataLake } from '../../../lambda/collector/aws-ports';
 import { FileDataLake } from '../../../local/file-data-lake';
 import { sampleCodeBuild } from '../../helpers/sample-events';
@@ -68,16 +74,22 @@ function mockHistory(builds: Build[]): void {
   }));
 }
 
-test('pages through ListBuildsForProject newest first and asks BatchGetBuilds 100 at a time', async () => {
-  mockHistory(Array.from({ length: 150 }, (_, index) => buildStarted(index, index * 0.5)));
-  const summary = await backfillProject({
+/** Backfills api-build's last 90 days into the local lake at `root`, through the mocked clients, as of NOW. */
+function backfillFromMocks(overrides: Partial<BackfillRequest> = {}): Promise<BackfillSummary> {
+  return backfillProject({
     project: 'api-build',
     days: 90,
     store: new FileDataLake(root),
     codeBuild: new CodeBuildClient({}),
     cloudWatch: new CloudWatchClient({}),
     now: NOW,
+    ...overrides,
   });
+}
+
+test('pages through ListBuildsForProject newest first and asks BatchGetBuilds 100 at a time', async () => {
+  mockHistory(Array.from({ length: 150 }, (_, index) => buildStarted(index, index * 0.5)));
+  const summary = await backfillFromMocks();
   expect(summary.stored).toBe(150);
   expect(codeBuild).toHaveReceivedCommandWith(ListBuildsForProjectCommand, {
     projectName: 'api-build',
@@ -93,14 +105,7 @@ test('pages through ListBuildsForProject newest first and asks BatchGetBuilds 10
 
 test('stops at the first page that reaches builds older than the window', async () => {
   mockHistory(Array.from({ length: 250 }, (_, index) => buildStarted(index, index * 0.5)));
-  const summary = await backfillProject({
-    project: 'api-build',
-    days: 30,
-    store: new FileDataLake(root),
-    codeBuild: new CodeBuildClient({}),
-    cloudWatch: new CloudWatchClient({}),
-    now: NOW,
-  });
+  const summary = await backfillFromMocks({ days: 30 });
   // Builds 0..59 started less than 30 days ago; build 60 is exactly 30 days old and is kept.
   expect(summary.stored).toBe(61);
   expect(summary.since).toBe('2026-10-22T00:00:00.000Z');
@@ -119,14 +124,7 @@ test('reads test reports and utilisation metrics of each build into the record',
     ],
   });
   const store = new FileDataLake(root);
-  const summary = await backfillProject({
-    project: 'api-build',
-    days: 90,
-    store,
-    codeBuild: new CodeBuildClient({}),
-    cloudWatch: new CloudWatchClient({}),
-    now: NOW,
-  });
+  const summary = await backfillFromMocks({ store });
   expect(summary).toMatchObject({ stored: 1, missingTests: 0, missingUtilization: 0 });
   const [key] = await store.list('builds/');
   expect(JSON.parse((await store.get(key!))!)).toMatchObject({
@@ -141,14 +139,7 @@ test('counts running builds and skips builds without timestamps, naming them', a
     buildStarted(2, 2, { endTime: undefined }),
     buildStarted(3, 3),
   ]);
-  const summary = await backfillProject({
-    project: 'api-build',
-    days: 90,
-    store: new FileDataLake(root),
-    codeBuild: new CodeBuildClient({}),
-    cloudWatch: new CloudWatchClient({}),
-    now: NOW,
-  });
+  const summary = await backfillFromMocks();
   expect(summary).toMatchObject({
     stored: 1,
     unfinished: 1,
@@ -161,14 +152,7 @@ test('counts running builds and skips builds without timestamps, naming them', a
 test('writes the same keys to S3 with PutObject', async () => {
   mockHistory([buildStarted(7, 1)]);
   s3.on(PutObjectCommand).resolves({});
-  await backfillProject({
-    project: 'api-build',
-    days: 90,
-    store: new S3DataLake(new S3Client({}), 'lake'),
-    codeBuild: new CodeBuildClient({}),
-    cloudWatch: new CloudWatchClient({}),
-    now: NOW,
-  });
+  await backfillFromMocks({ store: new S3DataLake(new S3Client({}), 'lake') });
   expect(s3).toHaveReceivedCommandWith(PutObjectCommand, {
     Bucket: 'lake',
     Key: 'builds/project=api-build/date=2026-11-20/api-build:0007.json',
@@ -183,16 +167,7 @@ test('an AWS error aborts the backfill with that error', async () => {
   codeBuild
     .on(ListBuildsForProjectCommand)
     .rejects(Object.assign(new Error('Project not found'), { name: 'ResourceNotFoundException' }));
-  await expect(
-    backfillProject({
-      project: 'nope',
-      days: 90,
-      store: new FileDataLake(root),
-      codeBuild: new CodeBuildClient({}),
-      cloudWatch: new CloudWatchClient({}),
-      now: NOW,
-    }),
-  ).rejects.toThrow('Project not found');
+  await expect(backfillFromMocks({ project: 'nope' })).rejects.toThrow('Project not found');
 });
 
 describe('the backfill command', () => {

@@ -1,30 +1,20 @@
 import { labelKey } from '../../../lambda/core/labels';
-import { Classification, GuardResult } from '../../../lambda/core/remediation';
 import {
   buildDecisionRecord,
   decisionRecordKey,
   notificationFor,
 } from '../../../lambda/core/remediation-record';
-
-const classification: Classification = {
-  eventId: 'e1',
-  claimKey: 'build:app:1',
-  target: { kind: 'codebuild-project', projectName: 'app', buildId: 'app:1', revision: 'r1' },
-  decision: { action: 'RERUN_CLEAN', reasons: ['DNS failure'], confidence: 0.7 },
-  classifiedAt: '2026-11-21T12:00:00.000Z',
-};
-const guard: GuardResult = {
-  outcome: 'PROCEED',
-  mode: 'enforce',
-  reasons: ['enforce'],
-  remediationId: 'rem-1',
-  executionId: 'x1',
-};
+import { dnsFailureRerun, enforcedProceed } from '../../helpers/remediation-fixtures';
 
 describe('decision records and labels', () => {
   test('a rerun that passed labels the original build an environment fault', () => {
     const record = buildDecisionRecord(
-      { classification, guard, status: 'SUCCEEDED', detail: 'rerun app:2 passed' },
+      {
+        classification: dnsFailureRerun,
+        guard: enforcedProceed,
+        status: 'SUCCEEDED',
+        detail: 'rerun app:2 passed',
+      },
       '2026-11-21T12:30:00.000Z',
     );
     expect(record.label).toEqual({
@@ -48,20 +38,29 @@ describe('decision records and labels', () => {
       ['SUGGESTED', 'SUGGEST'],
     ] as const) {
       expect(
-        buildDecisionRecord({ classification, guard: { ...guard, outcome }, status }, '2026-11-21T12:30:00Z')
-          .label,
+        buildDecisionRecord(
+          { classification: dnsFailureRerun, guard: { ...enforcedProceed, outcome }, status },
+          '2026-11-21T12:30:00Z',
+        ).label,
       ).toBeUndefined();
     }
   });
 
   test('notifications are silent for shadowed and suppressed records, and subjects fit SNS', () => {
     const shadowed = buildDecisionRecord(
-      { classification, guard: { ...guard, outcome: 'SHADOW' }, status: 'SHADOWED' },
+      {
+        classification: dnsFailureRerun,
+        guard: { ...enforcedProceed, outcome: 'SHADOW' },
+        status: 'SHADOWED',
+      },
       '2026-11-21T12:30:00Z',
     );
     expect(notificationFor(shadowed).notify).toBe(false);
     const escalated = notificationFor(
-      buildDecisionRecord({ classification, guard, status: 'ESCALATED' }, '2026-11-21T12:30:00Z'),
+      buildDecisionRecord(
+        { classification: dnsFailureRerun, guard: enforcedProceed, status: 'ESCALATED' },
+        '2026-11-21T12:30:00Z',
+      ),
     );
     expect(escalated.notify).toBe(true);
     expect(escalated.subject).toBe('Pipemend: Escalation: automatic remediation stopped for project:app');

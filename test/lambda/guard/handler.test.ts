@@ -2,8 +2,8 @@ import { DynamoDBClient, PutItemCommand, UpdateItemCommand } from '@aws-sdk/clie
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 
-import { Classification } from '../../../lambda/core/remediation';
 import { LambdaContext } from '../../../lambda/guard/guard-once';
+import { dnsFailureRerun } from '../../helpers/remediation-fixtures';
 
 const dynamodb = mockClient(DynamoDBClient);
 const documents = mockClient(DynamoDBDocumentClient);
@@ -21,13 +21,6 @@ beforeAll(async () => {
 });
 
 const context = { getRemainingTimeInMillis: () => 25_000, functionName: 'guard' } as unknown as LambdaContext;
-const classification: Classification = {
-  eventId: 'e1',
-  claimKey: 'build:app:1',
-  target: { kind: 'codebuild-project', projectName: 'app', buildId: 'app:1', revision: 'r1' },
-  decision: { action: 'RERUN_CLEAN', reasons: ['DNS failure'], confidence: 0.7 },
-  classifiedAt: '2026-11-21T12:00:00.000Z',
-};
 
 beforeEach(() => {
   dynamodb.reset();
@@ -40,7 +33,7 @@ beforeEach(() => {
 
 describe('guard handler', () => {
   test('claims the failure with a conditional put, spends the budgets conditionally and lets the action proceed', async () => {
-    const result = await handler({ classification, executionId: 'exec-1' }, context);
+    const result = await handler({ classification: dnsFailureRerun, executionId: 'exec-1' }, context);
 
     expect(result).toMatchObject({ outcome: 'PROCEED', mode: 'enforce', executionId: 'exec-1' });
     expect(dynamodb).toHaveReceivedCommandWith(PutItemCommand, {
@@ -57,7 +50,7 @@ describe('guard handler', () => {
 
   test('a request without a claim key is rejected naming the field, before any write', async () => {
     const withoutKey = Object.fromEntries(
-      Object.entries(classification).filter(([key]) => key !== 'claimKey'),
+      Object.entries(dnsFailureRerun).filter(([key]) => key !== 'claimKey'),
     );
     await expect(
       handler({ classification: withoutKey, executionId: 'exec-1' }, context),

@@ -2,7 +2,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 
-import { Classification, GuardResult } from '../../../lambda/core/remediation';
+import { dnsFailureRerun, enforcedProceed } from '../../helpers/remediation-fixtures';
 
 const s3 = mockClient(S3Client);
 const dynamodb = mockClient(DynamoDBDocumentClient);
@@ -18,21 +18,6 @@ beforeAll(async () => {
   ({ handler } = await import('../../../lambda/record-outcome/handler'));
 });
 
-const classification: Classification = {
-  eventId: 'e1',
-  claimKey: 'build:app:1',
-  target: { kind: 'codebuild-project', projectName: 'app', buildId: 'app:1', revision: 'r1' },
-  decision: { action: 'RERUN_CLEAN', reasons: ['DNS failure'], confidence: 0.7 },
-  classifiedAt: '2026-11-21T12:00:00.000Z',
-};
-const guard: GuardResult = {
-  outcome: 'PROCEED',
-  mode: 'enforce',
-  reasons: ['enforce'],
-  remediationId: 'rem-1',
-  executionId: 'x1',
-};
-
 beforeEach(() => {
   s3.reset();
   dynamodb.reset();
@@ -44,8 +29,8 @@ beforeEach(() => {
 describe('record-outcome handler', () => {
   test('a passed rerun writes the history record, the environment-fault label and the summary item, and closes the breaker', async () => {
     const recorded = await handler({
-      classification,
-      guard,
+      classification: dnsFailureRerun,
+      guard: enforcedProceed,
       status: 'SUCCEEDED',
       detail: 'clean rerun app:2 succeeded',
     });
@@ -81,8 +66,8 @@ describe('record-outcome handler', () => {
 
   test('a shadowed decision is recorded without touching the breaker and without notifying', async () => {
     const recorded = await handler({
-      classification,
-      guard: { ...guard, outcome: 'SHADOW', mode: 'shadow' },
+      classification: dnsFailureRerun,
+      guard: { ...enforcedProceed, outcome: 'SHADOW', mode: 'shadow' },
       status: 'SHADOWED',
       detail: 'shadow mode',
     });
@@ -93,7 +78,9 @@ describe('record-outcome handler', () => {
   });
 
   test('a malformed report is rejected naming the field, and nothing is written', async () => {
-    await expect(handler({ classification, guard, status: 'MAYBE' })).rejects.toMatchObject({
+    await expect(
+      handler({ classification: dnsFailureRerun, guard: enforcedProceed, status: 'MAYBE' }),
+    ).rejects.toMatchObject({
       name: 'InvalidRemediationInputError',
       message: expect.stringContaining('Invalid outcome report: status:'),
     });

@@ -1,7 +1,7 @@
-/** A dynalite server on loopback, and a DynamoDB client pointing at it. Tables are the caller's. */
+/** A dynalite server on loopback, and a DynamoDB client pointing at it, with the tables a test asks for. */
 import { AddressInfo } from 'node:net';
 
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const dynalite = require('dynalite') as (options: { createTableMs: number }) => {
@@ -31,4 +31,20 @@ export async function startDynalite(): Promise<RunningDynalite> {
       await new Promise<void>((resolve) => server.close(resolve));
     },
   };
+}
+
+/** Creates an on-demand table whose only key is the string attribute `partitionKey`. */
+export async function createStringKeyTable(
+  client: DynamoDBClient,
+  tableName: string,
+  partitionKey: string,
+): Promise<void> {
+  await client.send(
+    new CreateTableCommand({
+      TableName: tableName,
+      KeySchema: [{ AttributeName: partitionKey, KeyType: 'HASH' }],
+      AttributeDefinitions: [{ AttributeName: partitionKey, AttributeType: 'S' }],
+      BillingMode: 'PAY_PER_REQUEST',
+    }),
+  );
 }

@@ -4,13 +4,13 @@
  * idempotent guard runs with Powertools' real DynamoDB persistence layer on the same table.
  */
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { CreateTableCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 
 import { BudgetClaim, DEFAULT_GUARD_LIMITS } from '../../../lambda/core/guards';
 import { Classification } from '../../../lambda/core/remediation';
 import { createGuardOnce, LambdaContext } from '../../../lambda/guard/guard-once';
 import { DynamoDbGuardStore } from '../../../lambda/remediation/dynamodb-guard-store';
-import { RunningDynalite, startDynalite } from '../../helpers/dynalite';
+import { createStringKeyTable, RunningDynalite, startDynalite } from '../../helpers/dynalite';
 
 const TABLE = 'remediation-state';
 let server: RunningDynalite;
@@ -20,14 +20,7 @@ let store: DynamoDbGuardStore;
 beforeAll(async () => {
   server = await startDynalite();
   client = server.client;
-  await client.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createStringKeyTable(client, TABLE, 'pk');
   store = new DynamoDbGuardStore(TABLE, client);
 });
 

@@ -2,11 +2,11 @@
  * The daily token budget through the real SDK against dynalite on loopback: the conditional ADD must
  * hold under concurrency, which a mocked client cannot show.
  */
-import { CreateTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
 import { DynamoTokenBudget } from '../../../lambda/suggester/adapters';
-import { RunningDynalite, startDynalite } from '../../helpers/dynalite';
+import { createStringKeyTable, RunningDynalite, startDynalite } from '../../helpers/dynalite';
 
 const TABLE = 'token-budget';
 let server: RunningDynalite;
@@ -15,14 +15,7 @@ let client: DynamoDBClient;
 beforeAll(async () => {
   server = await startDynalite();
   client = server.client;
-  await client.send(
-    new CreateTableCommand({
-      TableName: TABLE,
-      KeySchema: [{ AttributeName: 'day', KeyType: 'HASH' }],
-      AttributeDefinitions: [{ AttributeName: 'day', AttributeType: 'S' }],
-      BillingMode: 'PAY_PER_REQUEST',
-    }),
-  );
+  await createStringKeyTable(client, TABLE, 'day');
 });
 
 afterAll(async () => {

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as appscaling from 'aws-cdk-lib/aws-applicationautoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -12,6 +12,7 @@ import { PipemendFunction } from './pipemend-function';
 import {
   acknowledgeTrainingFunction,
   grantDataLakePrefixes,
+  grantSagemakerLogWrites,
   prefixFindingId,
   sagemakerRole,
 } from './training-access';
@@ -126,24 +127,7 @@ export class ModelEndpoint extends Construct {
 
     this.modelRole = sagemakerRole(this, 'ModelRole', 'Pipemend: the hosted RCF model (reads its artifact)');
     grantDataLakePrefixes(this.modelRole, props.dataLake, { read: ['training/'] });
-    this.modelRole.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'logs:CreateLogGroup',
-          'logs:CreateLogStream',
-          'logs:PutLogEvents',
-          'logs:DescribeLogStreams',
-        ],
-        resources: [
-          stack.formatArn({
-            service: 'logs',
-            resource: 'log-group',
-            resourceName: '/aws/sagemaker/Endpoints/*',
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
-      }),
-    );
+    grantSagemakerLogWrites(this.modelRole, '/aws/sagemaker/Endpoints/*');
 
     this.deployer = new PipemendFunction(this, 'Deployer', {
       handlerDir: 'model-deployer',

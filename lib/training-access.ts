@@ -1,4 +1,4 @@
-import { Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -91,4 +91,29 @@ export function sagemakerRole(scope: Construct, id: string, description: string)
     assumedBy: new iam.ServicePrincipal('sagemaker.amazonaws.com'),
     description,
   });
+}
+
+/**
+ * Lets a SageMaker role write its CloudWatch Logs under the log groups matching `logGroupPattern`
+ * (a `/aws/sagemaker/...` name, `*` allowed): SageMaker writes a job's or an endpoint's logs as that role.
+ */
+export function grantSagemakerLogWrites(role: iam.IRole, logGroupPattern: string): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: [
+        'logs:CreateLogGroup',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'logs:DescribeLogStreams',
+      ],
+      resources: [
+        Stack.of(role).formatArn({
+          service: 'logs',
+          resource: 'log-group',
+          resourceName: logGroupPattern,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ],
+    }),
+  );
 }

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Resource, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Resource, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
@@ -13,6 +13,7 @@ import { RetrainingTriggers } from './retraining-triggers';
 import {
   acknowledgeTrainingFunction,
   grantDataLakePrefixes,
+  grantSagemakerLogWrites,
   prefixFindingId,
   sagemakerRole,
 } from './training-access';
@@ -106,24 +107,7 @@ export class TrainingPipeline extends Construct {
       read: ['training/'],
       write: ['training/'],
     });
-    this.executionRole.addToPolicy(
-      new iam.PolicyStatement({
-        actions: [
-          'logs:CreateLogGroup',
-          'logs:CreateLogStream',
-          'logs:PutLogEvents',
-          'logs:DescribeLogStreams',
-        ],
-        resources: [
-          stack.formatArn({
-            service: 'logs',
-            resource: 'log-group',
-            resourceName: '/aws/sagemaker/*',
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
-      }),
-    );
+    grantSagemakerLogWrites(this.executionRole, '/aws/sagemaker/*');
     this.executionRole.addToPolicy(
       new iam.PolicyStatement({
         actions: ['cloudwatch:PutMetricData'],

@@ -3,7 +3,13 @@
  * training artifacts. One adapter shared by the pipeline's Lambda steps, the embedded trainer and the
  * drift check (the local replay reads the same layout from files).
  */
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  ListObjectsV2CommandOutput,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 
 import { FeatureRow, MalformedFeatureRowError, parseFeatureCsv, parseFeatureRowKey } from './window';
 
@@ -59,19 +65,9 @@ export class S3TrainingData {
   /** Keys under a prefix (all pages), optionally starting after a key. */
   async listKeys(prefix: string, startAfter?: string): Promise<string[]> {
     const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await this.s3.send(
-        new ListObjectsV2Command({
-          Bucket: this.bucket,
-          Prefix: prefix,
-          ...(startAfter && !token ? { StartAfter: startAfter } : {}),
-          ...(token ? { ContinuationToken: token } : {}),
-        }),
-      );
+    for await (const page of this.listPages({ prefix, startAfter })) {
       for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
+    }
     return keys;
   }
 
@@ -93,20 +89,32 @@ export class S3TrainingData {
 
   private async listPrefixes(prefix: string): Promise<string[]> {
     const prefixes: string[] = [];
+    for await (const page of this.listPages({ prefix, delimiter: '/' })) {
+      for (const common of page.CommonPrefixes ?? []) if (common.Prefix) prefixes.push(common.Prefix);
+    }
+    return prefixes;
+  }
+
+  /** Every page of a listing under `prefix`; `startAfter` positions the first page, the tokens the rest. */
+  private async *listPages(listing: {
+    prefix: string;
+    delimiter?: string;
+    startAfter?: string;
+  }): AsyncGenerator<ListObjectsV2CommandOutput> {
     let token: string | undefined;
     do {
       const page = await this.s3.send(
         new ListObjectsV2Command({
           Bucket: this.bucket,
-          Prefix: prefix,
-          Delimiter: '/',
+          Prefix: listing.prefix,
+          ...(listing.delimiter ? { Delimiter: listing.delimiter } : {}),
+          ...(listing.startAfter && !token ? { StartAfter: listing.startAfter } : {}),
           ...(token ? { ContinuationToken: token } : {}),
         }),
       );
-      for (const common of page.CommonPrefixes ?? []) if (common.Prefix) prefixes.push(common.Prefix);
+      yield page;
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
-    return prefixes;
   }
 }
 

@@ -16,7 +16,7 @@ export interface ProjectBaseline {
 }
 
 /** MAD × 1.4826 estimates a normal distribution's standard deviation. */
-const MAD_TO_SIGMA = 1.4826;
+export const MAD_TO_SIGMA = 1.4826;
 
 /** Floors so that a constant feature (e.g. a 0 failure rate) does not make every change infinite. */
 const MIN_SCALE: Record<FeatureName, number> = {

@@ -3,13 +3,10 @@
  * where remediation outcomes labelled builds, and whether the candidate is no worse than the approved model.
  * Pure logic; the pipeline's Evaluate step, the embedded trainer and the local replay share it.
  */
-import { median } from '../../lambda/core/baseline';
+import { MAD_TO_SIGMA, median } from '../../lambda/core/baseline';
 
 /** How many robust standard deviations above the median log score a build must be to count as anomalous. */
 export const THRESHOLD_SIGMAS = 3;
-
-/** MAD × 1.4826 estimates a normal distribution's standard deviation. */
-const MAD_TO_SIGMA = 1.4826;
 
 export interface ScoreDistribution {
   readonly count: number;

@@ -117,7 +117,7 @@ export class RandomCutForest {
 
   /** Whether {@link score} is meaningful yet (enough points seen). */
   get isReady(): boolean {
-    return this.treeUpdates >= this.options.outputAfter && this.treeUpdates > 0;
+    return this.pointsUntilReady === 0;
   }
 
   /** AWS-scaled anomaly score of a point (does not change the forest); 0 until {@link isReady}. */
@@ -147,7 +147,7 @@ export class RandomCutForest {
   update(point: readonly number[]): void {
     this.validate(point);
     this.pushShingle(point);
-    if (this.updates < this.options.shingleSize) return;
+    if (!this.shingleFull) return;
     // After score(point), every tree's last descent was for this very vector.
     const scored = this.scoredTreePoint && sameValues(this.treePoint, this.shingle);
     this.scoredTreePoint = false;
@@ -185,7 +185,7 @@ export class RandomCutForest {
         const point = points[i] as readonly number[];
         scored[i - start] = this.isReady ? 1 : 0;
         this.pushShingle(point);
-        sequences[i - start] = this.updates >= this.options.shingleSize ? this.updates : 0;
+        sequences[i - start] = this.shingleFull ? this.updates : 0;
         (vectors[i - start] as Float32Array).set(this.shingle);
       }
       for (let t = 0; t < this.trees.length; t++) {
@@ -317,6 +317,11 @@ export class RandomCutForest {
     const leaf = scored ? tree.insertScored(vector, random) : tree.insert(vector, random);
     if (evicted !== NO_NODE) tree.delete(evicted);
     sampler.add(weight, leaf);
+  }
+
+  /** Whether enough points arrived to fill the shingle: only then do the trees take points. */
+  private get shingleFull(): boolean {
+    return this.updates >= this.options.shingleSize;
   }
 
   private pushShingle(point: readonly number[]): void {

@@ -619,12 +619,16 @@ export class RandomCutTree {
     const record = node * CUT_RECORD_WORDS;
     const left = this.links[record + LEFT] as number;
     const right = this.links[record + RIGHT] as number;
+    const leftLow = this.lowOffset(left);
+    const leftHigh = this.highOffset(left);
+    const rightLow = this.lowOffset(right);
+    const rightHigh = this.highOffset(right);
     let changed = false;
     for (let i = 0; i < d; i++) {
       const p = bounds[pointOffset + i] as number;
       if (p === bounds[offset + i]) {
-        const a = bounds[this.lowOffset(left) + i] as number;
-        const b = bounds[this.lowOffset(right) + i] as number;
+        const a = bounds[leftLow + i] as number;
+        const b = bounds[rightLow + i] as number;
         const min = a < b ? a : b;
         if (min !== p) {
           bounds[offset + i] = min;
@@ -632,8 +636,8 @@ export class RandomCutTree {
         }
       }
       if (p === bounds[offset + d + i]) {
-        const a = bounds[this.highOffset(left) + i] as number;
-        const b = bounds[this.highOffset(right) + i] as number;
+        const a = bounds[leftHigh + i] as number;
+        const b = bounds[rightHigh + i] as number;
         const max = a > b ? a : b;
         if (max !== p) {
           bounds[offset + d + i] = max;

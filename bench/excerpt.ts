@@ -170,7 +170,9 @@ function main(): void {
     const read = (file: string): string => readFileSync(path.join(DATA_DIR, name, file), 'utf8');
     const failLog = read('fail.log');
     const passLog = read('pass.log');
-    const truth = parseGroundTruth(read('groundtruth'));
+    const groundTruthText = read('groundtruth');
+    const truth = parseGroundTruth(groundTruthText);
+    const correctedTruth = parseGroundTruth(correctedGroundTruth(name, groundTruthText));
     const row: string[] = [];
     for (const [selectorName, select] of Object.entries(selectors)) {
       const started = performance.now();
@@ -187,10 +189,7 @@ function main(): void {
           `${name.padEnd(28)} ${result.covered ? 'covered' : 'MISSED '} precision ${result.precision.toFixed(2)} lines ${String(result.size).padStart(3)}`,
         );
         const nested = nestedBlocks(truth);
-        const correctedResult = evaluate(
-          selected,
-          parseGroundTruth(correctedGroundTruth(name, read('groundtruth'))),
-        );
+        const correctedResult = evaluate(selected, correctedTruth);
         corrected.covered += correctedResult.covered ? 1 : 0;
         corrected.precisionSum += correctedResult.precision;
         if (!result.covered) {

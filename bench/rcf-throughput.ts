@@ -31,13 +31,13 @@ interface Run {
   readonly forest: RandomCutForest;
 }
 
-function timed(process: (forest: RandomCutForest) => Float64Array): Run {
+function timed(scoreStream: (forest: RandomCutForest) => Float64Array): Run {
   const forest = new RandomCutForest(FOREST);
-  const cpuBefore = globalThis.process.cpuUsage();
-  const start = globalThis.process.hrtime.bigint();
-  const scores = process(forest);
-  const wallSeconds = Number(globalThis.process.hrtime.bigint() - start) / 1e9;
-  const cpu = globalThis.process.cpuUsage(cpuBefore);
+  const cpuBefore = process.cpuUsage();
+  const start = process.hrtime.bigint();
+  const scores = scoreStream(forest);
+  const wallSeconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const cpu = process.cpuUsage(cpuBefore);
   return { scores, wallSeconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, forest };
 }
 

@@ -104,11 +104,6 @@ export class RandomCutForest {
     this.attributionScratch = new Float64Array(treeDimensions);
   }
 
-  /** Points the trees have been updated with (after the shingle filled). */
-  get treeUpdates(): number {
-    return Math.max(0, this.updates - this.options.shingleSize + 1);
-  }
-
   /** Further points to update with before {@link isReady}. */
   get pointsUntilReady(): number {
     const { outputAfter, shingleSize } = this.options;

@@ -36,7 +36,7 @@ const LABEL_CORRECTIONS: Readonly<
   googleguice_2121: { published: 'E 5437-5438', corrected: 'E 5537-5538' },
 };
 
-function correctedGroundTruth(name: string, text: string): string {
+export function correctedGroundTruth(name: string, text: string): string {
   const correction = LABEL_CORRECTIONS[name];
   if (!correction) return text;
   const lines = text.split(/\r?\n/);
@@ -46,12 +46,12 @@ function correctedGroundTruth(name: string, text: string): string {
   return lines.join('\n');
 }
 
-interface LineRange {
+export interface LineRange {
   readonly start: number;
   readonly end: number;
 }
 
-interface GroundTruth {
+export interface GroundTruth {
   readonly format: string;
   readonly errorBlocks: LineRange[];
   /** Error and context lines. */
@@ -74,14 +74,14 @@ export function parseGroundTruth(text: string): GroundTruth {
   return { format: format.trim(), errorBlocks, labelled };
 }
 
-interface CaseResult {
+export interface CaseResult {
   readonly covered: boolean;
   readonly precision: number;
   readonly size: number;
   readonly missedBlocks: LineRange[];
 }
 
-function evaluate(selected: number[], truth: GroundTruth): CaseResult {
+export function evaluate(selected: number[], truth: GroundTruth): CaseResult {
   const chosen = new Set(selected);
   const missedBlocks = truth.errorBlocks.filter((block) => {
     for (let line = block.start; line <= block.end; line += 1) if (chosen.has(line)) return false;
@@ -226,4 +226,5 @@ function main(): void {
   );
 }
 
-main();
+// Imported by bench/logs.ts for its definitions: run only when executed.
+if (require.main === module) main();

@@ -4,7 +4,7 @@ import importPlugin from 'eslint-plugin-import';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'out/', 'coverage/', 'bin/pipemend.js', 'jest.config.js'] },
+  { ignores: ['node_modules/', 'cdk.out/', 'out/', 'coverage/', 'dist/', 'bin/pipemend.js', 'jest.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

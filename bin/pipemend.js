@@ -1,4 +1,3 @@
 #!/usr/bin/env node
-// Runs the TypeScript CLI directly (no build step): tsx registers the TypeScript loader.
-require('tsx/cjs');
-require('./pipemend.ts');
+// The installed `pipemend` command: the CLI bundled by `npm run build:cli` (run by `npm ci` and `npm pack`).
+require('../dist/cli.js');

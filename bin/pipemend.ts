@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 
+import { describeCliError } from './cli-errors';
 import { registerCommands } from './commands';
 
 /** The `pipemend` command line: local replay, detection, excerpts, backfill and approvals. */
@@ -13,19 +14,20 @@ export function buildProgram(): Command {
   return program;
 }
 
-async function main(argv: string[]): Promise<void> {
+/**
+ * Runs the command line and sets the exit code: 0 on success, commander's code for a parse error (it has
+ * already printed it), 1 with one line on standard error for anything a command throws.
+ */
+export async function main(
+  argv: readonly string[],
+  stderr: (text: string) => void = (text) => process.stderr.write(text),
+): Promise<number> {
   try {
-    await buildProgram().parseAsync(argv);
+    await buildProgram().parseAsync([...argv]);
+    return 0;
   } catch (error) {
-    if (error instanceof CommanderError) {
-      process.exitCode = error.exitCode;
-      return;
-    }
-    process.stderr.write(`pipemend: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 1;
+    if (error instanceof CommanderError) return error.exitCode;
+    stderr(`pipemend: ${describeCliError(error)}\n`);
+    return 1;
   }
-}
-
-if (require.main === module) {
-  void main(process.argv);
 }

@@ -107,7 +107,7 @@ describe('pipemend detect', () => {
 
   test('exits non-zero with the error on stderr from the real command line', async () => {
     const input = file('cli-bad.csv', 'timestamp,value\n1,2\n2,\n');
-    const cli = path.join(__dirname, '../../../bin/pipemend.ts');
+    const cli = path.join(__dirname, '../../../bin/cli.ts');
     const error = await promisify(execFile)(process.execPath, [
       '--import',
       'tsx',

@@ -1,5 +1,5 @@
 import * as awsMocks from './aws-mocks';
-import { BUILD_ID, manifest } from './fixtures';
+import { BUILD_ID, END_TIME, manifest } from './fixtures';
 import { CURRENT_MODEL_MANIFEST_KEY } from '../../../lambda/core/model-manifest';
 
 type Handler = (event: unknown) => Promise<unknown>;
@@ -49,11 +49,29 @@ const job = {
   },
 };
 
+/** Every timer stays real; only the clock the handler reads is set to just after the fixture build ended. */
+const REAL_TIMERS = [
+  'hrtime',
+  'nextTick',
+  'performance',
+  'queueMicrotask',
+  'setImmediate',
+  'clearImmediate',
+  'setInterval',
+  'clearInterval',
+  'setTimeout',
+  'clearTimeout',
+] as const;
+
 beforeEach(() => {
+  jest.useFakeTimers({ now: new Date(Date.parse(END_TIME) + 5_000), doNotFake: [...REAL_TIMERS] });
   jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
 });
 
-afterEach(() => jest.restoreAllMocks());
+afterEach(() => {
+  jest.useRealTimers();
+  jest.restoreAllMocks();
+});
 
 describe('scorer handler wiring', () => {
   test('configured from the environment, it answers a job before any model exists (cold start)', async () => {

@@ -261,15 +261,26 @@ export class AwsSuggestionDelivery implements SuggestionDelivery {
   }
 
   async notify(suggestion: Suggestion): Promise<void> {
+    const subject = notificationSubject(suggestion);
+    const attributes = {
+      category: { DataType: 'String', StringValue: suggestion.category },
+      source: { DataType: 'String', StringValue: suggestion.source },
+    };
+    // SNS counts the message and its attributes against one limit; the subject is subtracted too, to be safe.
+    const attributeBytes = Object.entries(attributes).reduce(
+      (sum, [name, value]) =>
+        sum + utf8Bytes(name) + utf8Bytes(value.DataType) + utf8Bytes(value.StringValue),
+      0,
+    );
     await this.clients.sns.send(
       new PublishCommand({
         TopicArn: this.targets.topicArn,
-        Subject: notificationSubject(suggestion),
-        Message: notificationMessage(suggestion),
-        MessageAttributes: {
-          category: { DataType: 'String', StringValue: suggestion.category },
-          source: { DataType: 'String', StringValue: suggestion.source },
-        },
+        Subject: subject,
+        Message: notificationMessage(
+          suggestion,
+          SNS_MAX_PUBLISH_BYTES - utf8Bytes(subject) - attributeBytes - SNS_PUBLISH_MARGIN_BYTES,
+        ),
+        MessageAttributes: attributes,
       }),
     );
   }
@@ -287,7 +298,32 @@ function notificationSubject(suggestion: Suggestion): string {
   return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
 }
 
-function notificationMessage(suggestion: Suggestion): string {
+/** SNS's limit on a published message with its attributes: 256 KiB of UTF-8, counted in bytes, not characters. */
+export const SNS_MAX_PUBLISH_BYTES = 262_144;
+/** Head-room for what SNS may count beyond the message, subject and attribute values. */
+const SNS_PUBLISH_MARGIN_BYTES = 1_024;
+const TRUNCATION_MARKER = '\n[truncated]';
+
+function utf8Bytes(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/**
+ * `text` cut to at most `maxBytes` bytes of UTF-8 with the marker appended, never inside a character
+ * (a log of CJK text takes 3 bytes a character, emoji 4).
+ */
+export function truncateUtf8(text: string, maxBytes: number, marker = TRUNCATION_MARKER): string {
+  if (utf8Bytes(text) <= maxBytes) return text;
+  const budget = maxBytes - utf8Bytes(marker);
+  if (budget <= 0) throw new Error(`maxBytes ${maxBytes} leaves no room for the truncation marker`);
+  const bytes = Buffer.from(text, 'utf8');
+  let end = budget;
+  // Back up over continuation bytes (10xxxxxx) to the start of the character that does not fit.
+  while (end > 0 && (bytes[end]! & 0xc0) === 0x80) end--;
+  return `${bytes.subarray(0, end).toString('utf8')}${marker}`;
+}
+
+function notificationMessage(suggestion: Suggestion, maxBytes: number): string {
   const message = [
     `Build: ${suggestion.buildId}`,
     `Category: ${suggestion.category} (confidence ${suggestion.confidence.toFixed(2)}, ${
@@ -303,6 +339,5 @@ function notificationMessage(suggestion: Suggestion): string {
     `Evidence (log lines ${suggestion.evidenceLines.join(', ') || 'none'}; secrets redacted):`,
     suggestion.excerpt.text,
   ].join('\n');
-  // SNS messages are capped at 256 KB.
-  return message.length <= 200_000 ? message : `${message.slice(0, 200_000)}\n[truncated]`;
+  return truncateUtf8(message, maxBytes);
 }

@@ -51,6 +51,23 @@ const windowFileSchema = z.object({
   ),
 });
 
+/**
+ * Reads and validates one JSON object of the data lake; a corrupt or unexpected file names its key, so the
+ * failed pipeline step says which artifact to look at (a bare `SyntaxError` does not).
+ */
+async function readJsonObject<T>(data: S3TrainingData, key: string, schema: z.ZodMiniType<T>): Promise<T> {
+  const text = await data.getText(key);
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${key} is not valid JSON: ${(error as Error).message}`, { cause: error });
+  }
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new Error(`${key} is not as expected: ${z.prettifyError(parsed.error)}`);
+  return parsed.data;
+}
+
 /** The step's declared outputs (EVALUATION_OUTPUTS in sagemaker/pipeline/definition.ts). */
 export interface EvaluationResult {
   readonly threshold: number;
@@ -82,8 +99,8 @@ export async function evaluateCandidate(
   if (!parsed.success) throw new Error(`Invalid EvaluateModel arguments: ${z.prettifyError(parsed.error)}`);
   const request = parsed.data;
   const keys = trainingKeys(request.modelVersion);
-  const window = windowFileSchema.parse(JSON.parse(await deps.data.getText(keys.window)));
-  const buildIds = z.array(z.string()).parse(JSON.parse(await deps.data.getText(keys.evaluationIndex)));
+  const window = await readJsonObject(deps.data, keys.window, windowFileSchema);
+  const buildIds = await readJsonObject(deps.data, keys.evaluationIndex, z.array(z.string()));
   const scores = await readTransformScores(deps.data, deps.bucket, request.scoresS3Uri);
   if (scores.length !== buildIds.length) {
     throw new Error(

@@ -1,10 +1,20 @@
 import { BedrockRuntimeClient, ConverseCommand } from '@aws-sdk/client-bedrock-runtime';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 
+import { FAILURE_CATEGORIES } from '../../../lambda/core/error-signatures';
 import { buildSuggestionRequest } from '../../../lambda/core/prompts';
-import { AwsLogSource, BedrockSuggestionModel } from '../../../lambda/suggester/adapters';
+import { Suggestion } from '../../../lambda/core/suggestion';
+import {
+  AwsLogSource,
+  AwsSuggestionDelivery,
+  BedrockSuggestionModel,
+  SNS_MAX_PUBLISH_BYTES,
+  truncateUtf8,
+} from '../../../lambda/suggester/adapters';
 
 const logs = mockClient(CloudWatchLogsClient);
 const bedrock = mockClient(BedrockRuntimeClient);
@@ -87,5 +97,76 @@ describe('BedrockSuggestionModel', () => {
     bedrock.on(ConverseCommand).resolves({ stopReason: 'guardrail_intervened', output: undefined });
     const reply = await new BedrockSuggestionModel(new BedrockRuntimeClient({})).converse(request);
     expect(reply).toEqual({ stopReason: 'guardrail_intervened', text: '' });
+  });
+});
+
+describe('AwsSuggestionDelivery.notify', () => {
+  const sns = mockClient(SNSClient);
+  beforeEach(() => sns.reset());
+
+  function suggestionWithExcerpt(text: string): Suggestion {
+    return {
+      schemaVersion: 1,
+      buildId: 'web:1',
+      projectName: 'web',
+      source: 'offline',
+      summary: 'テストが失敗しました',
+      rootCause: 'root cause',
+      category: FAILURE_CATEGORIES[0],
+      suggestedFix: 'fix',
+      confidence: 0.5,
+      evidenceLines: [1],
+      excerpt: { lines: [1], text, diffedAgainstPassingBuild: false },
+      redactedSecrets: 0,
+      createdAt: '2026-11-20T10:00:00.000Z',
+    };
+  }
+
+  async function published(text: string) {
+    sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+    const delivery = new AwsSuggestionDelivery(
+      { s3: new S3Client({}), events: new EventBridgeClient({}), sns: new SNSClient({}) },
+      { bucket: 'lake', eventBusName: 'bus', topicArn: 'arn:aws:sns:eu-west-1:123456789012:t' },
+    );
+    await delivery.notify(suggestionWithExcerpt(text));
+    const input = sns.commandCalls(PublishCommand)[0]!.args[0].input;
+    const attributeBytes = Object.entries(input.MessageAttributes ?? {}).reduce(
+      (sum, [name, value]) =>
+        sum +
+        Buffer.byteLength(name) +
+        Buffer.byteLength(value.DataType!) +
+        Buffer.byteLength(value.StringValue!),
+      0,
+    );
+    return {
+      input,
+      totalBytes: Buffer.byteLength(input.Message!) + Buffer.byteLength(input.Subject!) + attributeBytes,
+    };
+  }
+
+  test('a log of CJK text is capped by UTF-8 bytes, within the SNS limit with its subject and attributes', async () => {
+    // 150,000 characters: under the old 200,000-character cap, but 450,000 bytes of UTF-8.
+    const { input, totalBytes } = await published('エラー：ビルドに失敗しました。'.repeat(10_000));
+    expect(totalBytes).toBeLessThanOrEqual(SNS_MAX_PUBLISH_BYTES);
+    expect(input.Message).toMatch(/\n\[truncated\]$/);
+    expect(input.Message).not.toContain('\uFFFD');
+  });
+
+  test('a message within the limit is sent whole', async () => {
+    const { input } = await published('short log');
+    expect(input.Message).toMatch(/short log$/);
+  });
+});
+
+describe('truncateUtf8', () => {
+  test('never cuts a character in two', () => {
+    // Each emoji is 4 bytes (a surrogate pair in UTF-16).
+    const cut = truncateUtf8('😀😀😀😀', 10, '…');
+    expect(cut).toBe('😀…');
+    expect(Buffer.byteLength(cut)).toBeLessThanOrEqual(10);
+  });
+
+  test('leaves text within the budget unchanged', () => {
+    expect(truncateUtf8('日本', 6)).toBe('日本');
   });
 });

@@ -151,3 +151,19 @@ test('fails clearly when the transform wrote nothing', async () => {
     'No batch transform output (*.out) under s3://lake/training/sm-abc/scores',
   );
 });
+
+test('a corrupt window.json names its object key', async () => {
+  const { lake, deps } = setup(scores);
+  lake.put(`training/${version}/window.json`, '{"minBuildsPerProject": 20, "baselines": {');
+  await expect(evaluateCandidate(request, deps)).rejects.toThrow(
+    /^training\/sm-abc\/window\.json is not valid JSON: /,
+  );
+});
+
+test('a window.json of the wrong shape names its object key', async () => {
+  const { lake, deps } = setup(scores);
+  lake.put(`training/${version}/window.json`, JSON.stringify({ baselines: {} }));
+  await expect(evaluateCandidate(request, deps)).rejects.toThrow(
+    /^training\/sm-abc\/window\.json is not as expected: .*minBuildsPerProject/s,
+  );
+});

@@ -150,10 +150,14 @@ export async function watchExecution(request: WatchRequest, clients: PipelineCli
   if (request.healthAlarmName === undefined)
     return { status: 'SUCCEEDED', detail: `${what} succeeded`, checks };
 
-  const { MetricAlarms = [] } = await clients.cloudwatch.send(
-    new DescribeAlarmsCommand({ AlarmNames: [request.healthAlarmName] }),
+  // Without AlarmTypes, DescribeAlarms returns metric alarms only: a composite health alarm would be "missing".
+  const { MetricAlarms = [], CompositeAlarms = [] } = await clients.cloudwatch.send(
+    new DescribeAlarmsCommand({
+      AlarmNames: [request.healthAlarmName],
+      AlarmTypes: ['CompositeAlarm', 'MetricAlarm'],
+    }),
   );
-  const alarmState = MetricAlarms[0]?.StateValue ?? 'missing';
+  const alarmState = (MetricAlarms[0] ?? CompositeAlarms[0])?.StateValue ?? 'missing';
   if (alarmState === 'OK') {
     return {
       status: 'SUCCEEDED',

@@ -166,6 +166,27 @@ describe('watchExecution', () => {
     expect(cloudwatch).toHaveReceivedCommandWith(DescribeAlarmsCommand, { AlarmNames: ['api-5xx'] });
   });
 
+  test('a composite health alarm is found (DescribeAlarms asks for both alarm types) and an OK one ends the rollback', async () => {
+    codepipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: 'Succeeded' } });
+    cloudwatch
+      .on(DescribeAlarmsCommand)
+      .resolves({})
+      .on(DescribeAlarmsCommand, { AlarmTypes: ['CompositeAlarm', 'MetricAlarm'] })
+      .resolves({ MetricAlarms: [], CompositeAlarms: [{ AlarmName: 'app-health', StateValue: 'OK' }] });
+
+    await expect(
+      watchExecution({ ...request, healthAlarmName: 'app-health', checks: 1 }, clients),
+    ).resolves.toEqual({
+      status: 'SUCCEEDED',
+      detail: 'execution rb-1 of app succeeded and app-health is OK again',
+      checks: 2,
+    });
+    expect(cloudwatch).toHaveReceivedCommandWith(DescribeAlarmsCommand, {
+      AlarmNames: ['app-health'],
+      AlarmTypes: ['CompositeAlarm', 'MetricAlarm'],
+    });
+  });
+
   test('a failed or superseded execution is a failed remediation', async () => {
     codepipeline.on(GetPipelineExecutionCommand).resolves({ pipelineExecution: { status: 'Superseded' } });
     await expect(watchExecution(request, clients)).resolves.toMatchObject({

@@ -17,6 +17,7 @@ import {
   UtilizationQuery,
 } from '../../lambda/core/collector';
 import { FileDataLake } from '../../local/file-data-lake';
+import { UsageError } from '../cli-errors';
 
 export interface BackfillRequest {
   readonly project: string;
@@ -24,7 +25,7 @@ export interface BackfillRequest {
   readonly store: DataLakeStore;
   readonly codeBuild: CodeBuildClient;
   readonly cloudWatch: CloudWatchClient;
-  readonly now?: Date;
+  readonly now: Date;
   /** Progress lines (one per page of builds). */
   readonly progress?: (line: string) => void;
 }
@@ -47,7 +48,7 @@ export interface BackfillSummary {
  * same keys: running it twice, or alongside the collector, overwrites rather than duplicates.
  */
 export async function backfillProject(request: BackfillRequest): Promise<BackfillSummary> {
-  const now = request.now ?? new Date();
+  const { now } = request;
   const since = new Date(now.getTime() - request.days * 86_400_000);
   const codeBuild = new CodeBuildAdapter(request.codeBuild);
   const cloudWatch = new CloudWatchUtilizationAdapter(request.cloudWatch, () => now);
@@ -113,6 +114,7 @@ interface BackfillOptions {
 export function registerBackfillCommand(
   program: Command,
   write: (text: string) => void = (text) => process.stdout.write(text),
+  now: () => Date = () => new Date(),
 ): void {
   program
     .command('backfill')
@@ -126,7 +128,9 @@ export function registerBackfillCommand(
     .option('--region <region>', 'AWS region (default: from the AWS profile/environment)')
     .action(async (options: BackfillOptions) => {
       if (!options.bucket && !options.out) {
-        throw new InvalidArgumentError('give --bucket <name> (S3) or --out <dir> (local directory)');
+        throw new UsageError(
+          'backfill needs --bucket <name> (the data lake in S3) or --out <dir> (a local directory)',
+        );
       }
       const clientConfig = options.region ? { region: options.region } : {};
       const store = options.bucket
@@ -139,6 +143,7 @@ export function registerBackfillCommand(
         codeBuild: new CodeBuildClient(clientConfig),
         cloudWatch: new CloudWatchClient(clientConfig),
         progress: (line) => process.stderr.write(`${line}\n`),
+        now: now(),
       });
       const destination = options.bucket ? `s3://${options.bucket}` : (store as FileDataLake).root;
       write(formatSummary(summary, destination));

@@ -1,6 +1,7 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import * as path from 'node:path';
 import { finished } from 'node:stream/promises';
 
 import { Command, InvalidArgumentError } from 'commander';
@@ -13,6 +14,7 @@ import {
   SeriesRow,
   StreamingDetector,
 } from '../../sagemaker/rcf';
+import { UsageError } from '../cli-errors';
 
 /** Rows scored together: enough for the forest's block scoring, few enough to stream. */
 const ROWS_PER_CHUNK = 1024;
@@ -36,7 +38,7 @@ export function registerDetectCommand(program: Command): void {
     .requiredOption('--input <file>', 'CSV of timestamp,value[,value...] rows; a header line is allowed')
     .requiredOption(
       '--output <file>',
-      'CSV to write: timestamp,value[,value...],anomaly_score with the score in [0, 1]',
+      "CSV to write ('-' for standard output): timestamp,value[,value...],anomaly_score with the score in [0, 1]",
     )
     .option('--trees <n>', 'trees in the forest', integerOption(1, 1000), DETECTOR_DEFAULTS.numTrees)
     .option(
@@ -60,12 +62,18 @@ export function registerDetectCommand(program: Command): void {
 /**
  * Streams the input through a detector into a temporary file next to the output, renamed into
  * place only when every row was valid: bad input never leaves a half-written result behind.
+ * `--output -` streams to standard output instead (a bad row then stops the stream where it is).
  */
-export async function detectFile(options: DetectCommandOptions): Promise<{ rows: number }> {
+export async function detectFile(
+  options: DetectCommandOptions,
+  stdout: NodeJS.WritableStream = process.stdout,
+): Promise<{ rows: number }> {
   assertReadableFile(options.input);
+  const toStdout = options.output === '-';
+  if (!toStdout) assertWritableDirectory(options.output);
   const parser = new SeriesCsvParser(options.input);
   const temporary = `${options.output}.${process.pid}.partial`;
-  const out = createWriteStream(temporary, { encoding: 'utf8' });
+  const out = toStdout ? stdout : createWriteStream(temporary, { encoding: 'utf8' });
   const lines = createInterface({
     input: createReadStream(options.input, { encoding: 'utf8' }),
     crlfDelay: Infinity,
@@ -103,15 +111,18 @@ export async function detectFile(options: DetectCommandOptions): Promise<{ rows:
     }
     parser.finish();
     await flush();
+    if (toStdout) return { rows };
     out.end();
     await finished(out);
     renameSync(temporary, options.output);
     return { rows };
   } catch (error) {
     lines.close();
-    out.end();
-    await finished(out).catch(() => undefined);
-    rmSync(temporary, { force: true });
+    if (!toStdout) {
+      out.end();
+      await finished(out).catch(() => undefined);
+      rmSync(temporary, { force: true });
+    }
     throw error;
   }
 }
@@ -151,6 +162,18 @@ function assertReadableFile(file: string): void {
     );
   }
   if (!isFile) throw new Error(`${file}: not a regular file`);
+}
+
+/** The output's folder must exist: say so before reading the input, not as a stream 'error' event. */
+function assertWritableDirectory(file: string): void {
+  const directory = path.dirname(path.resolve(file));
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(directory).isDirectory();
+  } catch {
+    // Reported below: a missing folder and a file in its place get the same message.
+  }
+  if (!isDirectory) throw new UsageError(`--output ${file}: folder ${directory} does not exist`);
 }
 
 function integerOption(minimum: number, maximum: number): (value: string) => number {

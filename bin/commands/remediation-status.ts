@@ -1,8 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
-import { Command, InvalidArgumentError } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 
 import { BreakerState, DEFAULT_GUARD_LIMITS, GuardLimits, isBreakerOpen } from '../../lambda/core/guards';
+import { REMEDIATION_MODES } from '../../lib/config';
 
 export interface RemediationState {
   /** Scope → mode set in the table. */
@@ -108,12 +109,17 @@ export function registerRemediationStatusCommand(
   write: (text: string) => void = (text) => process.stdout.write(text),
   clientFor: (region?: string) => DynamoDBDocumentClient = (region) =>
     DynamoDBDocumentClient.from(new DynamoDBClient(region ? { region } : {})),
+  now: () => Date = () => new Date(),
 ): void {
   program
     .command('remediation-status')
     .description('Show remediation modes, circuit breakers and recent remediations from the state table')
     .requiredOption('--table <name>', 'the remediation state table (stack output RemediationStateTable…)')
-    .option('--default-mode <mode>', 'the deployed defaultMode, for scopes without their own', 'shadow')
+    .addOption(
+      new Option('--default-mode <mode>', 'the deployed defaultMode, for scopes without their own')
+        .choices(REMEDIATION_MODES)
+        .default('shadow'),
+    )
     .option('--recent <n>', 'how many recent remediations to list', parseCount, 20)
     .option('--region <region>', 'AWS region (default: from the AWS profile/environment)')
     .action(async (options: StatusOptions) => {
@@ -122,7 +128,7 @@ export function registerRemediationStatusCommand(
         formatRemediationState(state, {
           defaultMode: options.defaultMode,
           limits: DEFAULT_GUARD_LIMITS,
-          nowSeconds: Math.floor(Date.now() / 1000),
+          nowSeconds: Math.floor(now().getTime() / 1000),
           recent: options.recent,
         }),
       );

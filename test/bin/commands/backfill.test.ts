@@ -176,7 +176,11 @@ describe('the backfill command', () => {
     const command = new Command()
       .exitOverride()
       .configureOutput({ writeErr: (text) => output.push(text), writeOut: (text) => output.push(text) });
-    registerBackfillCommand(command, (text) => output.push(text));
+    registerBackfillCommand(
+      command,
+      (text) => output.push(text),
+      () => new Date('2026-11-21T12:00:00Z'),
+    );
     return {
       run: (...args) => command.parseAsync(['node', 'pipemend', 'backfill', ...args]).then(() => undefined),
       output,
@@ -189,9 +193,7 @@ describe('the backfill command', () => {
     const { run, output } = program();
     await run('--project', 'api-build', '--out', root);
     stderr.mockRestore();
-    expect(output.join('')).toMatch(
-      new RegExp(`^api-build: 1 builds since \\d{4}-\\d{2}-\\d{2} written to ${root}\n`),
-    );
+    expect(output.join('')).toMatch(new RegExp(`^api-build: 1 builds since 2026-08-23 written to ${root}\n`));
     expect(await new FileDataLake(root).list('builds/')).toHaveLength(1);
   });
 
@@ -204,7 +206,7 @@ describe('the backfill command', () => {
   test('requires --bucket or --out', async () => {
     const { run } = program();
     await expect(run('--project', 'api-build')).rejects.toThrow(
-      'give --bucket <name> (S3) or --out <dir> (local directory)',
+      'backfill needs --bucket <name> (the data lake in S3) or --out <dir> (a local directory)',
     );
   });
 

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createReadStream, createWriteStream, renameSync, rmSync, statSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import * as path from 'node:path';
+import { createInterface } from 'node:readline';
 import { finished } from 'node:stream/promises';
 
 import { Command, InvalidArgumentError } from 'commander';

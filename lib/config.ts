@@ -14,7 +14,7 @@ export type ScorerKind = (typeof SCORER_KINDS)[number];
 
 const nameList = z.array(z.string().min(1)).default([]);
 
-export const pipemendConfigSchema = z.object({
+export const pipemendConfigSchema = z.strictObject({
   /** CodeBuild projects to watch; empty means every project of the account. */
   projects: nameList,
   /** CodePipeline pipelines to watch; empty means every pipeline of the account. */
@@ -37,7 +37,7 @@ export const pipemendConfigSchema = z.object({
    */
   healthAlarms: z
     .array(
-      z.object({
+      z.strictObject({
         pipelineName: z.string().min(1),
         stageName: z.string().min(1),
         alarmName: z.string().min(1),
@@ -48,7 +48,7 @@ export const pipemendConfigSchema = z.object({
   requireRollbackApproval: z.boolean().default(true),
   /** Remediation budgets and circuit breaker; unset fields keep their defaults. */
   remediationLimits: z
-    .object({
+    .strictObject({
       maxActionsPerRevision: z.number().int().min(1),
       maxActionsPerWindow: z.number().int().min(1),
       windowSeconds: z.number().int().min(60),
@@ -56,7 +56,6 @@ export const pipemendConfigSchema = z.object({
       breakerCooldownSeconds: z.number().int().min(60),
     })
     .partial()
-    .strict()
     .optional(),
   /** Amazon Bedrock model (or inference profile) id for fix suggestions; absent means offline suggestions only. */
   bedrockModelId: z.string().min(1).optional(),
@@ -76,7 +75,7 @@ export const pipemendConfigSchema = z.object({
     .optional(),
   /** Target-tracking autoscaling of the endpoint; enable once its first model version is deployed. */
   endpointAutoscaling: z
-    .object({
+    .strictObject({
       minCapacity: z.number().int().min(1),
       maxCapacity: z.number().int().min(1),
       invocationsPerInstancePerMinute: z.number().positive(),
@@ -87,24 +86,64 @@ export const pipemendConfigSchema = z.object({
 
 export type PipemendConfig = z.infer<typeof pipemendConfigSchema>;
 
+/** A `pipemend` context that cannot be deployed; the message names every wrong key or value. */
+export class PipemendConfigError extends Error {
+  override readonly name = 'PipemendConfigError';
+}
+
 /** Parses `pipemend` context (an object, or a JSON string from `--context pipemend='{...}'`). */
 export function parsePipemendConfig(raw: unknown): PipemendConfig {
   const value = typeof raw === 'string' ? parseJson(raw) : (raw ?? {});
   const result = pipemendConfigSchema.safeParse(value);
   if (!result.success) {
-    const problems = result.error.issues.map(
-      (issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`,
-    );
-    throw new Error(`Invalid pipemend configuration: ${problems.join('; ')}`);
+    const problems = result.error.issues.map(describeIssue);
+    throw new PipemendConfigError(`Invalid pipemend configuration: ${problems.join('; ')}`);
   }
   return result.data;
+}
+
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  if (issue.code !== 'unrecognized_keys') return `${where || '(root): '}${issue.message}`;
+  const unknown = issue.keys.map((key) => `'${key}'`).join(', ');
+  const accepted = Object.keys(schemaAt(issue.path)?.shape ?? {}).join(', ');
+  const noun = issue.keys.length > 1 ? 'unknown keys' : 'unknown key';
+  return `${where}${noun} ${unknown} (accepted: ${accepted})`;
+}
+
+type ObjectSchema = z.ZodObject<z.ZodRawShape>;
+
+/** The object schema that validated the value at `path`, to list the keys it accepts. */
+function schemaAt(path: readonly PropertyKey[]): ObjectSchema | undefined {
+  let schema: z.ZodType = pipemendConfigSchema;
+  for (const segment of path) {
+    schema = unwrap(schema);
+    if (schema instanceof z.ZodArray && typeof segment === 'number') schema = schema.element as z.ZodType;
+    else if (schema instanceof z.ZodObject && typeof segment === 'string')
+      schema = schema.shape[segment] as z.ZodType;
+    else return undefined;
+  }
+  const found = unwrap(schema);
+  return found instanceof z.ZodObject ? (found as ObjectSchema) : undefined;
+}
+
+function unwrap(schema: z.ZodType): z.ZodType {
+  let current = schema;
+  while (
+    current instanceof z.ZodOptional ||
+    current instanceof z.ZodDefault ||
+    current instanceof z.ZodPipe
+  ) {
+    current = (current instanceof z.ZodPipe ? current.in : current.unwrap()) as z.ZodType;
+  }
+  return current;
 }
 
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new Error(
+    throw new PipemendConfigError(
       `Invalid pipemend configuration: context 'pipemend' is not valid JSON (${(error as Error).message})`,
     );
   }

@@ -1,4 +1,9 @@
-import { parsePipemendConfig } from '../../lib/config';
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+
+import { parsePipemendConfig, PipemendConfigError } from '../../lib/config';
 
 describe('parsePipemendConfig', () => {
   test('defaults to shadow mode, the embedded scorer and all projects', () => {
@@ -14,9 +19,31 @@ describe('parsePipemendConfig', () => {
     });
   });
 
+  test('rejects an unknown top-level key, naming it and the accepted keys', () => {
+    expect(() => parsePipemendConfig({ projets: ['my-build'], defaultMode: 'enforce' })).toThrow(
+      new PipemendConfigError(
+        "Invalid pipemend configuration: unknown key 'projets' (accepted: projects, pipelines, defaultMode, scorer, endpointName, healthAlarms, requireRollbackApproval, remediationLimits, bedrockModelId, bedrockGuardrailId, bedrockGuardrailVersion, notificationEmail, trainingWindowDays, trainingApproval, endpointInstanceType, endpointAutoscaling)",
+      ),
+    );
+  });
+
   test('rejects an unknown remediation limit by name', () => {
     expect(() => parsePipemendConfig({ remediationLimits: { maxRetries: 2 } })).toThrow(
-      /^Invalid pipemend configuration: remediationLimits: Unrecognized key: "maxRetries"/,
+      "Invalid pipemend configuration: remediationLimits: unknown key 'maxRetries' (accepted: maxActionsPerRevision, maxActionsPerWindow, windowSeconds, breakerThreshold, breakerCooldownSeconds)",
+    );
+  });
+
+  test('rejects an unknown key inside a list entry, naming the entry', () => {
+    const alarm = { pipelineName: 'p', stageName: 'Deploy', alarmName: 'errors', alarm: 'typo' };
+    expect(() => parsePipemendConfig({ healthAlarms: [alarm] })).toThrow(
+      "Invalid pipemend configuration: healthAlarms.0: unknown key 'alarm' (accepted: pipelineName, stageName, alarmName)",
+    );
+  });
+
+  test('rejects an unknown autoscaling key', () => {
+    const autoscaling = { minCapacity: 1, maxCapacity: 2, invocationsPerInstancePerMinute: 60, max: 3 };
+    expect(() => parsePipemendConfig({ endpointAutoscaling: autoscaling })).toThrow(
+      /^Invalid pipemend configuration: endpointAutoscaling: unknown key 'max' \(accepted: minCapacity,/,
     );
   });
 
@@ -35,5 +62,31 @@ describe('parsePipemendConfig', () => {
 
   test('rejects context that is not JSON', () => {
     expect(() => parsePipemendConfig('{projects')).toThrow(/context 'pipemend' is not valid JSON/);
+  });
+});
+
+describe('the CDK app', () => {
+  test('a context with an unknown key fails synth with one line naming it, no stack trace', async () => {
+    const outdir = await mkdtemp(path.join(tmpdir(), 'pipemend-synth-'));
+    const app = path.join(__dirname, '..', '..', 'bin', 'app.ts');
+    const result = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = execFile(
+        process.execPath,
+        ['--import', 'tsx', app],
+        {
+          env: {
+            ...process.env,
+            CDK_OUTDIR: outdir,
+            CDK_CONTEXT_JSON: JSON.stringify({ pipemend: { projets: ['my-build'] } }),
+          },
+        },
+        (_error, _stdout, stderr) => resolve({ code: child.exitCode, stderr }),
+      );
+    });
+    await rm(outdir, { recursive: true, force: true });
+    expect(result.code).toBe(1);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      expect.stringMatching(/^Invalid pipemend configuration: unknown key 'projets' \(accepted: projects, /),
+    ]);
   });
 });

@@ -10,9 +10,14 @@ import { DataLake } from './data-lake';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { PipemendEvents } from './pipemend-events';
 import { PipemendFunction } from './pipemend-function';
+import {
+  PIPELINE_FAILURE_STATUSES,
+  PIPELINE_INITIATOR_PREFIX,
+  SUGGESTER_VERDICT_STATUSES,
+} from '../lambda/core/suggestion-routing';
 
 /** Verdict statuses the suggester handles: failures get a suggestion, successes become the diff baseline. */
-export const SUGGESTER_BUILD_STATUSES = ['FAILED', 'FAULT', 'TIMED_OUT', 'SUCCEEDED'];
+export const SUGGESTER_BUILD_STATUSES: string[] = [...SUGGESTER_VERDICT_STATUSES];
 
 /** Geography prefixes of Bedrock cross-region inference profile ids (`us.anthropic...`). */
 const INFERENCE_PROFILE_PREFIX = /^(us|eu|apac|us-gov|global|jp|au|ca)\.(.+)$/;
@@ -82,6 +87,11 @@ export interface FixSuggestionsProps {
 export class FixSuggestions extends Construct {
   public readonly suggester: PipemendFunction;
   public readonly verdictRule: events.Rule;
+  /**
+   * Failed builds that CodePipeline started: they get no verdict (the pipeline's scoring action runs only
+   * after a successful build), so their CodeBuild state change goes to the suggester directly.
+   */
+  public readonly pipelineBuildFailureRule: events.Rule;
   /** Events EventBridge could not deliver after its retries. */
   public readonly eventDeadLetterQueue: DeadLetterQueue;
   /** Present only when a Bedrock model is configured. */
@@ -170,6 +180,26 @@ export class FixSuggestions extends Construct {
         source: ['pipemend'],
         detailType: ['Pipemend Build Verdict'],
         detail: { status: SUGGESTER_BUILD_STATUSES },
+      },
+      targets: [
+        new targets.LambdaFunction(this.suggester, {
+          deadLetterQueue: this.eventDeadLetterQueue,
+          maxEventAge: Duration.hours(6),
+          retryAttempts,
+        }),
+      ],
+    });
+    this.pipelineBuildFailureRule = new events.Rule(this, 'PipelineBuildFailureRule', {
+      description:
+        'Pipemend: failed CodeBuild builds that CodePipeline started (they get no verdict), for fix suggestions',
+      eventPattern: {
+        source: ['aws.codebuild'],
+        detailType: ['CodeBuild Build State Change'],
+        detail: {
+          'build-status': [...PIPELINE_FAILURE_STATUSES],
+          'additional-information': { initiator: [{ prefix: PIPELINE_INITIATOR_PREFIX }] },
+          ...(projects.length > 0 ? { 'project-name': projects } : {}),
+        },
       },
       targets: [
         new targets.LambdaFunction(this.suggester, {

@@ -2,7 +2,8 @@
  * The replay: a pipeline history run through the whole of Pipemend in time order, on the same code as in
  * AWS. Each finished build is collected into a local data lake (`out/data-lake/`, S3's key layout), scored
  * by the scoring core (the cold-start baseline until the first model, then the embedded Random Cut Forest),
- * handed to remediation (the synthesized state machine run locally) and, when it failed, to the suggester.
+ * handed to remediation (the synthesized state machine run locally) and, when the deployed rules would
+ * (lambda/core/suggestion-routing.ts), to the suggester.
  * The first model is trained after a warm-up; retraining follows the weekly schedule.
  */
 import { rm } from 'node:fs/promises';
@@ -23,6 +24,7 @@ import { BuildRecord } from '../lambda/core/build-record';
 import { collectEvent, CollectorPorts, storeBuildRecord } from '../lambda/core/collector';
 import { scoreBuild } from '../lambda/core/score-build';
 import { Suggestion } from '../lambda/core/suggestion';
+import { suggestionRoute } from '../lambda/core/suggestion-routing';
 import { BuildVerdict } from '../lambda/core/verdict';
 import { RemediationMode } from '../lib/config';
 import { EmbeddedTrainingSettings } from '../sagemaker/training/embedded-training';
@@ -428,6 +430,9 @@ class Replay {
 
   private async suggest(record: BuildRecord): Promise<Suggestion | undefined> {
     if (!this.suggester) return undefined;
+    // Only the builds the deployed rules hand to the suggester (a verdict, or a failed pipeline build's
+    // state change), so the replay's suggestion figures are the deployed stack's.
+    if (!suggestionRoute(record)) return undefined;
     const suggestStart = performance.now();
     const suggestion = await this.suggester(record, new Date(new Date(record.endTime).getTime() + 60_000));
     if (suggestion) this.counts.suggestions++;

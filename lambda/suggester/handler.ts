@@ -1,5 +1,6 @@
 /**
- * Suggester Lambda: a `Pipemend Build Verdict` event in; for a failed build a fix suggestion out (stored
+ * Suggester Lambda: a `Pipemend Build Verdict` event, or the `CodeBuild Build State Change` of a failed build
+ * that CodePipeline started (it gets no verdict: lambda/core/suggestion-routing.ts), in; for a failed build a fix suggestion out (stored
  * with the decision record, published on the bus, sent to the topic); for a passing build its log becomes
  * the project's diff baseline. Malformed events are rejected with a logged reason and a metric (a retry
  * cannot fix them); AWS failures throw so the asynchronous retries and the dead-letter queue apply.
@@ -22,6 +23,7 @@ import {
   S3PassingBuildIndex,
 } from './adapters';
 import { BuildStatus } from '../core/build-record';
+import { buildIdFromArn, codeBuildStateChangeSchema } from '../core/ci-events';
 import {
   FixSuggestionConfig,
   FixSuggestionConfigError,
@@ -30,6 +32,7 @@ import {
   handleFinishedBuild,
 } from '../core/fix-suggestions';
 import { DEFAULT_MAX_TOKENS } from '../core/prompts';
+import { isPipelineBuild, PIPELINE_FAILURE_STATUSES } from '../core/suggestion-routing';
 import { PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../core/verdict';
 import { numberEnv, optionalEnv, requireEnv } from '../shared/env';
 import { logger, metrics, tracer } from '../shared/powertools';
@@ -62,6 +65,45 @@ const verdictEventSchema = z.object({
     }),
   }),
 });
+
+type FinishedBuild = z.infer<typeof verdictEventSchema>['detail']['build'];
+
+/**
+ * The build of a `CodeBuild Build State Change` of a failed build CodePipeline started, in the verdict's
+ * shape; a rejection reason for any other state change (those reach the suggester through their verdict).
+ */
+function pipelineBuildFailure(event: unknown): { build: FinishedBuild } | { reason: string } | undefined {
+  if ((event as { source?: unknown } | null)?.source !== 'aws.codebuild') return undefined;
+  const parsed = codeBuildStateChangeSchema.safeParse(event);
+  if (!parsed.success) return { reason: z.prettifyError(parsed.error) };
+  const { detail } = parsed.data;
+  const info = detail['additional-information'];
+  const status = detail['build-status'];
+  if (!isPipelineBuild(info?.initiator)) {
+    return {
+      reason: `initiator '${info?.initiator}' is not CodePipeline: the build is handled through its verdict`,
+    };
+  }
+  if (!(PIPELINE_FAILURE_STATUSES as readonly string[]).includes(status)) {
+    return { reason: `status ${status} of a pipeline build is handled through its verdict, if any` };
+  }
+  const failedPhase = info?.phases?.find(
+    (phase) => phase['phase-status'] !== undefined && phase['phase-status'] !== 'SUCCEEDED',
+  )?.['phase-type'];
+  const logs = info?.logs;
+  return {
+    build: {
+      buildId: buildIdFromArn(detail['build-id']),
+      buildArn: detail['build-id'],
+      projectName: detail['project-name'],
+      status: status as BuildStatus,
+      ...(failedPhase ? { failedPhase } : {}),
+      ...(logs?.['group-name'] && logs['stream-name']
+        ? { logs: { groupName: logs['group-name'], streamName: logs['stream-name'] } }
+        : {}),
+    },
+  };
+}
 
 export type SuggesterResult = FixSuggestionOutcome | { readonly kind: 'rejected'; readonly reason: string };
 
@@ -109,19 +151,32 @@ function dependencies(config: ReturnType<typeof loadConfig>): FixSuggestionDeps 
   };
 }
 
+function reject(event: unknown, reason: string): SuggesterResult {
+  logger.warn('event rejected', { reason, eventId: (event as { id?: unknown } | null)?.id });
+  metrics.addMetric('RejectedSuggestionEvents', MetricUnit.Count, 1);
+  metrics.publishStoredMetrics();
+  return { kind: 'rejected', reason };
+}
+
 export async function handler(event: unknown): Promise<SuggesterResult> {
-  const parsed = verdictEventSchema.safeParse(event);
-  if (!parsed.success) {
-    const reason = parsed.error.issues
-      .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
-      .join('; ');
-    logger.warn('event rejected', { reason, eventId: (event as { id?: unknown } | null)?.id });
-    metrics.addMetric('RejectedSuggestionEvents', MetricUnit.Count, 1);
-    metrics.publishStoredMetrics();
-    return { kind: 'rejected', reason };
+  let build: FinishedBuild;
+  const stateChange = pipelineBuildFailure(event);
+  if (stateChange) {
+    if ('reason' in stateChange) return reject(event, stateChange.reason);
+    build = stateChange.build;
+  } else {
+    const parsed = verdictEventSchema.safeParse(event);
+    if (!parsed.success) {
+      return reject(
+        event,
+        parsed.error.issues
+          .map((issue) => `${issue.path.join('.') || '(root)'}: ${issue.message}`)
+          .join('; '),
+      );
+    }
+    build = parsed.data.detail.build;
   }
   const config = loadConfig();
-  const { build } = parsed.data.detail;
   const outcome = await handleFinishedBuild(dependencies(config), config, build);
   if (outcome.kind === 'suggested') {
     const { suggestion } = outcome;

@@ -479,3 +479,59 @@ describe('suggester handler', () => {
     },
   );
 });
+
+describe('suggester handler on the state change of a failed build CodePipeline started', () => {
+  // AWS's documented `CodeBuild Build State Change` sample, as a failed build of a pipeline.
+  const pipelineFailure = (): Record<string, unknown> & { detail: Record<string, unknown> } =>
+    JSON.parse(
+      readFileSync(
+        path.join(__dirname, '..', '..', 'fixtures', 'events', 'codebuild-failed-in-pipeline.json'),
+        'utf8',
+      ),
+    );
+  const KEY =
+    'suggestions/project=my-sample-project/my-sample-project:8745a7a9-c340-456a-9166-edf953571bEX.json';
+
+  test('suggests a fix from the build log the event names, as for a verdict', async () => {
+    const result = await handler(pipelineFailure());
+    expect(result).toMatchObject({
+      kind: 'suggested',
+      suggestion: {
+        buildId: 'my-sample-project:8745a7a9-c340-456a-9166-edf953571bEX',
+        buildArn:
+          'arn:aws:codebuild:us-west-2:123456789012:build/my-sample-project:8745a7a9-c340-456a-9166-edf953571bEX',
+        projectName: 'my-sample-project',
+      },
+    });
+    expect(logs).toHaveReceivedCommandWith(GetLogEventsCommand, {
+      logGroupName: '/aws/codebuild/my-sample-project',
+      logStreamName: '8745a7a9-c340-456a-9166-edf953571bEX',
+    });
+    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, { Bucket: 'lake', Key: KEY });
+    expect(sns).toHaveReceivedCommandTimes(PublishCommand, 1);
+  });
+
+  test('a build both failed and scored gets one suggestion: the second event finds it stored', async () => {
+    s3.on(HeadObjectCommand, { Bucket: 'lake', Key: KEY }).resolves({});
+    const result = await handler(pipelineFailure());
+    expect(result).toMatchObject({ kind: 'skipped' });
+    expect(bedrock).not.toHaveReceivedCommand(ConverseCommand);
+    expect(sns).not.toHaveReceivedCommand(PublishCommand);
+  });
+
+  test('rejects the state change of a build outside CodePipeline: its verdict brings it', async () => {
+    const event = pipelineFailure();
+    (event.detail['additional-information'] as Record<string, unknown>).initiator = 'MyCodeBuildDemoUser';
+    expect(await handler(event)).toMatchObject({
+      kind: 'rejected',
+      reason: expect.stringContaining('is not CodePipeline'),
+    });
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
+  test('rejects the state change of a pipeline build that succeeded: its scoring action brings it', async () => {
+    const event = pipelineFailure();
+    event.detail['build-status'] = 'SUCCEEDED';
+    expect(await handler(event)).toMatchObject({ kind: 'rejected' });
+  });
+});

@@ -12,7 +12,7 @@
  *   the log alone and with the failed phase a CodeBuild build record would hold (bench/gitlab-trace.ts),
  *   and the share of real failures (human label) that would be rerun.
  *
- *   npx tsx bench/logs.ts [--verbose]
+ *   npx tsx bench/logs.ts [--verbose] [--only logchunks,cidiff,veloren]
  */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import * as path from 'node:path';
@@ -25,6 +25,9 @@ import { selectFailureExcerpt, splitLogLines } from '../lambda/core/log-excerpt'
 
 const COMMAND = 'npx tsx bench/logs.ts';
 const verbose = process.argv.includes('--verbose');
+const onlyIndex = process.argv.indexOf('--only');
+const only = onlyIndex >= 0 ? (process.argv[onlyIndex + 1] ?? '').split(',') : undefined;
+const wanted = (part: string): boolean => only === undefined || only.includes(part);
 
 type Selector = (log: string, budget: number) => number[];
 
@@ -272,10 +275,15 @@ async function veloren(): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  console.log(`$ ${COMMAND}${verbose ? ' --verbose' : ''}\n`);
-  logChunks();
-  ciDiff();
-  await veloren();
+  console.log(
+    `$ ${COMMAND}${process.argv
+      .slice(2)
+      .map((arg) => ` ${arg}`)
+      .join('')}\n`,
+  );
+  if (wanted('logchunks')) logChunks();
+  if (wanted('cidiff')) ciDiff();
+  if (wanted('veloren')) await veloren();
 }
 
 void main();

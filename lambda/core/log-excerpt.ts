@@ -10,6 +10,7 @@
  * first line and the best-ranked ones kept whole.
  */
 import { ErrorSignature, matchSignature, SignatureMatch } from './error-signatures';
+import { analyseLogStructure, inFailingStep, LogStructure } from './log-structure';
 
 export const DEFAULT_EXCERPT_BUDGET = 50;
 export const MAX_EXCERPT_BUDGET = 1000;
@@ -45,6 +46,9 @@ export interface LogExcerpt {
   readonly totalLines: number;
 }
 
+/** Later blocks of the failing step that keep a first line while the best-ranked block is packed. */
+const MAX_RESERVED = 10;
+
 export class InvalidExcerptBudgetError extends Error {
   override readonly name = 'InvalidExcerptBudgetError';
 }
@@ -75,7 +79,8 @@ export function cleanLine(raw: string): string {
   return line.trimEnd();
 }
 
-const LEVEL_TAG = /^\[(ERROR|FATAL|WARN|WARNING|INFO|DEBUG|TRACE)\]\s?/;
+// Upper case as Maven and most loggers print it, lower case as sbt does (`[error]`, `[warn]`, `[info]`).
+const LEVEL_TAG = /^\[(ERROR|FATAL|WARN|WARNING|INFO|DEBUG|TRACE|error|warn|info|debug|success)\]\s?/;
 
 /**
  * The comparison key for diffing against the passing log: timestamps, dates, durations, UUIDs, hashes,
@@ -108,10 +113,11 @@ interface AnalysedLine {
 
 function analyse(raw: string): AnalysedLine {
   const clean = cleanLine(raw);
-  const tag = LEVEL_TAG.exec(clean)?.[1];
+  const tag = LEVEL_TAG.exec(clean)?.[1]?.toUpperCase();
   const body = clean.replace(LEVEL_TAG, '');
   // Informational and warning lines never start a block: passing builds are full of them.
   const quiet = tag !== undefined && tag !== 'ERROR' && tag !== 'FATAL';
+  // Travis's own step results and the CI markers are structure (log-structure.ts), not error messages.
   const signature = quiet || body.trim() === '' ? undefined : (matchSignature(body) ?? matchSignature(clean));
   return { clean, body, tag, signature };
 }
@@ -146,6 +152,19 @@ interface Block {
   readonly novel: boolean;
 }
 
+/** Lines of detail without a signature or stack frame after which a block ends. */
+const MAX_DETAIL_LINES = 15;
+
+/** The last output of a failing step: where a failure usually shows when no line names it. */
+export const FAILING_STEP_OUTPUT: ErrorSignature = {
+  id: 'failing-step-output',
+  category: 'unknown',
+  pattern: /(?!)/,
+  weight: 2,
+  title: 'The last output of the failing step',
+  guidance: 'Read the last lines the failing step printed before it exited.',
+};
+
 function findBlocks(lines: AnalysedLine[], isNovel: (index: number) => boolean): Block[] {
   const blocks: Block[] = [];
   let index = 0;
@@ -159,8 +178,12 @@ function findBlocks(lines: AnalysedLine[], isNovel: (index: number) => boolean):
     let end = index;
     let signature = first.signature;
     let novel = isNovel(index);
+    let sinceEvidence = 0;
     for (let next = index + 1; next < lines.length; next += 1) {
       const line = lines[next]!;
+      // Detail under an error is short; a long run of indented lines is a dump (objects, config), not detail.
+      sinceEvidence = line.signature || STACK_FRAME.test(line.body) ? 0 : sinceEvidence + 1;
+      if (sinceEvidence > MAX_DETAIL_LINES) break;
       if (isBlank(line) && !line.tag) {
         // A blank line inside a stack trace (between a frame and `Caused by`) does not end it.
         const after = lines[next + 1];
@@ -184,8 +207,46 @@ function findBlocks(lines: AnalysedLine[], isNovel: (index: number) => boolean):
  * Ranks blocks: lines that name a cause beat lines that only report failure; among equals the later
  * block wins, because a build's final errors are the ones that failed it.
  */
-function rankBlocks(blocks: Block[]): Block[] {
-  return [...blocks].sort((a, b) => b.signature.weight - a.signature.weight || b.start - a.start);
+function rankBlocks(blocks: Block[], tier: (block: Block) => number): Block[] {
+  return [...blocks].sort(
+    (a, b) => tier(a) - tier(b) || b.signature.weight - a.signature.weight || b.start - a.start,
+  );
+}
+
+/**
+ * Where a block lies in the log's structure: 0 in a failing step, 1 elsewhere before the failure, 2 in
+ * the post-failure epilogue (after-failure scripts, cache uploads, clean-up).
+ */
+function structuralTier(structure: LogStructure, block: Block): number {
+  for (let index = block.start; index <= block.end; index += 1) {
+    if (inFailingStep(structure, index)) return 0;
+  }
+  if (structure.epilogueStart !== undefined && block.start >= structure.epilogueStart) return 2;
+  return 1;
+}
+
+/** The last non-blank lines of each failing step, its failure report included. */
+function failingStepTails(
+  lines: AnalysedLine[],
+  structure: LogStructure,
+  isNovel: (index: number) => boolean,
+  size: number,
+): Block[] {
+  const tails: Block[] = [];
+  for (const step of structure.failingSteps) {
+    let start = step.end;
+    let count = 0;
+    for (let index = step.end; index >= step.start && count < size; index -= 1) {
+      if (isBlank(lines[index]!)) continue;
+      start = index;
+      count += 1;
+    }
+    if (count === 0) continue;
+    let novel = false;
+    for (let index = start; index <= step.end; index += 1) novel ||= isNovel(index);
+    tails.push({ start, end: step.end, signature: FAILING_STEP_OUTPUT, novel });
+  }
+  return tails;
 }
 
 /** Selects the failure excerpt of `failLog`, diffed against `passLog` when given. */
@@ -207,10 +268,24 @@ export function selectFailureExcerpt(
       : new Set(splitLogLines(passLog).map((raw) => normaliseLine(cleanLine(raw))));
   const isNovel = (index: number): boolean => !passKeys?.has(normaliseLine(lines[index]!.clean));
 
-  const allBlocks = findBlocks(lines, isNovel);
+  const structure = analyseLogStructure(lines.map((line) => line.clean));
+  const tier = (block: Block): number => structuralTier(structure, block);
+  const errorBlocks = findBlocks(lines, isNovel);
+  // The failing step's last lines are where a failure shows when no line names it; without a passing
+  // log to tell new errors from routine ones, they are evidence in any case.
+  const causeInFailingStep = errorBlocks.some(
+    (block) => block.novel && block.signature.weight === 3 && tier(block) === 0,
+  );
+  const allBlocks = [
+    ...errorBlocks,
+    // Only where the CI system's markers delimit the step: elsewhere the log's end is no step's end.
+    ...(structure.system !== 'unknown' && (passKeys === undefined || !causeInFailingStep)
+      ? failingStepTails(lines, structure, isNovel, Math.max(2, Math.ceil(budget / 4)))
+      : []),
+  ];
   const novelBlocks = allBlocks.filter((block) => block.novel);
   // Without a novel error the passing log explains nothing away: fall back to every error block.
-  const candidates = rankBlocks(novelBlocks.length > 0 ? novelBlocks : allBlocks);
+  const candidates = rankBlocks(novelBlocks.length > 0 ? novelBlocks : allBlocks, tier);
 
   const chosen = new Set<number>();
   const seen = new Set<string>();
@@ -219,6 +294,8 @@ export function selectFailureExcerpt(
     for (let index = block.start; index <= block.end; index += 1) {
       const line = lines[index]!;
       if (isBlank(line)) continue;
+      // A failing step's tail keeps only what the passing build did not print.
+      if (block.signature === FAILING_STEP_OUTPUT && !isNovel(index)) continue;
       const key = repetitionKey(line.clean);
       if (seen.has(key)) continue;
       seen.add(key);
@@ -226,25 +303,43 @@ export function selectFailureExcerpt(
     }
     return fresh;
   };
-  // Repetition is dropped in log order: the first occurrence of a line is the one kept.
+  // Repetition is dropped in log order: the first occurrence of a line is the one kept. Error blocks
+  // claim their lines before the failing steps' tails, which only add what no error block holds.
+  const synthetic = (block: Block): number => (block.signature === FAILING_STEP_OUTPUT ? 1 : 0);
   const freshByBlock = new Map(
-    [...candidates].sort((a, b) => a.start - b.start).map((block) => [block, freshLines(block)]),
+    [...candidates]
+      .sort((a, b) => synthetic(a) - synthetic(b) || a.start - b.start)
+      .map((block) => [block, freshLines(block)]),
   );
   const contributing = candidates
     .map((block) => ({ block, fresh: freshByBlock.get(block) ?? [] }))
     .filter((entry) => entry.fresh.length > 0);
 
-  // Every contributing block keeps its first line; the best-ranked ones get the rest of the budget.
+  // The best-ranked blocks take up to most of the budget each, keeping a first line for the next ones in
+  // the failing step (at most MAX_RESERVED of them); what is left then goes to the best-ranked again.
   const usedBlocks: Block[] = [];
   let remaining = budget;
+  const cap = Math.max(1, Math.ceil(budget * 0.6));
+  const taken = new Map<Block, number>();
   contributing.forEach((entry, position) => {
     if (remaining <= 0) return;
-    const reserveForLater = Math.min(contributing.length - position - 1, remaining - 1);
-    const take = Math.min(entry.fresh.length, remaining - reserveForLater);
+    const laterPrimary = contributing.slice(position + 1).filter((later) => tier(later.block) === 0).length;
+    const reserveForLater = Math.min(laterPrimary, MAX_RESERVED, remaining - 1);
+    const take = Math.min(entry.fresh.length, remaining - reserveForLater, cap);
+    if (take <= 0) return;
     for (const index of entry.fresh.slice(0, take)) chosen.add(index);
+    taken.set(entry.block, take);
     remaining -= take;
     usedBlocks.push(entry.block);
   });
+  for (const entry of contributing) {
+    if (remaining <= 0) break;
+    const already = taken.get(entry.block);
+    if (already === undefined) continue;
+    const more = entry.fresh.slice(already, already + remaining);
+    for (const index of more) chosen.add(index);
+    remaining -= more.length;
+  }
 
   if (chosen.size === 0) {
     for (const index of fallbackLines(lines, isNovel, budget)) chosen.add(index);

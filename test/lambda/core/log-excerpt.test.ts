@@ -224,3 +224,24 @@ describe('selectFailureExcerpt on common toolchains', () => {
     expect(selectFailureExcerpt(log.join('\n')).lines).toEqual(expected);
   });
 });
+
+describe('selectFailureExcerpt on structured CI logs', () => {
+  it('prefers the failing Travis step over setup errors and keeps its last output', () => {
+    const log = [
+      'travis_fold:start:install',
+      '$ ./setup.sh',
+      'ls: cannot access /opt/cache: No such file or directory',
+      'travis_fold:end:install',
+      '$ ./run-tests.sh',
+      'compiling...',
+      'checking style',
+      'src/a.c is not formatted',
+      'The command "./run-tests.sh" exited with 1.',
+      'travis_fold:start:cache.2',
+      'store build cache',
+    ].join('\n');
+    const excerpt = selectFailureExcerpt(log, undefined, { budget: 5 });
+    expect(excerpt.lines).toEqual(expect.arrayContaining([8, 9]));
+    expect(excerpt.lines).not.toContain(11);
+  });
+});

@@ -23,6 +23,9 @@ import {
 } from '../lambda/core/remediation';
 import { PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../lambda/core/verdict';
 
+/** The first state: it keeps the trigger event under `$.event` and sets every path the record reads. */
+export const REMEDIATION_START_STATE = 'Start';
+
 // The state names are part of this construct's contract (the local runner and the replay address them).
 export { APPROVAL_DENIED_ERROR, REMEDIATION_STATES };
 
@@ -45,12 +48,12 @@ export interface RemediationProps {
   readonly encryptionKey: kms.IKey;
   /**
    * CodeBuild projects Pipemend may rerun; IAM is scoped to them.
-   * @default - every project of the account and region
+   * @default - the projects of the account and region tagged `pipemend:remediate` = `true`
    */
   readonly projects?: string[];
   /**
    * CodePipeline pipelines Pipemend may retry and roll back; IAM is scoped to them.
-   * @default - every pipeline of the account and region
+   * @default - the pipelines of the account and region tagged `pipemend:remediate` = `true`
    */
   readonly pipelines?: string[];
   /**
@@ -95,7 +98,15 @@ export interface RemediationProps {
   readonly timeout?: Duration;
 }
 
-const LAMBDA_TRANSIENT_ERRORS = [
+/**
+ * Errors worth retrying on the Lambda tasks. `Lambda.*` names are what Step Functions reports when the Lambda
+ * service refuses or fails the invocation (`Lambda.TooManyRequestsException` when the function is throttled);
+ * the bare names are errors the function itself lets escape from the AWS SDK calls it makes.
+ * `retryOnServiceExceptions` adds Lambda.ServiceException, Lambda.AWSLambdaException,
+ * Lambda.SdkClientException and Lambda.ClientExecutionTimeoutException. See docs/aws-contracts.md.
+ */
+export const LAMBDA_TRANSIENT_ERRORS = [
+  'Lambda.TooManyRequestsException',
   'ThrottlingException',
   'ProvisionedThroughputExceededException',
   'TooManyRequestsException',
@@ -103,6 +114,65 @@ const LAMBDA_TRANSIENT_ERRORS = [
   'ServiceUnavailable',
   'InternalServerError',
   'TimeoutError',
+];
+
+/**
+ * Errors of the optimized `codebuild:startBuild` integration that mean the build never started: throttling
+ * (not in CodeBuild's API model, so it surfaces as the integration's base exception) and the account's
+ * concurrent-build limit. See docs/aws-contracts.md.
+ */
+export const CODEBUILD_THROTTLING_ERRORS = [
+  'CodeBuild.AccountLimitExceededException',
+  'CodeBuild.AWSCodeBuildException',
+  'CodeBuild.CodeBuildException',
+];
+
+/** StartBuild errors after which no build ran: the rerun did not happen and must not feed the breaker. */
+export const CODEBUILD_NOT_STARTED_ERRORS = [
+  ...CODEBUILD_THROTTLING_ERRORS,
+  'CodeBuild.InvalidInputException',
+  'CodeBuild.ResourceNotFoundException',
+  'States.Permissions',
+];
+
+/**
+ * Errors of the `aws-sdk:codepipeline` integration worth retrying: a busy pipeline, too many executions, and
+ * throttling, which CodePipeline's API model does not declare and so surfaces as the SDK's base exception.
+ */
+export const CODEPIPELINE_TRANSIENT_ERRORS = [
+  'CodePipeline.ConcurrentPipelineExecutionsLimitExceededException',
+  'CodePipeline.ConflictException',
+  'CodePipeline.CodePipelineException',
+];
+
+/**
+ * The tag that opts a CodeBuild project or a CodePipeline pipeline in to remediation when no `projects` or
+ * `pipelines` are configured: the state machine may only rerun, retry or roll back resources tagged
+ * `pipemend:remediate` = `true` (an IAM `aws:ResourceTag` condition).
+ */
+export const REMEDIATE_TAG_KEY = 'pipemend:remediate';
+export const REMEDIATE_TAG_VALUE = 'true';
+
+/**
+ * StartBuild overrides a clean rerun never needs, each denied by its CodeBuild condition key (the key is
+ * present, i.e. `Null` is false, when the request sets the override): a rerun may not change what runs,
+ * on which image, with which privileges or credentials.
+ */
+export const DENIED_START_BUILD_OVERRIDES = [
+  'codebuild:source.buildspec',
+  'codebuild:source.location',
+  'codebuild:secondarySources',
+  'codebuild:artifacts',
+  'codebuild:secondaryArtifacts',
+  'codebuild:environment.image',
+  'codebuild:environment.type',
+  'codebuild:environment.privilegedMode',
+  'codebuild:environment.certificate',
+  'codebuild:environment.registryCredential',
+  'codebuild:environment.imagePullCredentialsType',
+  'codebuild:serviceRole',
+  'codebuild:encryptionKey',
+  'codebuild:logsConfig',
 ];
 
 /**
@@ -252,6 +322,8 @@ export class Remediation extends Construct {
       );
     }
 
+    // Execution data holds raw CodeBuild events (PLAINTEXT environment values), log lines and approval
+    // task tokens: the log records state transitions and errors only, never the data.
     this.logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
       retention: logs.RetentionDays.THREE_MONTHS,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -263,8 +335,8 @@ export class Remediation extends Construct {
       pipelineTarget,
       recordOutcome,
       topic: props.topic,
-      projectArns,
-      pipelineArns,
+      projectArns: props.projects?.length ? projectArns : undefined,
+      pipelineArns: props.pipelines?.length ? pipelineArns : undefined,
       approval: props.requireRollbackApproval ?? true,
       approvalTimeout,
       rerunTimeout: props.rerunTimeout ?? Duration.hours(2),
@@ -274,7 +346,7 @@ export class Remediation extends Construct {
       definitionBody: sfn.DefinitionBody.fromChainable(definition.start),
       timeout,
       tracingEnabled: true,
-      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });
     definition.grant(this.stateMachine);
     classify.addEnvironment('OWN_INITIATOR_PREFIXES', `${this.stateMachine.role.roleName}/`);
@@ -373,7 +445,7 @@ export class Remediation extends Construct {
             {
               id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codebuild:<AWS::Region>:<AWS::AccountId>:project/*]',
               reason:
-                'No projects are configured: every CodeBuild project of this account and region is remediated.',
+                'No projects are configured: builds of any project may be read, and only projects tagged pipemend:remediate=true may be rerun (aws:ResourceTag condition).',
             },
           ]
         : []),
@@ -381,7 +453,8 @@ export class Remediation extends Construct {
         ? [
             {
               id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:*]',
-              reason: 'No pipelines are configured: every pipeline of this account and region is remediated.',
+              reason:
+                'No pipelines are configured: any pipeline may be read, and only pipelines tagged pipemend:remediate=true may be retried or rolled back (aws:ResourceTag condition).',
             },
           ]
         : []),
@@ -443,6 +516,11 @@ export class Remediation extends Construct {
           id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${stack.resolve(stack.getLogicalId(fn.node.defaultChild as lambda.CfnFunction)) as string}.Arn>:*]`,
           reason: 'Invoking the versions and aliases of this one function.',
         })),
+        ...(props.pipelines ?? []).map((pipeline) => ({
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:${pipeline}/*]`,
+          reason:
+            'RetryStageExecution acts on the stage resource (<pipeline>/<stage>) of this configured pipeline; the failed stage is only known at run time.',
+        })),
         ...scopeAcknowledgements,
       );
     }
@@ -502,8 +580,10 @@ interface DefinitionProps {
   readonly pipelineTarget: PipemendFunction;
   readonly recordOutcome: PipemendFunction;
   readonly topic: sns.ITopic;
-  readonly projectArns: string[];
-  readonly pipelineArns: string[];
+  /** ARNs of the configured projects; absent: only projects tagged for Pipemend may be rerun. */
+  readonly projectArns?: string[];
+  /** ARNs of the configured pipelines; absent: only pipelines tagged for Pipemend may be retried or rolled back. */
+  readonly pipelineArns?: string[];
   readonly approval: boolean;
   readonly approvalTimeout: Duration;
   readonly rerunTimeout: Duration;
@@ -522,6 +602,14 @@ class RemediationDefinition {
     private readonly props: DefinitionProps,
   ) {
     this.record = this.recordChain();
+    // Whatever fails, RecordOutcome must find every path it reads: start with all of them present (null).
+    // (A CustomState: a Pass's parameters would drop the null values.)
+    const start = new sfn.CustomState(scope, REMEDIATION_START_STATE, {
+      stateJson: {
+        Type: 'Pass',
+        Parameters: { 'event.$': '$', classification: null, guard: null, error: null },
+      },
+    });
     this.escalateTaskFailure = this.outcome(
       'EscalateTaskFailure',
       'ESCALATED',
@@ -533,7 +621,7 @@ class RemediationDefinition {
       REMEDIATION_STATES.classify,
       props.classify,
       {
-        event: sfn.JsonPath.objectAt('$'),
+        event: sfn.JsonPath.objectAt('$.event'),
       },
       '$.classification',
     );
@@ -612,7 +700,7 @@ class RemediationDefinition {
         }),
       );
 
-    this.start = classify.next(guard).next(byGuard);
+    this.start = start.next(classify).next(guard).next(byGuard);
   }
 
   /** Grants the state machine what its service integrations call. */
@@ -665,8 +753,13 @@ class RemediationDefinition {
       REMEDIATION_STATES.record,
       props.recordOutcome,
       {
+        // Every path below exists in every execution (the start state sets them, null until known).
+        event: sfn.JsonPath.objectAt('$.event'),
+        executionId: sfn.JsonPath.executionId,
+        executionName: sfn.JsonPath.executionName,
         classification: sfn.JsonPath.objectAt('$.classification'),
         guard: sfn.JsonPath.objectAt('$.guard'),
+        error: sfn.JsonPath.objectAt('$.error'),
         status: sfn.JsonPath.stringAt('$.outcome.status'),
         detail: sfn.JsonPath.stringAt('$.outcome.detail'),
       },
@@ -675,7 +768,15 @@ class RemediationDefinition {
     const recordFailed = new tasks.SnsPublish(scope, REMEDIATION_STATES.publishRecordFailure, {
       topic: props.topic,
       subject: 'Pipemend: a remediation could not be recorded',
-      message: sfn.TaskInput.fromJsonPathAt('$'),
+      message: sfn.TaskInput.fromObject({
+        kind: 'record-failure',
+        executionArn: sfn.JsonPath.executionId,
+        outcome: sfn.JsonPath.objectAt('$.outcome'),
+        recordError: sfn.JsonPath.objectAt('$.recordError'),
+        error: sfn.JsonPath.objectAt('$.error'),
+        classification: sfn.JsonPath.objectAt('$.classification'),
+        guard: sfn.JsonPath.objectAt('$.guard'),
+      }),
       resultPath: sfn.JsonPath.DISCARD,
     });
     this.retrySns(recordFailed);
@@ -685,7 +786,8 @@ class RemediationDefinition {
         cause: 'The decision record could not be written',
       }),
     );
-    record.addCatch(recordFailed, { errors: ['States.ALL'], resultPath: '$.error' });
+    // The task error that led here stays in $.error; the record's own failure goes beside it.
+    record.addCatch(recordFailed, { errors: ['States.ALL'], resultPath: '$.recordError' });
 
     const publish = new tasks.SnsPublish(scope, REMEDIATION_STATES.publish, {
       topic: props.topic,
@@ -694,12 +796,13 @@ class RemediationDefinition {
       resultPath: sfn.JsonPath.DISCARD,
     });
     this.retrySns(publish);
+    // The record is saved; the execution fails so the ExecutionsFailed metric (and its alarm) sees it.
     publish.addCatch(
-      new sfn.Fail(scope, 'NotificationFailed', { error: 'NotificationFailed', causePath: '$.error.Cause' }),
-      {
-        errors: ['States.ALL'],
-        resultPath: '$.error',
-      },
+      new sfn.Fail(scope, 'NotificationFailed', {
+        error: 'NotificationFailed',
+        causePath: '$.publishError.Cause',
+      }),
+      { errors: ['States.ALL'], resultPath: '$.publishError' },
     );
     const done = new sfn.Succeed(scope, 'Done');
     return record.next(
@@ -732,8 +835,18 @@ class RemediationDefinition {
       parameters: { status: 'FAILED', 'detail.$': "States.Format('clean rerun failed: {}', $.error.Cause)" },
       resultPath: '$.outcome',
     });
+    // No build ran (throttled past the retries, over the account's build limit, project gone or not allowed):
+    // nothing was tried, so nothing counts for the circuit breaker; a human hears of it as an escalation.
+    const notStarted = new sfn.Pass(scope, 'RerunNotStarted', {
+      parameters: {
+        status: 'ESCALATED',
+        'detail.$': "States.Format('the clean rerun did not start: {}', $.error.Cause)",
+      },
+      resultPath: '$.outcome',
+    });
     detailSucceeded.next(this.record);
     detailFailed.next(this.record);
+    notStarted.next(this.record);
     const rerun = (id: string, withRevision: boolean): sfn.CustomState => {
       const state = new sfn.CustomState(scope, id, {
         stateJson: {
@@ -754,20 +867,37 @@ class RemediationDefinition {
         },
       });
       state.addRetry({
-        errors: ['CodeBuild.AccountLimitExceededException', 'CodeBuild.ThrottlingException'],
+        errors: CODEBUILD_THROTTLING_ERRORS,
         interval: Duration.seconds(30),
         maxAttempts: 3,
         backoffRate: 2,
       });
+      state.addCatch(notStarted, { errors: CODEBUILD_NOT_STARTED_ERRORS, resultPath: '$.error' });
       // A rerun that ran and failed is a failed remediation, not a task error; either way a human hears.
       state.addCatch(detailFailed, { errors: ['States.ALL'], resultPath: '$.error' });
       return state;
     };
+    const everyProject = Stack.of(scope).formatArn({
+      service: 'codebuild',
+      resource: 'project',
+      resourceName: '*',
+    });
     this.policies.push(
+      this.scoped(['codebuild:StartBuild', 'codebuild:StopBuild'], props.projectArns, [everyProject]),
       new iam.PolicyStatement({
-        actions: ['codebuild:StartBuild', 'codebuild:StopBuild', 'codebuild:BatchGetBuilds'],
-        resources: props.projectArns,
+        actions: ['codebuild:BatchGetBuilds'],
+        resources: props.projectArns ?? [everyProject],
       }),
+      // A clean rerun changes the cache, the compute type and Pipemend's marker variable, nothing else.
+      ...DENIED_START_BUILD_OVERRIDES.map(
+        (key) =>
+          new iam.PolicyStatement({
+            effect: iam.Effect.DENY,
+            actions: ['codebuild:StartBuild'],
+            resources: [everyProject],
+            conditions: { Null: { [key]: 'false' } },
+          }),
+      ),
       new iam.PolicyStatement({
         actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'],
         resources: [
@@ -806,9 +936,9 @@ class RemediationDefinition {
       REMEDIATION_STATES.retryStage,
       'retryStageExecution',
       {
-        PipelineName: sfn.JsonPath.stringAt('$.classification.target.pipelineName'),
-        StageName: sfn.JsonPath.stringAt('$.classification.target.stageName'),
-        PipelineExecutionId: sfn.JsonPath.stringAt('$.retryExecution.pipelineExecutionId'),
+        'PipelineName.$': '$.classification.target.pipelineName',
+        'StageName.$': '$.classification.target.stageName',
+        'PipelineExecutionId.$': '$.retryExecution.pipelineExecutionId',
         RetryMode: 'FAILED_ACTIONS',
       },
       '$.retry',
@@ -831,9 +961,9 @@ class RemediationDefinition {
       REMEDIATION_STATES.rollbackStage,
       'rollbackStage',
       {
-        PipelineName: sfn.JsonPath.stringAt('$.classification.target.pipelineName'),
-        StageName: sfn.JsonPath.stringAt('$.classification.target.stageName'),
-        TargetPipelineExecutionId: sfn.JsonPath.stringAt('$.rollbackTarget.pipelineExecutionId'),
+        'PipelineName.$': '$.classification.target.pipelineName',
+        'StageName.$': '$.classification.target.stageName',
+        'TargetPipelineExecutionId.$': '$.rollbackTarget.pipelineExecutionId',
       },
       '$.rollback',
     );
@@ -881,29 +1011,51 @@ class RemediationDefinition {
   private codePipeline(
     id: string,
     action: 'retryStageExecution' | 'rollbackStage',
-    parameters: Record<string, unknown>,
+    parameters: Record<string, string>,
     resultPath: string,
-  ): tasks.CallAwsService {
-    const task = new tasks.CallAwsService(this.scope, id, {
-      service: 'codepipeline',
-      action,
-      parameters,
-      iamResources: this.props.pipelineArns,
-      iamAction: `codepipeline:${action[0]?.toUpperCase()}${action.slice(1)}`,
-      resultPath,
-      taskTimeout: sfn.Timeout.duration(Duration.minutes(2)),
+  ): sfn.CustomState {
+    const task = new sfn.CustomState(this.scope, id, {
+      stateJson: {
+        Type: 'Task',
+        Resource: `arn:${Stack.of(this.scope).partition}:states:::aws-sdk:codepipeline:${action}`,
+        TimeoutSeconds: Duration.minutes(2).toSeconds(),
+        Parameters: parameters,
+        ResultPath: resultPath,
+      },
     });
     task.addRetry({
-      errors: [
-        'CodePipeline.ConcurrentPipelineExecutionsLimitExceededException',
-        'CodePipeline.ThrottlingException',
-      ],
+      errors: CODEPIPELINE_TRANSIENT_ERRORS,
       interval: Duration.seconds(10),
       maxAttempts: 3,
       backoffRate: 2,
     });
     task.addCatch(this.escalateTaskFailure, { errors: ['States.ALL'], resultPath: '$.error' });
+    // RetryStageExecution acts on the stage resource (`<pipeline>/<stage>`), RollbackStage on the pipeline.
+    const everyPipeline = Stack.of(this.scope).formatArn({ service: 'codepipeline', resource: '*' });
+    this.policies.push(
+      this.scoped(
+        [`codepipeline:${action[0]?.toUpperCase()}${action.slice(1)}`],
+        this.props.pipelineArns?.flatMap((arn) => [arn, `${arn}/*`]),
+        [everyPipeline],
+      ),
+    );
     return task;
+  }
+
+  /**
+   * Allows `actions` on the configured resources, or, when none are configured, on every resource of the
+   * account and region that is tagged `pipemend:remediate` = `true`.
+   */
+  private scoped(actions: string[], configured: string[] | undefined, every: string[]): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      actions,
+      resources: configured ?? every,
+      ...(configured
+        ? {}
+        : {
+            conditions: { StringEquals: { [`aws:ResourceTag/${REMEDIATE_TAG_KEY}`]: REMEDIATE_TAG_VALUE } },
+          }),
+    });
   }
 
   /** Polls the execution until it ends: SUCCEEDED (and healthy, for a rollback with a health alarm) or FAILED. */

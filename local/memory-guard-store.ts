@@ -9,6 +9,8 @@ export class MemoryGuardStore implements GuardStore {
   readonly budgets = new Map<string, number>();
   readonly breakers = new Map<string, BreakerState>();
   readonly modes = new Map<string, RemediationMode>();
+  /** Per scope, the results counted since the last success (DynamoDB's `resultIds`). */
+  private readonly counted = new Map<string, Set<string>>();
 
   consumeBudgets(claims: readonly BudgetClaim[]): Promise<{ exhausted?: BudgetClaim }> {
     const exhausted = claims.find((claim) => (this.budgets.get(claim.key) ?? 0) >= claim.limit);
@@ -28,8 +30,18 @@ export class MemoryGuardStore implements GuardStore {
     return Promise.resolve(true);
   }
 
-  recordResult(scope: string, succeeded: boolean, nowSeconds: number): Promise<BreakerState> {
+  recordResult(
+    scope: string,
+    succeeded: boolean,
+    nowSeconds: number,
+    resultId?: string,
+  ): Promise<BreakerState> {
     const breaker = this.breakers.get(scope) ?? CLOSED_BREAKER;
+    if (resultId !== undefined) {
+      if (this.counted.get(scope)?.has(resultId)) return Promise.resolve(breaker);
+      const counted = succeeded ? new Set<string>() : (this.counted.get(scope) ?? new Set<string>());
+      this.counted.set(scope, counted.add(resultId));
+    }
     const next: BreakerState = succeeded
       ? {
           consecutiveFailures: 0,

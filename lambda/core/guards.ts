@@ -159,8 +159,17 @@ export interface GuardStore {
   getBreaker(scope: string): Promise<BreakerState>;
   /** Marks the scope escalated unless an escalation still holds; true when this caller escalates. */
   claimEscalation(scope: string, nowSeconds: number, holdsSince: number): Promise<boolean>;
-  /** Records a remediation's result: a success closes the circuit, a failure counts towards opening it. */
-  recordResult(scope: string, succeeded: boolean, nowSeconds: number): Promise<BreakerState>;
+  /**
+   * Records a remediation's result: a success closes the circuit, a failure counts towards opening it.
+   * With a `resultId` (the remediation id) a repeated call for the same result changes nothing, so a
+   * retried record step never counts one failure twice.
+   */
+  recordResult(
+    scope: string,
+    succeeded: boolean,
+    nowSeconds: number,
+    resultId?: string,
+  ): Promise<BreakerState>;
   /** The mode configured for the scope, if any. */
   getMode(scope: string): Promise<RemediationMode | undefined>;
 }

@@ -7,33 +7,64 @@ import { Classification, GuardResult, RemediationStatus, remediationScope } from
 
 export const DECISION_RECORD_SCHEMA_VERSION = 1;
 
+/** A Step Functions error output (`{Error, Cause}`), as a Catch puts it at `$.error`. */
+export interface TaskError {
+  readonly error: string;
+  readonly cause?: string;
+}
+
 export interface DecisionRecord {
   readonly schemaVersion: typeof DECISION_RECORD_SCHEMA_VERSION;
   readonly remediationId: string;
   readonly eventId: string;
   readonly executionId: string;
   readonly scope: string | null;
-  readonly classification: Classification;
-  readonly guard: GuardResult;
+  /** `null` when the classification step itself failed. */
+  readonly classification: Classification | null;
+  /** `null` when the guard was never consulted (it or the classification failed). */
+  readonly guard: GuardResult | null;
   readonly status: RemediationStatus;
   /** What the action produced or why it failed (rerun build id, error cause), for humans. */
   readonly detail?: string;
+  /** The task error that ended the remediation, when one did. */
+  readonly error?: TaskError;
+  /** Source and detail type of the trigger event (never its detail, which may hold secrets). */
+  readonly trigger?: { readonly source?: string; readonly detailType?: string };
   readonly recordedAt: string;
   readonly label?: OutcomeLabel;
 }
 
+/**
+ * What the state machine knows at the end of an execution. Classification and guard are `null` when the
+ * step that produces them failed; the record is written from whatever is known.
+ */
 export interface OutcomeReport {
-  readonly classification: Classification;
-  readonly guard: GuardResult;
+  readonly classification: Classification | null;
+  readonly guard: GuardResult | null;
   readonly status: RemediationStatus;
   readonly detail?: string;
+  /** `$.error` of the execution: `{Error, Cause}` of the caught task failure, or null. */
+  readonly error?: { readonly Error?: string; readonly Cause?: string } | null;
+  /** The trigger event; only its id, source and detail type are recorded. */
+  readonly event?: { readonly id?: string; readonly source?: string; readonly 'detail-type'?: string } | null;
+  readonly executionId?: string;
+  readonly executionName?: string;
 }
 
 export function buildDecisionRecord(report: OutcomeReport, recordedAt: string): DecisionRecord {
   const { classification, guard, status, detail } = report;
-  const target = classification.target;
+  const target = classification?.target ?? null;
+  const error = report.error?.Error
+    ? { error: report.error.Error, ...(report.error.Cause ? { cause: report.error.Cause } : {}) }
+    : undefined;
+  const trigger = report.event
+    ? {
+        ...(report.event.source ? { source: report.event.source } : {}),
+        ...(report.event['detail-type'] ? { detailType: report.event['detail-type'] } : {}),
+      }
+    : undefined;
   const label =
-    status === 'SUCCEEDED' && target && guard.outcome === 'PROCEED'
+    classification && status === 'SUCCEEDED' && target && guard?.outcome === 'PROCEED'
       ? labelForSuccess({
           remediationId: guard.remediationId,
           action: classification.decision.action,
@@ -44,14 +75,17 @@ export function buildDecisionRecord(report: OutcomeReport, recordedAt: string): 
       : undefined;
   return {
     schemaVersion: DECISION_RECORD_SCHEMA_VERSION,
-    remediationId: guard.remediationId,
-    eventId: classification.eventId,
-    executionId: guard.executionId,
+    // Without the guard's id, the execution names the remediation (one record per execution either way).
+    remediationId: guard?.remediationId ?? `execution-${report.executionName ?? 'unknown'}`,
+    eventId: classification?.eventId ?? report.event?.id ?? 'unknown',
+    executionId: guard?.executionId ?? report.executionId ?? 'unknown',
     scope: target ? remediationScope(target) : null,
     classification,
     guard,
     status,
     ...(detail !== undefined ? { detail } : {}),
+    ...(error ? { error } : {}),
+    ...(trigger && Object.keys(trigger).length > 0 ? { trigger } : {}),
     recordedAt,
     ...(label ? { label } : {}),
   };
@@ -86,8 +120,8 @@ const SILENT_STATUSES: ReadonlySet<RemediationStatus> = new Set(['SHADOWED', 'SU
 
 /** The human-facing notification of a decision record: a readable summary, then the record as JSON. */
 export function notificationFor(record: DecisionRecord): Notification {
-  const { classification, status } = record;
-  const action = classification.decision.action;
+  const { classification, guard, status } = record;
+  const action = classification?.decision.action ?? 'remediation';
   const where = record.scope ?? 'an unknown target';
   const headline: Record<RemediationStatus, string> = {
     SUCCEEDED: `${action} of ${where} succeeded`,
@@ -103,11 +137,19 @@ export function notificationFor(record: DecisionRecord): Notification {
   const lines = [
     `Pipemend: ${headline[status]}.`,
     '',
-    `Decision: ${action} (confidence ${classification.decision.confidence.toFixed(2)})`,
-    ...classification.decision.reasons.map((reason) => `- ${reason}`),
-    `Guard: ${record.guard.outcome} in ${record.guard.mode} mode`,
-    ...record.guard.reasons.map((reason) => `- ${reason}`),
+    ...(classification
+      ? [
+          `Decision: ${action} (confidence ${classification.decision.confidence.toFixed(2)})`,
+          ...classification.decision.reasons.map((reason) => `- ${reason}`),
+        ]
+      : ['Decision: none (the failure could not be classified)']),
+    ...(guard
+      ? [`Guard: ${guard.outcome} in ${guard.mode} mode`, ...guard.reasons.map((reason) => `- ${reason}`)]
+      : ['Guard: not consulted']),
     ...(record.detail ? [`Detail: ${record.detail}`] : []),
+    ...(record.error
+      ? [`Error: ${record.error.error}${record.error.cause ? `: ${record.error.cause}` : ''}`]
+      : []),
     ...(record.label ? [`Label: ${record.label.kind}`] : []),
     '',
     JSON.stringify(record, null, 2),

@@ -32,12 +32,14 @@ export async function recordOutcome(
 ): Promise<RecordedOutcome> {
   const now = deps.now();
   const record = buildDecisionRecord(report, now.toISOString());
+  // Keyed by the remediation, so a retried record (say, the save below failed) counts its result once.
   const breaker =
-    record.scope !== null && report.guard.outcome === 'PROCEED' && isActionResult(report.status)
+    record.scope !== null && report.guard?.outcome === 'PROCEED' && isActionResult(report.status)
       ? await deps.guardStore.recordResult(
           record.scope,
           report.status === 'SUCCEEDED',
           Math.floor(now.getTime() / 1000),
+          record.remediationId,
         )
       : undefined;
   await deps.sink.save(record);

@@ -4,7 +4,8 @@
  *
  * Items (partition key `pk`, TTL attribute `expiresAt`):
  * - `budget#<scope>#window#<n>` / `budget#<scope>#stage#<stage>#revision#<rev>`: `used`
- * - `breaker#<scope>`: `consecutiveFailures`, `lastFailureAt`, `escalatedAt` (epoch seconds)
+ * - `breaker#<scope>`: `consecutiveFailures`, `lastFailureAt`, `escalatedAt` (epoch seconds), `resultIds`
+ *   (string set: the remediations whose results were counted since the last success)
  * - `mode#<scope>`: `mode` (`shadow` | `suggest` | `enforce`), written by the user
  */
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -67,26 +68,47 @@ export class DynamoDbGuardStore implements GuardStore {
     }
   }
 
-  async recordResult(scope: string, succeeded: boolean, nowSeconds: number): Promise<BreakerState> {
+  async recordResult(
+    scope: string,
+    succeeded: boolean,
+    nowSeconds: number,
+    resultId?: string,
+  ): Promise<BreakerState> {
     const update = succeeded
-      ? // A success closes the circuit and ends the escalation episode.
+      ? // A success closes the circuit and ends the escalation episode; the counted results start over.
         {
-          UpdateExpression: 'SET consecutiveFailures = :zero REMOVE escalatedAt',
+          UpdateExpression: `SET consecutiveFailures = :zero${resultId ? ', resultIds = :ids' : ''} REMOVE escalatedAt`,
           ExpressionAttributeValues: { ':zero': 0 },
         }
       : {
-          UpdateExpression: 'ADD consecutiveFailures :one SET lastFailureAt = :now',
+          UpdateExpression: `ADD consecutiveFailures :one${resultId ? ', resultIds :ids' : ''} SET lastFailureAt = :now`,
           ExpressionAttributeValues: { ':one': 1, ':now': nowSeconds },
         };
-    const { Attributes } = await this.documents.send(
-      new UpdateCommand({
-        TableName: this.tableName,
-        Key: { pk: breakerKey(scope) },
-        ReturnValues: 'ALL_NEW',
-        ...update,
-      }),
-    );
-    return Attributes ? toBreakerState(Attributes) : CLOSED_BREAKER;
+    try {
+      const { Attributes } = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { pk: breakerKey(scope) },
+          ReturnValues: 'ALL_NEW',
+          UpdateExpression: update.UpdateExpression,
+          ...(resultId
+            ? {
+                // Counted already (a retried record step): leave the breaker as it is.
+                ConditionExpression: 'NOT contains(resultIds, :id)',
+                ExpressionAttributeValues: {
+                  ...update.ExpressionAttributeValues,
+                  ':ids': new Set([resultId]),
+                  ':id': resultId,
+                },
+              }
+            : { ExpressionAttributeValues: update.ExpressionAttributeValues }),
+        }),
+      );
+      return Attributes ? toBreakerState(Attributes) : CLOSED_BREAKER;
+    } catch (error) {
+      if (resultId && error instanceof ConditionalCheckFailedException) return this.getBreaker(scope);
+      throw error;
+    }
   }
 
   async getMode(scope: string): Promise<RemediationMode | undefined> {

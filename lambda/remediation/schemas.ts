@@ -63,11 +63,27 @@ export const guardRequestSchema = z.object({
   executionId: z.string().check(z.minLength(1)),
 });
 
+/**
+ * What the state machine reports at the end of every execution. Classification and guard are null when the
+ * step producing them failed; the error is the caught task failure (`$.error`), null when none.
+ */
 export const outcomeReportSchema = z.object({
-  classification: classificationSchema,
-  guard: guardResultSchema,
+  classification: z.nullable(classificationSchema),
+  guard: z.nullable(guardResultSchema),
   status: z.enum(REMEDIATION_STATUSES) as z.ZodMiniType<RemediationStatus>,
   detail: z.optional(z.string()),
+  error: z.optional(z.nullable(z.object({ Error: z.optional(z.string()), Cause: z.optional(z.string()) }))),
+  event: z.optional(
+    z.nullable(
+      z.object({
+        id: z.optional(z.string()),
+        source: z.optional(z.string()),
+        'detail-type': z.optional(z.string()),
+      }),
+    ),
+  ),
+  executionId: z.optional(z.string()),
+  executionName: z.optional(z.string()),
 });
 
 /** Parses or throws InvalidRemediationInputError listing every problem with its path. */

@@ -147,11 +147,13 @@ export class SimulatedRemediator implements Remediator {
     }
     return {
       action: record?.classification.decision.action ?? 'NONE',
-      ...(record ? { guard: record.guard.outcome } : {}),
+      ...(record?.guard ? { guard: record.guard.outcome } : {}),
       status:
         record?.status ??
         (execution.status === 'FAILED' ? `EXECUTION_FAILED: ${execution.error?.name ?? ''}` : 'NOT_RECORDED'),
-      reasons: record ? [...record.classification.decision.reasons, ...record.guard.reasons] : [],
+      reasons: record
+        ? [...(record.classification?.decision.reasons ?? []), ...(record.guard?.reasons ?? [])]
+        : [],
       ...(record?.detail ? { detail: record.detail } : {}),
       executionMs: performance.now() - started,
       stateTransitions: execution.states.length,

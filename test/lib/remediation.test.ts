@@ -5,17 +5,19 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 
-import { Remediation, RemediationProps } from '../../lib/remediation';
+import { DENIED_START_BUILD_OVERRIDES, Remediation, RemediationProps } from '../../lib/remediation';
 import { remediationDefinition } from '../../local/remediation-runner';
 import { stackArn } from '../helpers/arn';
 import { synthPipemend } from '../helpers/synth';
 
 const { template } = synthPipemend({ config: { projects: ['app-build'], pipelines: ['app'] } });
 const definition = remediationDefinition(template.toJSON() as Parameters<typeof remediationDefinition>[0]);
+/** No projects or pipelines configured: remediation acts only on resources tagged for Pipemend. */
+const { template: unscoped } = synthPipemend({});
 
 /** The statements of the default policy of the role whose logical id starts with `rolePrefix`. */
-function statementsOf(rolePrefix: string): unknown[] {
-  const policies = Object.entries(template.findResources('AWS::IAM::Policy')).filter(([id]) =>
+function statementsOf(rolePrefix: string, of: Template = template): unknown[] {
+  const policies = Object.entries(of.findResources('AWS::IAM::Policy')).filter(([id]) =>
     id.startsWith(rolePrefix),
   );
   expect(policies).toHaveLength(1);
@@ -37,9 +39,9 @@ function remediation(props: Partial<RemediationProps>): () => Remediation {
 }
 
 describe('Remediation construct', () => {
-  test('the state machine logs every event with execution data, is traced and has a timeout', () => {
+  test('the state machine logs every event but never execution data (events, log lines, task tokens), is traced and has a timeout', () => {
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', {
-      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: true }),
+      LoggingConfiguration: Match.objectLike({ Level: 'ALL', IncludeExecutionData: false }),
       TracingConfiguration: { Enabled: true },
     });
     expect(definition.TimeoutSeconds).toBe(12 * 3600);
@@ -71,8 +73,16 @@ describe('Remediation construct', () => {
     });
   });
 
-  test('the state machine may start, stop and read builds of the configured projects only', () => {
-    expect(statementsOf('RemediationStateMachineRoleDefaultPolicy')).toEqual(
+  const overrideDenials = DENIED_START_BUILD_OVERRIDES.map((key) => ({
+    Action: 'codebuild:StartBuild',
+    Effect: 'Deny',
+    Resource: stackArn('codebuild', 'project/*'),
+    Condition: { Null: { [key]: 'false' } },
+  }));
+
+  test('the state machine may start, stop and read builds, and retry or roll back stages, of the configured projects and pipelines only', () => {
+    const statements = statementsOf('RemediationStateMachineRoleDefaultPolicy');
+    expect(statements).toEqual(
       expect.arrayContaining([
         {
           Action: ['codebuild:BatchGetBuilds', 'codebuild:StartBuild', 'codebuild:StopBuild'],
@@ -82,7 +92,7 @@ describe('Remediation construct', () => {
         {
           Action: ['codepipeline:RetryStageExecution', 'codepipeline:RollbackStage'],
           Effect: 'Allow',
-          Resource: stackArn('codepipeline', 'app'),
+          Resource: [stackArn('codepipeline', 'app'), stackArn('codepipeline', 'app/*')],
         },
         {
           Action: ['events:DescribeRule', 'events:PutRule', 'events:PutTargets'],
@@ -91,6 +101,139 @@ describe('Remediation construct', () => {
         },
       ]),
     );
+    const acting = (statements as { Action: string | string[] }[]).filter((statement) =>
+      [statement.Action]
+        .flat()
+        .some((action) =>
+          ['codebuild:StartBuild', 'codepipeline:RetryStageExecution', 'codepipeline:RollbackStage'].includes(
+            action,
+          ),
+        ),
+    );
+    expect(acting).toHaveLength(2 + DENIED_START_BUILD_OVERRIDES.length);
+  });
+
+  test('without configured projects or pipelines the state machine acts only on resources tagged pipemend:remediate=true', () => {
+    const statements = statementsOf('RemediationStateMachineRoleDefaultPolicy', unscoped);
+    const tagged = { StringEquals: { 'aws:ResourceTag/pipemend:remediate': 'true' } };
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        {
+          Action: ['codebuild:StartBuild', 'codebuild:StopBuild'],
+          Condition: tagged,
+          Effect: 'Allow',
+          Resource: stackArn('codebuild', 'project/*'),
+        },
+        {
+          Action: ['codepipeline:RetryStageExecution', 'codepipeline:RollbackStage'],
+          Condition: tagged,
+          Effect: 'Allow',
+          Resource: stackArn('codepipeline', '*'),
+        },
+      ]),
+    );
+    const unconditioned = (statements as { Action: string | string[]; Effect: string; Condition?: unknown }[])
+      .filter((statement) => statement.Effect === 'Allow' && statement.Condition === undefined)
+      .flatMap((statement) => [statement.Action].flat());
+    for (const action of [
+      'codebuild:StartBuild',
+      'codebuild:StopBuild',
+      'codepipeline:RetryStageExecution',
+      'codepipeline:RollbackStage',
+    ]) {
+      expect(unconditioned).not.toContain(action);
+    }
+  });
+
+  test.each([
+    ['configured projects', template],
+    ['tagged projects', unscoped],
+  ])(
+    'StartBuild (%s) is denied every override beyond a clean rerun: buildspec, source, image, privileged mode, role…',
+    (_, of) => {
+      expect(statementsOf('RemediationStateMachineRoleDefaultPolicy', of)).toEqual(
+        expect.arrayContaining(overrideDenials),
+      );
+      expect(DENIED_START_BUILD_OVERRIDES).toEqual(
+        expect.arrayContaining([
+          'codebuild:source.buildspec',
+          'codebuild:environment.image',
+          'codebuild:environment.privilegedMode',
+          'codebuild:serviceRole',
+        ]),
+      );
+    },
+  );
+
+  test("retriers name the errors Step Functions reports: Lambda.TooManyRequestsException, the integrations' throttling", () => {
+    const retried = (state: string): string[] =>
+      ((definition.States[state] as { Retry?: { ErrorEquals: string[] }[] }).Retry ?? []).flatMap(
+        (retry) => retry.ErrorEquals,
+      );
+    for (const state of [
+      'Classify',
+      'Guard',
+      'FindRetryExecution',
+      'WatchRetriedExecution',
+      'RecordOutcome',
+    ]) {
+      expect({ state, errors: retried(state) }).toEqual({
+        state,
+        errors: expect.arrayContaining([
+          'Lambda.TooManyRequestsException',
+          'Lambda.ServiceException',
+          'Lambda.AWSLambdaException',
+          'Lambda.SdkClientException',
+        ]),
+      });
+    }
+    for (const state of ['RerunBuildClean', 'RerunBuildCleanFromRevision']) {
+      expect(retried(state)).toEqual([
+        'CodeBuild.AccountLimitExceededException',
+        'CodeBuild.AWSCodeBuildException',
+        'CodeBuild.CodeBuildException',
+      ]);
+    }
+    for (const state of ['RetryStage', 'RollbackStage']) {
+      expect(retried(state)).toEqual([
+        'CodePipeline.ConcurrentPipelineExecutionsLimitExceededException',
+        'CodePipeline.ConflictException',
+        'CodePipeline.CodePipelineException',
+      ]);
+    }
+    const everyName = Object.keys(definition.States).flatMap(retried);
+    expect(everyName).not.toContain('CodeBuild.ThrottlingException');
+    expect(everyName).not.toContain('CodePipeline.ThrottlingException');
+  });
+
+  test('every Catch keeps the error where the next state expects it, and the record reads only paths the start state sets', () => {
+    for (const [name, state] of Object.entries(definition.States)) {
+      for (const catcher of (state as { Catch?: { ResultPath?: string }[] }).Catch ?? []) {
+        expect({ name, resultPath: catcher.ResultPath }).toEqual({
+          name,
+          resultPath: expect.stringMatching(/^\$\.(error|recordError|publishError)$/),
+        });
+      }
+    }
+    expect(definition.StartAt).toBe('Start');
+    expect(definition.States.Start).toMatchObject({
+      Type: 'Pass',
+      Parameters: { 'event.$': '$', classification: null, guard: null, error: null },
+    });
+    expect((definition.States.RecordOutcome as { Parameters: unknown }).Parameters).toEqual({
+      'event.$': '$.event',
+      'executionId.$': '$$.Execution.Id',
+      'executionName.$': '$$.Execution.Name',
+      'classification.$': '$.classification',
+      'guard.$': '$.guard',
+      'error.$': '$.error',
+      'status.$': '$.outcome.status',
+      'detail.$': '$.outcome.detail',
+    });
+    expect(definition.States.NotificationFailed).toMatchObject({
+      Type: 'Fail',
+      CausePath: '$.publishError.Cause',
+    });
   });
 
   test('the guard may only read and write items of the remediation table', () => {

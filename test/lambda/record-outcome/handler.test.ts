@@ -52,7 +52,7 @@ describe('record-outcome handler', () => {
     expect(dynamodb).toHaveReceivedCommandWith(UpdateCommand, {
       TableName: 'state',
       Key: { pk: 'breaker#project:app' },
-      UpdateExpression: 'SET consecutiveFailures = :zero REMOVE escalatedAt',
+      UpdateExpression: 'SET consecutiveFailures = :zero, resultIds = :ids REMOVE escalatedAt',
     });
     expect(dynamodb).toHaveReceivedCommandWith(PutCommand, {
       TableName: 'state',
@@ -75,6 +75,80 @@ describe('record-outcome handler', () => {
     expect(recorded.notify).toBe(false);
     expect(dynamodb).not.toHaveReceivedCommand(UpdateCommand);
     expect(s3).toHaveReceivedCommandTimes(PutObjectCommand, 1);
+  });
+
+  test('a failed classification is recorded from what the execution knows (event, error) and notifies', async () => {
+    const recorded = await handler({
+      event: {
+        id: 'evt-9',
+        source: 'aws.codebuild',
+        'detail-type': 'CodeBuild Build State Change',
+        detail: { secret: 'PLAINTEXT value' },
+      },
+      executionId: 'arn:aws:states:eu-west-1:123456789012:execution:Remediation:exec-9',
+      executionName: 'exec-9',
+      classification: null,
+      guard: null,
+      error: { Error: 'ResourceNotFoundException', Cause: 'The specified log stream does not exist.' },
+      status: 'ESCALATED',
+      detail: 'The specified log stream does not exist.',
+    });
+
+    expect(recorded).toMatchObject({ remediationId: 'execution-exec-9', status: 'ESCALATED', notify: true });
+    expect(recorded.message).toContain(
+      'Error: ResourceNotFoundException: The specified log stream does not exist.',
+    );
+    expect(dynamodb).not.toHaveReceivedCommand(UpdateCommand);
+    const history = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
+    expect(history?.Key).toMatch(
+      /^remediations\/date=\d{4}-\d{2}-\d{2}\/scope=none\/execution-exec-9\.json$/,
+    );
+    const body = JSON.parse(String(history?.Body)) as Record<string, unknown>;
+    expect(body).toMatchObject({
+      eventId: 'evt-9',
+      executionId: 'arn:aws:states:eu-west-1:123456789012:execution:Remediation:exec-9',
+      classification: null,
+      guard: null,
+      error: { error: 'ResourceNotFoundException', cause: 'The specified log stream does not exist.' },
+      trigger: { source: 'aws.codebuild', detailType: 'CodeBuild Build State Change' },
+    });
+    expect(String(history?.Body)).not.toContain('PLAINTEXT value');
+    expect(dynamodb).toHaveReceivedCommandWith(PutCommand, {
+      Item: expect.objectContaining({ pk: 'record#execution-exec-9', action: 'NONE', guardOutcome: 'NONE' }),
+    });
+  });
+
+  test('a failed guard is recorded with the classification it had', async () => {
+    const recorded = await handler({
+      event: { id: 'evt-10' },
+      executionId: 'arn:exec-10',
+      executionName: 'exec-10',
+      classification: dnsFailureRerun,
+      guard: null,
+      error: { Error: 'Lambda.TooManyRequestsException', Cause: 'Rate exceeded' },
+      status: 'ESCALATED',
+      detail: 'Rate exceeded',
+    });
+
+    expect(recorded).toMatchObject({ remediationId: 'execution-exec-10', notify: true });
+    expect(recorded.subject).toContain('project:app');
+    expect(recorded.message).toContain('Guard: not consulted');
+  });
+
+  test('a failed rerun recorded twice (a retried record step) counts once for the breaker', async () => {
+    const report = {
+      classification: dnsFailureRerun,
+      guard: enforcedProceed,
+      status: 'FAILED',
+      detail: 'clean rerun failed',
+    };
+    await handler(report);
+
+    expect(dynamodb).toHaveReceivedCommandWith(UpdateCommand, {
+      Key: { pk: 'breaker#project:app' },
+      ConditionExpression: 'NOT contains(resultIds, :id)',
+      ExpressionAttributeValues: expect.objectContaining({ ':id': 'rem-1' }),
+    });
   });
 
   test('a malformed report is rejected naming the field, and nothing is written', async () => {

@@ -78,6 +78,29 @@ describe('DynamoDbGuardStore (dynalite)', () => {
     expect(await store.getBreaker('project:flaky')).toEqual(closed);
   });
 
+  test('a result recorded again for the same remediation (a retried record step) counts once', async () => {
+    await store.recordResult('project:retried', false, 200, 'rem-a');
+    const again = await store.recordResult('project:retried', false, 201, 'rem-a');
+    const other = await store.recordResult('project:retried', false, 202, 'rem-b');
+    const concurrent = await Promise.all(
+      Array.from({ length: 5 }, () => store.recordResult('project:retried', false, 203, 'rem-c')),
+    );
+
+    expect(again).toEqual({ consecutiveFailures: 1, lastFailureAt: 200 });
+    expect(other).toEqual({ consecutiveFailures: 2, lastFailureAt: 202 });
+    expect(concurrent.map((state) => state.consecutiveFailures)).toContain(3);
+    expect(await store.getBreaker('project:retried')).toEqual({ consecutiveFailures: 3, lastFailureAt: 203 });
+  });
+
+  test('a success closes the circuit once; a retried success after a new failure does not reset it', async () => {
+    await store.recordResult('project:healed', false, 300, 'rem-1');
+    await store.recordResult('project:healed', true, 301, 'rem-2');
+    await store.recordResult('project:healed', false, 302, 'rem-3');
+    const retriedSuccess = await store.recordResult('project:healed', true, 303, 'rem-2');
+
+    expect(retriedSuccess).toEqual({ consecutiveFailures: 1, lastFailureAt: 302 });
+  });
+
   test('a mode item written by the user is read back, and a bad one is named', async () => {
     await client.send(
       new PutItemCommand({

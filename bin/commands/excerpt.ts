@@ -2,11 +2,8 @@ import { readFileSync } from 'node:fs';
 
 import { Command, InvalidArgumentError } from 'commander';
 
-import {
-  DEFAULT_EXCERPT_BUDGET,
-  MAX_EXCERPT_BUDGET,
-  selectFailureExcerpt,
-} from '../../lambda/core/log-excerpt';
+import { DEFAULT_EXCERPT_BUDGET, MAX_EXCERPT_BUDGET } from '../../lambda/core/log-excerpt';
+import { selectRedactedExcerpt } from '../../lambda/core/redacted-excerpt';
 
 export interface ExcerptCommandOptions {
   readonly fail: string;
@@ -15,14 +12,14 @@ export interface ExcerptCommandOptions {
   readonly json?: boolean;
 }
 
-/** `pipemend excerpt`: the lines of a failed build's log that hold its error messages. */
+/** `pipemend excerpt`: the lines of a failed build's log that hold its error messages, secrets redacted. */
 export function registerExcerptCommand(
   program: Command,
   write: (text: string) => void = (text) => process.stdout.write(text),
 ): void {
   program
     .command('excerpt')
-    .description("Print the lines of a failed build's log that hold the error messages")
+    .description("Print the lines of a failed build's log that hold the error messages (secrets redacted)")
     .requiredOption('--fail <file>', "the failed build's log")
     .option(
       '--pass <file>',
@@ -38,7 +35,7 @@ export function registerExcerptCommand(
     .action((options: ExcerptCommandOptions) => {
       const failLog = readLog(options.fail, '--fail');
       const passLog = options.pass === undefined ? undefined : readLog(options.pass, '--pass');
-      const excerpt = selectFailureExcerpt(failLog, passLog, { budget: options.budget });
+      const { excerpt } = selectRedactedExcerpt(failLog, passLog, { budget: options.budget });
       write(
         options.json
           ? `${JSON.stringify({ lines: excerpt.lines, text: excerpt.text })}\n`

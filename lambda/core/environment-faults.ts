@@ -3,6 +3,7 @@
  * throttling, package/image registry rate limits, memory and disk. A build that failed on one of these
  * is worth a clean rerun; a compiler error or a failed assertion is not.
  */
+import { redactSecrets } from './redaction';
 
 export const ENVIRONMENT_FAULT_KINDS = [
   'network-timeout',
@@ -64,7 +65,10 @@ export interface EnvironmentFaultMatch {
   readonly kind: EnvironmentFaultKind;
   /** 1-based line number within the lines given. */
   readonly lineNumber: number;
-  /** The matching line, trimmed and capped at 300 characters (logs are untrusted and can be huge). */
+  /**
+   * The matching line, secrets redacted, trimmed and capped at 300 characters (logs are untrusted and can
+   * be huge): it travels in the decision's reasons to the remediation record and its notification.
+   */
   readonly line: string;
 }
 
@@ -78,7 +82,9 @@ export function findEnvironmentFaults(logLines: readonly string[]): EnvironmentF
     if (line === '') return;
     const signature = SIGNATURES.find(({ pattern }) => pattern.test(line));
     if (signature) {
-      matches.push({ kind: signature.kind, lineNumber: index + 1, line: line.slice(0, MAX_LINE_LENGTH) });
+      // Redacted before capping: a cut could leave a secret no rule recognises.
+      const redacted = redactSecrets(line).text;
+      matches.push({ kind: signature.kind, lineNumber: index + 1, line: redacted.slice(0, MAX_LINE_LENGTH) });
     }
   });
   return matches;

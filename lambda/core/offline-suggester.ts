@@ -3,8 +3,8 @@
  * Bedrock is not configured, over its token budget or fails, and by the local replay.
  */
 import { ERROR_SIGNATURES, ErrorSignature } from './error-signatures';
-import { LogExcerpt, selectFailureExcerpt } from './log-excerpt';
-import { redactSecrets } from './redaction';
+import { LogExcerpt } from './log-excerpt';
+import { RedactedExcerpt, selectRedactedExcerpt } from './redacted-excerpt';
 import { FallbackReason, Suggestion } from './suggestion';
 
 export interface BuildIdentity {
@@ -28,13 +28,8 @@ export function prepareExcerpt(
   failLog: string,
   passLog: string | undefined,
   budget?: number,
-): { excerpt: LogExcerpt; redactedSecrets: number } {
-  const fail = redactSecrets(failLog);
-  const pass = passLog === undefined ? undefined : redactSecrets(passLog);
-  return {
-    excerpt: selectFailureExcerpt(fail.text, pass?.text, { budget }),
-    redactedSecrets: fail.total + (pass?.total ?? 0),
-  };
+): RedactedExcerpt {
+  return selectRedactedExcerpt(failLog, passLog, { budget });
 }
 
 /** A suggestion for a failed build from its log (and the last passing build's, when known). */

@@ -2,7 +2,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 import { sharedDataPath } from '../../../bench/shared-data';
-import { redactSecrets, shannonEntropy } from '../../../lambda/core/redaction';
+import { redact, redactSecrets, shannonEntropy } from '../../../lambda/core/redaction';
+import { leaksAny, NEAR_MISSES, SECRET_CASES } from '../../fixtures/secrets/corpus';
 
 const FIXTURE = path.join(__dirname, '..', '..', 'fixtures', 'suggestions', 'failed-build-with-secrets.log');
 const PLANTED = [
@@ -87,6 +88,89 @@ describe('redactSecrets', () => {
       expect(result.text.split('\n')).toHaveLength(lines.length);
     },
   );
+
+  test('the corpus holds at least 60 secret formats and 25 near misses, each under its own id', () => {
+    expect(SECRET_CASES.length).toBeGreaterThanOrEqual(60);
+    expect(NEAR_MISSES.length).toBeGreaterThanOrEqual(25);
+    const ids = [...SECRET_CASES, ...NEAR_MISSES].map(({ id }) => id);
+    expect(new Set(ids).size).toBe(ids.length);
+  });
+
+  test.each(SECRET_CASES.map((secretCase) => [secretCase.id, secretCase] as const))(
+    'redacts the corpus format %s, keeping its lines',
+    (_id, secretCase) => {
+      // The control: the secret is in the text before redaction.
+      expect(leaksAny(secretCase.text, secretCase.secrets)).toBe(true);
+      const result = redactSecrets(secretCase.text);
+      expect(leaksAny(result.text, secretCase.secrets)).toBe(false);
+      expect(result.total).toBeGreaterThan(0);
+      expect(result.text.split('\n')).toHaveLength(secretCase.text.split('\n').length);
+    },
+  );
+
+  test('redacts 100% of the corpus and leaves every near miss unchanged', () => {
+    const leaked = SECRET_CASES.filter(({ text, secrets }) => leaksAny(redact(text), secrets)).map(
+      ({ id }) => id,
+    );
+    const altered = NEAR_MISSES.filter(({ text }) => redact(text) !== text).map(({ id }) => id);
+    expect({ leaked, altered }).toEqual({ leaked: [], altered: [] });
+  });
+
+  test.each(NEAR_MISSES.map((nearMiss) => [nearMiss.id, nearMiss.text] as const))(
+    'leaves the near miss %s unchanged',
+    (_id, text) => {
+      expect(redactSecrets(text)).toEqual({ text, counts: {}, total: 0 });
+    },
+  );
+
+  test('is idempotent: redacting redacted text changes nothing and counts nothing', () => {
+    const once = redact(SECRET_CASES.map(({ text }) => text).join('\n'));
+    expect(redactSecrets(once)).toEqual({ text: once, counts: {}, total: 0 });
+  });
+
+  test('keeps every line break, whatever its kind (\\n, \\r\\n, a lone \\r)', () => {
+    const text = SECRET_CASES.map(({ text }) => text).join('\n');
+    for (const lineBreak of ['\r\n', '\r']) {
+      const input = text.replace(/\n/g, lineBreak);
+      const output = redact(input);
+      expect(output.split(lineBreak)).toHaveLength(input.split(lineBreak).length);
+      expect(output.replace(/[^\r\n]/g, '')).toBe(input.replace(/[^\r\n]/g, ''));
+    }
+  });
+
+  test('masks a private key whose END line never came, and only its key lines', () => {
+    const input = [
+      '-----BEGIN OPENSSH PRIVATE KEY-----',
+      'b3BlbnNzaC1rZXktdjEAAAAA',
+      'QyNTUxOQAAACDxVmFsaWQ=',
+      'Killed',
+      'next',
+    ];
+    expect(redact(input.join('\n')).split('\n')).toEqual([
+      '[REDACTED:private-key]',
+      '[REDACTED:private-key]',
+      '[REDACTED:private-key]',
+      'Killed',
+      'next',
+    ]);
+  });
+
+  test.each([
+    ['a long run of assignments', 'password='.repeat(30_000)],
+    ['a long run of URL schemes', 'https://a:'.repeat(30_000)],
+    ['a long word', 'a'.repeat(300_000)],
+    ['a long token-like run', 'ghp_'.repeat(75_000)],
+    ['repeated key headers without an END', '-----BEGIN PRIVATE KEY-----\n'.repeat(10_000)],
+    ['a long command line', `mysql ${'-x '.repeat(100_000)}`],
+    ['a long cookie header', `Cookie: ${'a=b; '.repeat(60_000)}`],
+    ['long flag runs', `docker login ${'--password-stdin '.repeat(20_000)}`],
+  ])('stays linear on adversarial input: %s', (_name, input) => {
+    // Catastrophic backtracking takes minutes on inputs like these; linear redaction, milliseconds.
+    const started = Date.now();
+    const output = redact(input);
+    expect(Date.now() - started).toBeLessThan(5_000);
+    expect(output.split('\n')).toHaveLength(input.split('\n').length);
+  });
 
   test('computes Shannon entropy in bits per character', () => {
     expect(shannonEntropy('aaaa')).toBe(0);

@@ -1,18 +1,14 @@
 /**
  * `npm run bench:scorer`: the scorer handler's in-process latency with mocked AWS clients (p50/p99 over
- * 10,000 invocations per path) and every Lambda's bundle size, bundled as NodejsFunction bundles them
- * (esbuild, platform node, target node24, minified, CommonJS), read from esbuild's metafile.
+ * 10,000 invocations per path). Bundle sizes are `npm run bench:bundles`, read from cdk.out.
  */
-import { existsSync, readdirSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
-import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
-import { build } from 'esbuild';
 
 import { normalize } from '../lambda/core/baseline';
 import { buildRecordKey } from '../lambda/core/build-record';
@@ -25,7 +21,6 @@ import { S3ManifestSource } from '../lambda/scorer/s3-manifest-source';
 import { S3ProjectHistory } from '../lambda/scorer/s3-project-history';
 import { createScorer, ScorerResult } from '../lambda/scorer/scorer-app';
 import { VerdictPublisher } from '../lambda/scorer/verdict-publisher';
-import { PIPEMEND_ESBUILD } from '../lib/pipemend-function';
 import { RandomCutForest } from '../sagemaker/rcf';
 import {
   BUILD_ARN,
@@ -40,7 +35,6 @@ import {
 const INVOCATIONS = 10_000;
 const WARM_UP = 200;
 const TARGET_P99_MS = 5;
-const TARGET_BUNDLE_BYTES = 1024 * 1024;
 
 function jobEvent(i: number): unknown {
   return {
@@ -218,49 +212,8 @@ async function latency(): Promise<void> {
   );
 }
 
-async function bundleSizes(): Promise<void> {
-  const root = path.join(__dirname, '..');
-  const handlers = readdirSync(path.join(root, 'lambda'))
-    .filter((dir) => existsSync(path.join(root, 'lambda', dir, 'handler.ts')))
-    .sort();
-  console.log(
-    '\nLambda bundle sizes (esbuild as deployed: platform node, target node24, minify, ESM entry points first, format cjs; metafile output bytes):\n',
-  );
-  console.log('| function | bundle | largest inputs | target < 1 MiB |\n| --- | ---: | --- | --- |');
-  for (const dir of handlers) {
-    const result = await build({
-      entryPoints: [path.join(root, 'lambda', dir, 'handler.ts')],
-      bundle: true,
-      platform: 'node',
-      target: PIPEMEND_ESBUILD.target,
-      minify: PIPEMEND_ESBUILD.minify,
-      mainFields: [...PIPEMEND_ESBUILD.mainFields],
-      format: 'cjs',
-      metafile: true,
-      write: false,
-      outfile: 'index.js',
-      logLevel: 'silent',
-    });
-    const output = Object.values(result.metafile.outputs)[0]!;
-    const packages = new Map<string, number>();
-    for (const [file, info] of Object.entries(output.inputs)) {
-      const match = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(file);
-      const key = match ? match[1]! : 'pipemend';
-      packages.set(key, (packages.get(key) ?? 0) + info.bytesInOutput);
-    }
-    const top = [...packages.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, 3)
-      .map(([name, bytes]) => `${name} ${(bytes / 1024).toFixed(0)} KiB`)
-      .join(', ');
-    const ok = output.bytes < TARGET_BUNDLE_BYTES ? 'meets' : 'MISSES';
-    console.log(`| ${dir} | ${(output.bytes / 1024).toFixed(0)} KiB | ${top} | ${ok} |`);
-  }
-}
-
 async function main(): Promise<void> {
   await latency();
-  await bundleSizes();
 }
 
 main().catch((error: unknown) => {

@@ -14,9 +14,9 @@ import { DeadLetterQueue } from './dead-letter-queue';
 export const PIPEMEND_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /**
- * esbuild settings shared by the deployed functions and the bundle-size benchmark, so the benchmark
- * measures what is deployed. ESM entry points first: they let esbuild drop the unused parts of the SDK
- * and Powertools (about a fifth of a bundle).
+ * esbuild settings of every deployed function (and of the scorer benchmark's in-process bundles). ESM
+ * entry points first: they let esbuild drop the unused parts of the SDK and Powertools (about a fifth
+ * of a bundle). `npm run bench:bundles` measures the result in cdk.out.
  */
 export const PIPEMEND_ESBUILD = {
   target: 'node24',
@@ -102,9 +102,9 @@ export class PipemendFunction extends nodejs.NodejsFunction {
       },
       bundling: {
         forceDockerBundling: false,
-        minify: true,
+        ...PIPEMEND_ESBUILD,
+        mainFields: [...PIPEMEND_ESBUILD.mainFields],
         sourceMap: true,
-        target: 'node24',
         metafile: false,
         // The SDK v3 clients in the runtime lag behind ours; bundle our pinned versions instead.
         externalModules: [],

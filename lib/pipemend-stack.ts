@@ -1,4 +1,4 @@
-import { Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 
 import { AnomalyScoreAlarm } from './anomaly-score-alarm';
@@ -9,6 +9,7 @@ import { DataLake } from './data-lake';
 import { EmbeddedTraining } from './embedded-training';
 import { FixSuggestions } from './fix-suggestions';
 import { ModelEndpoint } from './model-endpoint';
+import { OperationalAlarms } from './operational-alarms';
 import { PipemendEvents } from './pipemend-events';
 import { Remediation } from './remediation';
 import { TrainingPipeline } from './training-pipeline';
@@ -31,6 +32,8 @@ export class PipemendStack extends Stack {
   public readonly modelEndpoint?: ModelEndpoint;
   /** `scorer: 'embedded'`: Pipemend's own RCF trained by a Lambda, no endpoint. */
   public readonly embeddedTraining?: EmbeddedTraining;
+  /** Alarms on every dead-letter queue and every failure, and the health dashboard. Created last. */
+  public readonly operationalAlarms: OperationalAlarms;
 
   constructor(scope: Construct, id: string, props: PipemendStackProps) {
     super(scope, id, props);
@@ -97,5 +100,50 @@ export class PipemendStack extends Stack {
         : undefined,
       projects: config.projects,
     });
+    // Last: it alarms on every queue of the stack, and refuses to synthesize if one is created after it.
+    this.operationalAlarms = new OperationalAlarms(this, 'OperationalAlarms', {
+      topic: this.events.topic,
+      stateMachine: this.remediation.stateMachine,
+      trainingPipelineName: this.trainingPipeline?.pipeline.pipelineName,
+      trainer: this.embeddedTraining?.trainer,
+      additionalAlarms: [this.anomalyAlarm.alarm],
+    });
+    this.addOutputs();
+  }
+
+  /**
+   * What a user needs next, under stable output names, each exported as `<stack name>-<output>` so other
+   * stacks can import it and the `pipemend` CLI finds it from the stack name.
+   */
+  private addOutputs(): void {
+    const outputs: Record<string, { value: string; description: string }> = {
+      ScorerFunctionArn: {
+        value: this.scoring.scorer.functionArn,
+        description: 'The scorer function: give it to BuildScoringAction in your pipeline stacks',
+      },
+      DataLakeBucketName: {
+        value: this.dataLake.bucket.bucketName,
+        description: 'The data-lake bucket (pipemend backfill --bucket)',
+      },
+      NotificationTopicArn: {
+        value: this.events.topic.topicArn,
+        description: 'Verdicts, suggestions, approvals and alarms: subscribe your team here',
+      },
+      EventBusName: {
+        value: this.events.bus.eventBusName,
+        description: "Pipemend's event bus: build verdicts and suggestions as events",
+      },
+      RemediationStateMachineArn: {
+        value: this.remediation.stateMachine.stateMachineArn,
+        description: 'The remediation state machine (pipemend approve|deny take its execution ARNs)',
+      },
+      RemediationStateTableName: {
+        value: this.remediation.table.tableName,
+        description: 'Remediation modes, budgets, breakers and records (pipemend remediation-status --table)',
+      },
+    };
+    for (const [name, { value, description }] of Object.entries(outputs)) {
+      new CfnOutput(this, name, { value, description, exportName: `${this.stackName}-${name}` });
+    }
   }
 }

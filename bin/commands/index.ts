@@ -5,6 +5,7 @@ import { registerBackfillCommand } from './backfill';
 import { registerCollectSampleCommand } from './collect-sample';
 import { registerDetectCommand } from './detect';
 import { registerExcerptCommand } from './excerpt';
+import { registerRedriveCommand } from './redrive';
 import { registerRemediationStatusCommand } from './remediation-status';
 import { registerReplayCommand } from './replay';
 import { registerSuggestCommand } from './suggest';
@@ -19,4 +20,5 @@ export function registerCommands(program: Command): void {
   registerApproveCommands(program);
   registerRemediationStatusCommand(program);
   registerReplayCommand(program);
+  registerRedriveCommand(program);
 }

@@ -77,17 +77,27 @@ const MAX_LINE_LENGTH = 300;
 /** Every line of the log that carries an environment-fault signature, the first signature per line. */
 export function findEnvironmentFaults(logLines: readonly string[]): EnvironmentFaultMatch[] {
   const matches: EnvironmentFaultMatch[] = [];
+  let redactedLines: readonly string[] | undefined;
   logLines.forEach((rawLine, index) => {
     const line = rawLine.trim();
     if (line === '') return;
     const signature = SIGNATURES.find(({ pattern }) => pattern.test(line));
     if (signature) {
+      // The lines are redacted together (a private key spans lines), once, and only when one is reported.
+      redactedLines ??= redactLines(logLines);
       // Redacted before capping: a cut could leave a secret no rule recognises.
-      const redacted = redactSecrets(line).text;
+      const redacted = (redactedLines[index] ?? '').trim();
       matches.push({ kind: signature.kind, lineNumber: index + 1, line: redacted.slice(0, MAX_LINE_LENGTH) });
     }
   });
   return matches;
+}
+
+/** `lines` with their secrets redacted, each still at its index. */
+function redactLines(lines: readonly string[]): readonly string[] {
+  const redacted = redactSecrets(lines.join('\n')).text.split(/\r\n|\r|\n/);
+  // A line holding a line break of its own would shift the rest: redact such input line by line.
+  return redacted.length === lines.length ? redacted : lines.map((line) => redactSecrets(line).text);
 }
 
 /** The distinct fault kinds found, most frequent first. */

@@ -179,7 +179,7 @@ ${missing}
 
 <section>
   <h2>Estimated monthly AWS cost of the deployed stack for this workload</h2>
-  <p class="note">The replay's own counts (events, invocations with their locally measured durations, state transitions, objects and bytes written, metrics, notifications) scaled to 30 days, times public us-east-1 list prices (local/report/pricing.ts). The embedded scorer needs no endpoint; a SageMaker ml.t3.medium endpoint would add about $${metrics.cost.endpointAlternativeUsd.toFixed(0)} a month.</p>
+  <p class="note">The replay's own counts (events, invocations with their locally measured durations, state transitions, objects and bytes written, metrics, notifications) scaled to 30 days, times public us-east-1 list prices (local/report/pricing.ts). The embedded scorer needs no endpoint; a SageMaker ml.t2.medium endpoint (the default of <code>scorer: 'endpoint'</code>) would add about $${metrics.cost.endpointAlternativeUsd.toFixed(0)} a month.</p>
   <div class="grid2"><div id="cost" class="chart"></div><div><table><thead><tr><th>service</th><th>usage per month</th><th>USD</th></tr></thead><tbody>${costRows}
   <tr><th colspan="2">Total</th><th class="num">$${metrics.cost.monthlyUsd.toFixed(2)}</th></tr></tbody></table></div></div>
 </section>

@@ -284,7 +284,7 @@ function costEstimate(result: ReplayResult): ReportMetrics['cost'] {
   return {
     lines,
     monthlyUsd: lines.reduce((sum, line) => sum + line.monthlyUsd, 0),
-    endpointAlternativeUsd: UNIT_PRICES.sagemakerT3MediumPerHour * 24 * 30,
+    endpointAlternativeUsd: UNIT_PRICES.sagemakerT2MediumPerHour * 24 * 30,
   };
 }
 

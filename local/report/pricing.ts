@@ -26,15 +26,15 @@ export const UNIT_PRICES = {
   dynamoDbPerRead: 0.125 / 1_000_000,
   /** AWS KMS: per customer managed key-month. */
   kmsPerKeyMonth: 1,
-  /** SageMaker real-time endpoint, for comparison with the embedded scorer: ml.t3.medium per hour. */
-  sagemakerT3MediumPerHour: 0.05,
+  /** SageMaker real-time endpoint, for comparison with the embedded scorer: ml.t2.medium (the default) per hour. */
+  sagemakerT2MediumPerHour: 0.056,
 } as const;
 
 /** Memory (MB) of the functions the replay stands in for, as configured in lib/. */
 export const FUNCTION_MEMORY_MB = {
   collector: 256,
   scorer: 512,
-  embeddedTrainer: 3008,
+  embeddedTrainer: 1769,
   suggester: 1024,
   remediation: 512,
 } as const;

@@ -65,7 +65,7 @@ export const ERROR_SIGNATURES: readonly ErrorSignature[] = [
     id: 'build-timeout',
     category: 'timeout',
     pattern:
-      /build (has )?timed out|timed out after \d+|Build timed out|exceeded the timeout|deadline exceeded/i,
+      /build (has )?timed out|timed out after \d+|Build timed out|exceeded the timeout|deadline exceeded|exceeded the maximum time limit|No output has been received in the last|execution took longer than|Timeout of \d+ms exceeded/i,
     weight: 3,
     title: 'The build or one of its steps timed out',
     guidance:
@@ -86,7 +86,7 @@ export const ERROR_SIGNATURES: readonly ErrorSignature[] = [
     id: 'aws-access-denied',
     category: 'permissions',
     pattern:
-      /AccessDenied(Exception)?|is not authorized to perform|UnauthorizedOperation|ExpiredToken|InvalidClientTokenId|SignatureDoesNotMatch/,
+      /\bAccessDenied(Exception)?\b|is not authorized to perform|UnauthorizedOperation|ExpiredToken|InvalidClientTokenId|SignatureDoesNotMatch/,
     weight: 3,
     title: 'An AWS call was denied',
     guidance:
@@ -125,10 +125,20 @@ export const ERROR_SIGNATURES: readonly ErrorSignature[] = [
   },
   // Source control.
   {
+    // Routine in setup steps (describe without tags, status outside a work tree): a hint, not a cause.
+    id: 'git-notice',
+    category: 'source-control',
+    pattern:
+      /not a git repository|No names found, cannot describe|fatal: ambiguous argument|no tag exactly matches/i,
+    weight: 1,
+    title: 'A git command found no repository or revision',
+    guidance: 'Usually harmless setup output; if the build needs the history, fetch it (deeper clone, tags).',
+  },
+  {
     id: 'git-failure',
     category: 'source-control',
     pattern:
-      /^fatal: |GitException|Could not checkout|Error cloning remote repo|unsafe repository|couldn't find remote ref|not a git repository/i,
+      /^fatal: |GitException|Could not checkout|Error cloning remote repo|unsafe repository|couldn't find remote ref|failed to push some refs/i,
     weight: 3,
     title: 'A source-control operation failed',
     guidance:
@@ -157,6 +167,26 @@ export const ERROR_SIGNATURES: readonly ErrorSignature[] = [
       'Fix the first compiler error at the file and line shown; "wrong version"/"bad class file" errors mean a dependency was built for a newer JDK: align the JDK or pin the dependency.',
   },
   {
+    // XCTest reports assertion failures in the compiler's `file:line: error:` format: a test, not code.
+    id: 'xctest-failure',
+    category: 'test-failure',
+    pattern:
+      /: error: -\[[\w.]+ \w+\] : |\bXCT\w+ failed\b|failed: \(.*\) is not equal to \(|Executed \d+ tests?, with [1-9]\d* failures?/,
+    weight: 3,
+    title: 'Tests failed',
+    guidance:
+      'Read the failing test case and its assertion; reproduce it with `xcodebuild test` or `swift test`.',
+  },
+  {
+    id: 'compiler-error',
+    category: 'compilation',
+    pattern:
+      /^\s*[^\s:]+:\d+(?::\d+)?:\s*(?:fatal )?error\b|\berror (?:CS|FS|BC)\d{4}\b|\(\d+,\d+\): error [A-Z]+\d+|^! (?:LaTeX Error|Undefined control sequence|Emergency stop|Missing|Extra|Package \w+ Error)|^(?:PHP )?Parse error: |\*\* \((?:CompileError|SyntaxError|TokenMissingError)\)|^CMake Error/,
+    weight: 3,
+    title: 'The code did not compile',
+    guidance: 'Fix the first compiler error at the file and line shown; later errors often follow from it.',
+  },
+  {
     id: 'typescript-error',
     category: 'compilation',
     pattern: /\.(ts|tsx|mts|cts)\(\d+,\d+\): error TS\d+|error TS\d+:/,
@@ -175,7 +205,7 @@ export const ERROR_SIGNATURES: readonly ErrorSignature[] = [
   {
     id: 'rust-error',
     category: 'compilation',
-    pattern: /^error(\[E\d{4}\])?: |could not compile `/,
+    pattern: /^error\[E\d{4}\]: |could not compile `|^error: aborting due to/,
     weight: 3,
     title: 'Rust code did not compile',
     guidance: 'Fix the first `error[E....]` at the location shown; `cargo check` reproduces it locally.',
@@ -194,7 +224,7 @@ export const ERROR_SIGNATURES: readonly ErrorSignature[] = [
     id: 'test-failure',
     category: 'test-failure',
     pattern:
-      /Tests run: \d+, Failures: [1-9]|^\s+\w+_test\.go:\d+: |Tests? FAILED|\(\) FAILED$| > .* FAILED$|^--- FAIL: |^FAIL\b|^FAILED |\d+ (tests? )?failed|There (was|were) \d+ failures?|There were failing tests|AssertionError|AssertionFailedError|ComparisonFailure|^\s*Expected: |^\s*but: |Failures: ?$/,
+      /Tests run: \d+, Failures: [1-9]|^\s+\w+_test\.go:\d+: |Tests? FAILED|\(\) FAILED$| > .* FAILED$|^--- FAIL: |^FAIL\b|^FAILED\b|(?<![\w/.:=-])[1-9]\d* (tests? )?failed\b|There (was|were) \d+ failures?|There were failing tests|AssertionError|AssertionFailedError|ComparisonFailure|^\s*Expected: |^\s*but: |Failures: ?$|^failures:$|test result: FAILED|^---- .+ stdout ----$|Failure\/Error: |^rspec \.\/\S+:\d+ |\d+ examples?, [1-9]\d* failures?|^\s*\d+\) (Failure|Error):|\d+ (runs|tests), \d+ assertions, (?:[1-9]\d* failures|\d+ failures, [1-9]\d* errors)|\d+ tests?, [1-9]\d* failures?|^\s*\d+\) test .* \(.+\)$|^(FAIL|ERROR) in \(|^\s+\d+ failing$|^\s*● .+|\(.*\) (ERROR|FAILED)$|^\s*Disconnected\b|Executed \d+ of \d+ .*(FAILED|DISCONNECTED|ERROR)|^not ok \d+|^# Failed test|Dubious, test returned|Failed \d+\/\d+ (subtests|test programs)|^Result: FAIL|^\s*\[-\] |Tests Passed: \d+,? Failed: [1-9]|\d+ successes \/ [1-9]\d* failures?|TEST COMPLETE, \d+ ok, [1-9]\d* failed|\bfailed on line \d+|^── (Failure|Error) |^\s*(✖|✗|×|✘) /,
     weight: 3,
     title: 'Tests failed',
     guidance:
@@ -240,6 +270,15 @@ export const ERROR_SIGNATURES: readonly ErrorSignature[] = [
     guidance: "Fix the exception at the last frame of the traceback; check imports and the script's inputs.",
   },
   {
+    id: 'panic',
+    category: 'unknown',
+    pattern:
+      /thread '.*' panicked at|^panic: |^(PHP )?Fatal error: |PHP Fatal error|^\s*\*\* \([\w.]+\) |^Error in .*: |^Execution halted$|Debugger entered--Lisp error|^\s+[A-Z]\w*(Error|Exception): |Segmentation fault|core dumped/,
+    weight: 3,
+    title: 'The program crashed or raised an error',
+    guidance: 'Read the error message and the location it names; reproduce the failing command locally.',
+  },
+  {
     id: 'exception',
     category: 'unknown',
     pattern:
@@ -261,19 +300,38 @@ export const ERROR_SIGNATURES: readonly ErrorSignature[] = [
   {
     id: 'command-not-found',
     category: 'configuration',
-    pattern:
-      /command not found|: not found$|is not recognized as an internal or external command|No such file or directory/,
+    pattern: /command not found|: not found$|is not recognized as an internal or external command/,
     weight: 3,
     title: 'A command or file the build needs is missing',
     guidance:
       'Install the tool in the build image or install phase, or fix the path; check the working directory of the step.',
+  },
+  {
+    // Setup scripts probe for optional files all the time: a hint unless it is the failing step's error.
+    id: 'missing-file',
+    category: 'configuration',
+    pattern: /No such file or directory|cannot access '/,
+    weight: 1,
+    title: 'A file the build looked for is missing',
+    guidance:
+      'Check the path and the working directory of the step, and that an earlier step produced the file.',
+  },
+  {
+    // npm's footer after a failed script: it repeats that the script failed, never why.
+    id: 'npm-footer',
+    category: 'unknown',
+    pattern:
+      /^npm ERR! (?:A complete log of this run|\s*\/\S+\.log$|Test failed\.|This is probably not a problem with npm|Failed at the|errno |code ELIFECYCLE|Exit status|Make sure you have the latest|not with npm itself|Tell the author|You can get (?:information|their info)|There is likely additional logging|\s*$)/,
+    weight: 1,
+    title: 'An npm script failed',
+    guidance: "The lines before npm's footer name the cause.",
   },
   // Reports of failure by the build tool or CI system (they say that it failed, rarely why).
   {
     id: 'build-tool-failure',
     category: 'unknown',
     pattern:
-      /Failed to execute goal|Command did not exit successfully|Phase complete: \w+ State: FAILED|COMMAND_EXECUTION_ERROR|COMPILATION ERROR|Compilation failure|Execution failed for task|BUILD FAILED|FAILURE: Build failed|Process completed with exit code [1-9]|exited with (code|status) [1-9]|non-zero (exit|status)|returned status code [1-9]|Command failed|failed with exit code|marked build as failure|Exiting with failure status|Something went wrong/i,
+      /Failed to execute goal|The command "[^"]*" (exited with [1-9]|failed)|\*\* (BUILD|TEST) FAILED \*\*|make(\[\d+\])?: \*\*\* .*Error \d+|Command did not exit successfully|Phase complete: \w+ State: FAILED|COMMAND_EXECUTION_ERROR|COMPILATION ERROR|Compilation failure|Execution failed for task|BUILD FAILED|FAILURE: Build failed|Process completed with exit code [1-9]|exited with (code|status) [1-9]|non-zero (exit|status)|returned status code [1-9]|Command failed|failed with exit code|marked build as failure|Exiting with failure status|Something went wrong/i,
     weight: 2,
     title: 'The build tool reported a failure',
     guidance: 'The lines just before this one usually name the cause.',
@@ -282,7 +340,7 @@ export const ERROR_SIGNATURES: readonly ErrorSignature[] = [
     id: 'ci-step-failure',
     category: 'configuration',
     pattern:
-      /^(ERROR|FATAL): |^##\[error\]|^\[(ERROR|FATAL)\]|^ERROR\b|^E\s{2,}| does not exist\.?$|^\s*error:? |^Error: /,
+      /^(ERROR|FATAL): |^##\[error\]|^\[(ERROR|FATAL|error)\]|^ERROR\b|^E\s{2,}| does not exist\.?$|^error:? (?![[{])|^Error: /,
     weight: 2,
     title: 'A build step reported an error',
     guidance: "Read the error message; check the step's configuration and inputs.",

@@ -111,14 +111,22 @@ interface AnalysedLine {
   readonly signature: ErrorSignature | undefined;
 }
 
+const COMMAND_ECHO = /^\$ \S/;
+const COMMAND_RESULT = /^The command ".*" (exited with|failed)/;
+
 function analyse(raw: string): AnalysedLine {
   const clean = cleanLine(raw);
   const tag = LEVEL_TAG.exec(clean)?.[1]?.toUpperCase();
   const body = clean.replace(LEVEL_TAG, '');
   // Informational and warning lines never start a block: passing builds are full of them.
   const quiet = tag !== undefined && tag !== 'ERROR' && tag !== 'FATAL';
-  // Travis's own step results and the CI markers are structure (log-structure.ts), not error messages.
-  const signature = quiet || body.trim() === '' ? undefined : (matchSignature(body) ?? matchSignature(clean));
+  // Echoed commands (`$ grep -q '0 failed' log`) are what ran, not what happened; a CI system's report
+  // of a command's result is read without the command's own text.
+  const text = COMMAND_RESULT.test(body) ? body.replace(/".*"/, '"…"') : body;
+  const signature =
+    quiet || body.trim() === '' || COMMAND_ECHO.test(body)
+      ? undefined
+      : (matchSignature(text) ?? (text === body ? matchSignature(clean) : undefined));
   return { clean, body, tag, signature };
 }
 
@@ -303,12 +311,13 @@ export function selectFailureExcerpt(
     }
     return fresh;
   };
-  // Repetition is dropped in log order: the first occurrence of a line is the one kept. Error blocks
-  // claim their lines before the failing steps' tails, which only add what no error block holds.
+  // Repetition is dropped: of a line printed several times, the copy in the failing step is kept, and
+  // among copies at the same place in the structure the first. Error blocks claim their lines before
+  // the failing steps' tails, which only add what no error block holds.
   const synthetic = (block: Block): number => (block.signature === FAILING_STEP_OUTPUT ? 1 : 0);
   const freshByBlock = new Map(
     [...candidates]
-      .sort((a, b) => synthetic(a) - synthetic(b) || a.start - b.start)
+      .sort((a, b) => synthetic(a) - synthetic(b) || tier(a) - tier(b) || a.start - b.start)
       .map((block) => [block, freshLines(block)]),
   );
   const contributing = candidates

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -111,10 +111,6 @@ export class BuildScoring extends Construct {
       },
     });
     this.grantScorer(props, modelKind);
-    new CfnOutput(this, 'ScorerFunctionArn', {
-      description: 'Pipemend scorer: pass it to BuildScoringAction in your pipeline stacks',
-      value: this.scorer.functionArn,
-    });
 
     this.eventDeadLetterQueue = new DeadLetterQueue(this, 'EventDlq');
     this.buildStateRule = new events.Rule(this, 'BuildStateRule', {

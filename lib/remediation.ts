@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -351,15 +351,6 @@ export class Remediation extends Construct {
     definition.grant(this.stateMachine);
     classify.addEnvironment('OWN_INITIATOR_PREFIXES', `${this.stateMachine.role.roleName}/`);
 
-    new CfnOutput(this, 'StateTable', {
-      description:
-        'Remediation state: budget#, breaker#, mode# (set per pipeline or project) and record# items',
-      value: this.table.tableName,
-    });
-    new CfnOutput(this, 'StateMachineArn', {
-      description: 'Remediation state machine (pipemend approve|deny takes its execution ARNs)',
-      value: this.stateMachine.stateMachineArn,
-    });
     this.addRules(props, healthAlarms);
     this.acknowledgeFindings([classify, guard, pipelineTarget, recordOutcome], props, this.stateMachine);
   }

@@ -114,7 +114,7 @@ export function registerRemediationStatusCommand(
   program
     .command('remediation-status')
     .description('Show remediation modes, circuit breakers and recent remediations from the state table')
-    .requiredOption('--table <name>', 'the remediation state table (stack output RemediationStateTable…)')
+    .requiredOption('--table <name>', 'the remediation state table (stack output RemediationStateTableName)')
     .addOption(
       new Option('--default-mode <mode>', 'the deployed defaultMode, for scopes without their own')
         .choices(REMEDIATION_MODES)

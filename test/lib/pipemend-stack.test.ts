@@ -1,0 +1,29 @@
+import { synthPipemend } from '../helpers/synth';
+
+const OUTPUTS = [
+  'ScorerFunctionArn',
+  'DataLakeBucketName',
+  'NotificationTopicArn',
+  'EventBusName',
+  'RemediationStateMachineArn',
+  'RemediationStateTableName',
+];
+
+describe('PipemendStack outputs', () => {
+  const { template } = synthPipemend();
+
+  test.each(OUTPUTS)('%s has a stable name and an export named after the stack', (name) => {
+    expect(template.findOutputs(name)[name]).toMatchObject({
+      Export: { Name: `Pipemend-${name}` },
+    });
+  });
+
+  test('the scorer output is the scorer function ARN', () => {
+    const scorer = Object.keys(template.findResources('AWS::Lambda::Function')).find((id) =>
+      id.startsWith('ScoringScorer'),
+    );
+    expect(template.findOutputs('ScorerFunctionArn').ScorerFunctionArn?.Value).toEqual({
+      'Fn::GetAtt': [scorer, 'Arn'],
+    });
+  });
+});

@@ -39,10 +39,11 @@ function isFilter(alternative: unknown): alternative is Record<string, unknown> 
 
 function matchesOne(alternative: unknown, value: Json): boolean {
   if (!isFilter(alternative)) return alternative === value;
-  const [[kind, operand], ...rest] = Object.entries(alternative);
-  if (rest.length > 0 || kind === undefined) {
+  const entries = Object.entries(alternative);
+  if (entries.length !== 1) {
     throw new Error(`one content filter per object, got ${JSON.stringify(alternative)}`);
   }
+  const [kind, operand] = entries[0]!;
   switch (kind) {
     case 'prefix':
       return typeof value === 'string' && typeof operand === 'string' && value.startsWith(operand);

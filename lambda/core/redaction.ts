@@ -389,10 +389,17 @@ function redactPrivateKeys(text: string, count: (kind: SecretKind) => void): str
   if (!text.includes('PRIVATE KEY')) return text;
   let out = '';
   let copied = 0;
+  // The next END line of each key type at or after the last lookup: one search per END line, not per
+  // BEGIN line (a log of BEGIN lines without an END would otherwise take quadratic time).
+  const nextEnd = new Map<string, number>();
   PEM_BEGIN.lastIndex = 0;
   for (let begin = PEM_BEGIN.exec(text); begin; begin = PEM_BEGIN.exec(text)) {
     const endMarker = `-----END ${begin[1]}-----`;
-    const endAt = text.indexOf(endMarker, begin.index);
+    let endAt = nextEnd.get(endMarker);
+    if (endAt === undefined || (endAt >= 0 && endAt < begin.index)) {
+      endAt = text.indexOf(endMarker, begin.index);
+      nextEnd.set(endMarker, endAt);
+    }
     let end: number;
     if (endAt >= 0 && endAt - begin.index <= MAX_PEM_CHARACTERS) {
       end = endAt + endMarker.length;

@@ -146,7 +146,7 @@ export class SimulatedRemediator implements Remediator {
         await this.options.lake.put(labelKey(record.label), JSON.stringify(record.label), 'application/json');
     }
     return {
-      action: record?.classification.decision.action ?? 'NONE',
+      action: record?.classification?.decision.action ?? 'NONE',
       ...(record?.guard ? { guard: record.guard.outcome } : {}),
       status:
         record?.status ??

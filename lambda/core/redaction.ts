@@ -230,6 +230,8 @@ const REFERENCE_SUFFIX =
 const NON_CREDENTIAL_NAME =
   /(?:next|page|continuation|client[-_]?request|client|idempotency|request|cancel(?:lation)?|resume|sync|pagination|starting|marker|csrf[-_]?param)[-_.]?token|^(?:--?)?(?:auth|author|authors|authority|session)$|tokeni[sz]er|security[-_]?token[-_]?(?:invalid|expired)/i;
 const SESSION_NAME = /sess(?:ion)?[-_]?id|sessid|^(?:--?)?sid$/i;
+/** PascalCase names of three words or more: classes, migrations, tests, not configuration keys. */
+const IDENTIFIER_NAME = /^[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*){2,}$/;
 
 /** Redacts values assigned to secret-like names. */
 function redactAssignments(text: string, count: (kind: SecretKind) => void): string {
@@ -277,9 +279,14 @@ function judgeAssignment(
   // `$NAME`, `${NAME}`, `%NAME%`: a reference to a variable, not an assignment to it.
   if (/[$%]\{?$/.test(text.slice(Math.max(0, nameStart - 2), nameStart))) return undefined;
   if (REFERENCE_SUFFIX.test(name) && !SESSION_NAME.test(name)) return undefined;
+  // `AddEmailHashedPasswordToUsers: migrating`: a class, migration or test name, then a word of prose.
+  if (!quotedName && /^:/.test(bareSep) && IDENTIFIER_NAME.test(name) && /^[a-z]+$/.test(value))
+    return undefined;
   if (NON_CREDENTIAL_NAME.test(name)) return undefined;
   if (isPlaceholder(value) || isReference(value)) return undefined;
   if (PASSWORD_NAME.test(name)) return value.length >= 3 ? 'assigned-password' : undefined;
+  // Keys and tokens hold no spaces: `"sessionUserAgents": "Mozilla/5.0 (Macintosh; ...)"` is prose.
+  if (/\s/.test(value)) return undefined;
   if (SECRET_NAME.test(name)) return value.length >= 8 ? 'assigned-secret' : undefined;
   return looksGenerated(value) ? 'assigned-secret' : undefined;
 }
@@ -342,6 +349,10 @@ function isPlaceholder(value: string): boolean {
     bare === '' ||
     bare.startsWith(MARKER_PREFIX) ||
     bare.startsWith('$') ||
+    // Pointers and masks: `*mut c_char` in a struct dump, `*****abcd`.
+    bare.startsWith('*') ||
+    // What CI systems print instead of a secret: GitLab `[MASKED]`, Travis `[secure]`, `[FILTERED]`.
+    /^\[[A-Za-z _-]{1,20}\]$/.test(bare) ||
     // The name of the variable that holds it: `server-password: GITHUB_TOKEN` (actions/setup-java).
     /^[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)*_(?:TOKEN|PASSWORD|PASSWD|PWD|PASS|SECRET|KEY|PAT|CREDENTIALS?)$/.test(
       bare,
@@ -356,9 +367,12 @@ function isPlaceholder(value: string): boolean {
   );
 }
 
-/** URLs, ARNs and paths are where a secret is, not the secret (user-info in URLs has its own rule). */
+/**
+ * URLs, ARNs, paths and source locations (`tokenfilter.go:59`) are where a secret is, not the secret
+ * (user-info in URLs has its own rule).
+ */
 function isReference(value: string): boolean {
-  return /^(?:[a-z][a-z0-9+.-]*:\/\/|arn:|\.{0,2}\/|~\/)/i.test(value);
+  return /^(?:[a-z][a-z0-9+.-]*:\/\/|arn:|\.{0,2}\/|~\/)|^[\w./-]+\.[A-Za-z]{1,5}:\d+(?::\d+)?$/i.test(value);
 }
 
 /** Replaces each matched secret (the `secret` group, or the whole match) with its marker. */

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 
 import { BuildStatus } from '../../lambda/core/build-record';
 import { suggestionRoute } from '../../lambda/core/suggestion-routing';
@@ -61,6 +61,21 @@ describe('the deployed routing of finished builds to the suggester', () => {
     expect(matchesEventPattern(pipelineFailures, pipelineFailureSample())).toBe(true);
     // The scorer skips it (the pipeline's scoring action never runs after a failed build).
     expect(matchesEventPattern(scorerRule, pipelineFailureSample())).toBe(false);
+  });
+
+  test('the pipeline-failure rule targets the suggester, with retries and its dead-letter queue', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: pipelineFailures,
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FixSuggestionsSuggester'), 'Arn'] },
+          DeadLetterConfig: {
+            Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('^FixSuggestionsEventDlq'), 'Arn'] },
+          },
+          RetryPolicy: { MaximumEventAgeInSeconds: 21600, MaximumRetryAttempts: 4 },
+        }),
+      ],
+    });
   });
 
   test('it matches neither a failed build outside CodePipeline nor a pipeline build that succeeded', () => {

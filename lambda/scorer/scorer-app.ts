@@ -1,7 +1,8 @@
 /**
- * The scorer's two entry points over one core: the CodePipeline Lambda invoke action (answers the job
- * with exactly one PutJobSuccessResult or PutJobFailureResult) and the EventBridge target for
- * `CodeBuild Build State Change` of builds outside CodePipeline.
+ * The scorer's entry points over one core: CodePipeline jobs — the V1 Lambda invoke action and the V2
+ * stage-condition `LambdaInvoke` rule, each answered with exactly one PutJobSuccessResult or
+ * PutJobFailureResult — and the EventBridge target for `CodeBuild Build State Change` of builds outside
+ * CodePipeline.
  */
 import {
   CodePipelineClient,
@@ -12,6 +13,7 @@ import {
 import * as z from 'zod/mini';
 
 import { recordScoringError, recordVerdict, VerdictSink } from './outputs';
+import { findStageBuild, StageBuildLocation, StageBuildNotFoundError } from './pipeline-builds';
 import { BuildRecord } from '../core/build-record';
 import { scoreBuild, ScoringPorts } from '../core/score-build';
 import { InvalidScoringRequestError, ModelUnavailableError } from '../core/scoring-errors';
@@ -42,23 +44,90 @@ export type ScorerResult =
   | { readonly kind: 'ignored'; readonly reason: string };
 
 const BUILD_ID = /^[A-Za-z0-9][A-Za-z0-9_-]*:[A-Za-z0-9-]+$/;
+const PIPELINE_NAME = /^[A-Za-z0-9.@_-]{1,100}$/;
+const PIPELINE_EXECUTION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const STAGE_OR_ACTION_NAME = /^[A-Za-z0-9.@_-]{1,100}$/;
+
+function unresolvedOr(message: string) {
+  return (issue: { input: unknown }): string =>
+    String(issue.input).includes('#{')
+      ? `'${String(issue.input)}' is an unresolved pipeline variable`
+      : `'${String(issue.input)}' ${message}`;
+}
 const BUILD_ARN =
   /^arn:aws[a-z-]*:codebuild:[a-z0-9-]+:\d{12}:build\/([A-Za-z0-9][A-Za-z0-9_-]*:[A-Za-z0-9-]+)$/;
 
-/** `UserParameters` of the invoke action (a JSON string). Unknown keys are typos, not extensions. */
-export const userParametersSchema = z.strictObject({
-  /** `gate` fails the action on an anomaly; `observe` only records the verdict. */
-  mode: z.enum(['gate', 'observe']),
-  /** The build to score: CodeBuild id (`<project>:<uuid>`) or ARN, usually `#{<namespace>.CODEBUILD_BUILD_ID}`. */
-  buildId: z.string().check(
-    z.refine((value) => BUILD_ID.test(value) || BUILD_ARN.test(value), {
-      error: (issue) =>
-        String(issue.input).includes('#{')
-          ? `'${String(issue.input)}' is an unresolved pipeline variable: export CODEBUILD_BUILD_ID from the build action (buildspec env.exported-variables) and reference it from its namespace`
-          : `'${String(issue.input)}' is not a CodeBuild build id (<project>:<uuid>) or build ARN`,
-    }),
-  ),
-});
+/**
+ * `UserParameters` of the invoke action or of the stage-condition rule (a JSON string). Either `buildId`
+ * names the build, or `pipelineName` + `pipelineExecutionId` + `stageName` (+ `actionName`) say where it
+ * ran and the scorer looks it up. Unknown keys are typos, not extensions.
+ */
+export const userParametersSchema = z
+  .strictObject({
+    /** `gate` fails the action (or rule) on an anomaly; `observe` only records the verdict. */
+    mode: z.enum(['gate', 'observe']),
+    /** The build to score: CodeBuild id (`<project>:<uuid>`) or ARN, usually `#{<namespace>.CODEBUILD_BUILD_ID}`. */
+    buildId: z.optional(
+      z.string().check(
+        z.refine((value) => BUILD_ID.test(value) || BUILD_ARN.test(value), {
+          error: (issue) =>
+            String(issue.input).includes('#{')
+              ? `'${String(issue.input)}' is an unresolved pipeline variable: export CODEBUILD_BUILD_ID from the build action (buildspec env.exported-variables) and reference it from its namespace`
+              : `'${String(issue.input)}' is not a CodeBuild build id (<project>:<uuid>) or build ARN`,
+        }),
+      ),
+    ),
+    /** The pipeline whose execution ran the build (a rule cannot learn it from the job). */
+    pipelineName: z.optional(
+      z.string().check(
+        z.refine((value) => PIPELINE_NAME.test(value), {
+          error: unresolvedOr('is not a CodePipeline pipeline name'),
+        }),
+      ),
+    ),
+    /** The execution, usually `#{codepipeline.PipelineExecutionId}`. */
+    pipelineExecutionId: z.optional(
+      z.string().check(
+        z.refine((value) => PIPELINE_EXECUTION_ID.test(value), {
+          error: unresolvedOr('is not a pipeline execution id'),
+        }),
+      ),
+    ),
+    /** The stage whose CodeBuild action ran the build. */
+    stageName: z.optional(
+      z.string().check(
+        z.refine((value) => STAGE_OR_ACTION_NAME.test(value), {
+          error: unresolvedOr('is not a stage name'),
+        }),
+      ),
+    ),
+    /** The CodeBuild action, when the stage has several. */
+    actionName: z.optional(
+      z.string().check(
+        z.refine((value) => STAGE_OR_ACTION_NAME.test(value), {
+          error: unresolvedOr('is not an action name'),
+        }),
+      ),
+    ),
+    /**
+     * Who invokes: the invoke action (answers carry output variables) or a stage-condition rule (rules have
+     * no variable namespace, so the answer carries none).
+     */
+    invokedBy: z.optional(z.enum(['action', 'rule'])),
+  })
+  .check(
+    z.refine(
+      (value) =>
+        value.buildId !== undefined ||
+        (value.pipelineName !== undefined &&
+          value.pipelineExecutionId !== undefined &&
+          value.stageName !== undefined),
+      {
+        error:
+          'name the build to score: either buildId, or pipelineName, pipelineExecutionId and stageName (where the CodeBuild action ran)',
+      },
+    ),
+  );
 
 export type UserParameters = z.infer<typeof userParametersSchema>;
 
@@ -126,6 +195,7 @@ export function createScorer(deps: ScorerDependencies): (event: unknown) => Prom
     const jobId = job.id;
     const answer = await decideJob(
       job.data.actionConfiguration.configuration.UserParameters,
+      (location) => findStageBuild(client, location),
       (buildId) => deps.records.load(buildId, now()),
       scoreRecord,
     );
@@ -134,7 +204,7 @@ export function createScorer(deps: ScorerDependencies): (event: unknown) => Prom
         await client.send(
           new PutJobSuccessResultCommand({
             jobId,
-            outputVariables: answer.outputVariables,
+            ...(answer.outputVariables ? { outputVariables: answer.outputVariables } : {}),
             executionDetails: { summary: truncate(answer.summary, SUMMARY_LIMIT) },
           }),
         );
@@ -167,7 +237,8 @@ export function createScorer(deps: ScorerDependencies): (event: unknown) => Prom
 type JobAnswer =
   | {
       readonly outcome: 'success';
-      readonly outputVariables: Record<string, string>;
+      /** Absent for a stage-condition rule, which has no variable namespace. */
+      readonly outputVariables?: Record<string, string>;
       readonly summary: string;
     }
   | {
@@ -177,9 +248,12 @@ type JobAnswer =
       readonly externalExecutionId?: string;
     };
 
+const UNSCORED_VARIABLES = { verdict: 'UNSCORED', score: '', threshold: '', scorer: '', modelVersion: '' };
+
 /** Every path ends in exactly one answer; a thrown error becomes a failure (gate) or an unscored success (observe). */
 async function decideJob(
   rawParameters: string | undefined,
+  locateBuild: (location: StageBuildLocation) => Promise<string>,
   loadRecord: (buildId: string) => Promise<BuildRecord>,
   scoreRecord: (record: BuildRecord) => Promise<BuildVerdict>,
 ): Promise<JobAnswer> {
@@ -189,35 +263,75 @@ async function decideJob(
   } catch (error) {
     return { outcome: 'failure', type: 'ConfigurationError', message: (error as Error).message };
   }
-  const buildId = parameters.buildId.replace(/^arn:[^/]+\//, '');
+  const forRule = parameters.invokedBy === 'rule';
+  const variables = (values: Record<string, string>) => (forRule ? {} : { outputVariables: values });
+
+  let buildId: string;
+  if (parameters.buildId !== undefined) {
+    buildId = parameters.buildId.replace(/^arn:[^/]+\//, '');
+  } else {
+    const location: StageBuildLocation = {
+      pipelineName: parameters.pipelineName!,
+      pipelineExecutionId: parameters.pipelineExecutionId!,
+      stageName: parameters.stageName!,
+      ...(parameters.actionName !== undefined ? { actionName: parameters.actionName } : {}),
+    };
+    try {
+      buildId = await locateBuild(location);
+    } catch (error) {
+      const err = error as Error;
+      logger.error('could not find the build to score', { ...location, mode: parameters.mode, error: err });
+      recordScoringError(`pipeline:${location.pipelineName}`, err);
+      const message = `Pipemend could not find the build to score in stage '${location.stageName}' of pipeline '${location.pipelineName}' (execution ${location.pipelineExecutionId}): ${err.name}: ${err.message}${locateHint(err)}`;
+      if (parameters.mode === 'observe') {
+        return { outcome: 'success', ...variables(UNSCORED_VARIABLES), summary: message };
+      }
+      return { outcome: 'failure', type: locateFailureType(err), message };
+    }
+  }
   try {
     const verdict = await scoreRecord(await loadRecord(buildId));
     const summary = summarize(verdict);
     if (verdict.anomalous && parameters.mode === 'gate') {
       return { outcome: 'failure', type: 'JobFailed', message: summary, externalExecutionId: buildId };
     }
-    return { outcome: 'success', outputVariables: outputVariables(verdict), summary };
+    return { outcome: 'success', ...variables(outputVariables(verdict)), summary };
   } catch (error) {
     const err = error as Error;
     logger.error('scoring failed', { buildId, mode: parameters.mode, error: err });
     recordScoringError(buildId.slice(0, buildId.lastIndexOf(':')), err);
     const message = `Pipemend could not score build ${buildId}: ${err.name}: ${err.message}`;
     if (parameters.mode === 'observe') {
-      return {
-        outcome: 'success',
-        outputVariables: { verdict: 'UNSCORED', score: '', threshold: '', scorer: '', modelVersion: '' },
-        summary: message,
-      };
+      return { outcome: 'success', ...variables(UNSCORED_VARIABLES), summary: message };
     }
     const type: FailureType = err instanceof ModelUnavailableError ? 'SystemUnavailable' : 'JobFailed';
     return { outcome: 'failure', type, message, externalExecutionId: buildId };
   }
 }
 
+const THROTTLED = new Set(['ThrottlingException', 'TooManyRequestsException', 'RequestLimitExceeded']);
+const DENIED = new Set(['AccessDeniedException', 'AccessDenied', 'UnauthorizedOperation']);
+
+function locateFailureType(error: Error): FailureType {
+  if (error instanceof StageBuildNotFoundError) return 'ConfigurationError';
+  if (error.name === 'PipelineNotFoundException' || error.name === 'PipelineExecutionNotFoundException')
+    return 'ConfigurationError';
+  if (DENIED.has(error.name)) return 'PermissionError';
+  if (THROTTLED.has(error.name)) return 'SystemUnavailable';
+  return 'JobFailed';
+}
+
+function locateHint(error: Error): string {
+  if (DENIED.has(error.name))
+    return " (the scorer's role needs codepipeline:ListActionExecutions on this pipeline: add it to Pipemend's watched pipelines)";
+  if (THROTTLED.has(error.name)) return ' (CodePipeline throttled the lookup; retry the stage)';
+  return '';
+}
+
 export function parseUserParameters(raw: string | undefined): UserParameters {
   if (raw === undefined || raw.trim() === '') {
     throw new InvalidScoringRequestError(
-      'UserParameters is empty: expected JSON like {"mode":"gate","buildId":"#{Build.CODEBUILD_BUILD_ID}"}',
+      'UserParameters is empty: expected JSON like {"mode":"gate","buildId":"#{Build.CODEBUILD_BUILD_ID}"} or {"mode":"gate","pipelineName":"<pipeline>","pipelineExecutionId":"#{codepipeline.PipelineExecutionId}","stageName":"Build"}',
     );
   }
   let json: unknown;

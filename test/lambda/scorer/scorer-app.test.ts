@@ -285,7 +285,7 @@ describe('CodePipeline invoke action', () => {
       failureDetails: {
         type: 'ConfigurationError',
         message:
-          'UserParameters is empty: expected JSON like {"mode":"gate","buildId":"#{Build.CODEBUILD_BUILD_ID}"}',
+          'UserParameters is empty: expected JSON like {"mode":"gate","buildId":"#{Build.CODEBUILD_BUILD_ID}"} or {"mode":"gate","pipelineName":"<pipeline>","pipelineExecutionId":"#{codepipeline.PipelineExecutionId}","stageName":"Build"}',
       },
     });
   });

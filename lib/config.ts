@@ -8,8 +8,6 @@ export type RemediationMode = (typeof REMEDIATION_MODES)[number];
 
 export const SCORER_KINDS = ['endpoint', 'embedded'] as const;
 
-/** The SageMaker endpoint name of `scorer: 'endpoint'` when `endpointName` is not set. */
-export const DEFAULT_ENDPOINT_NAME = 'pipemend-rcf';
 export type ScorerKind = (typeof SCORER_KINDS)[number];
 
 const nameList = z.array(z.string().min(1)).default([]);
@@ -23,14 +21,14 @@ export const pipemendConfigSchema = z.strictObject({
   defaultMode: z.enum(REMEDIATION_MODES).default('shadow'),
   /** Which scorer the post-build Lambda uses once a model exists. */
   scorer: z.enum(SCORER_KINDS).default('embedded'),
-  /** SageMaker RCF endpoint that `scorer: 'endpoint'` deploys to and invokes. */
+  /** SageMaker RCF endpoint that `scorer: 'endpoint'` deploys to and invokes; default `<stack name>-rcf`. */
   endpointName: z
     .string()
     .regex(
-      /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/,
-      'must be a SageMaker endpoint name (letters, digits, hyphens)',
+      /^[a-zA-Z0-9](-?[a-zA-Z0-9]){0,40}$/,
+      'must be a SageMaker endpoint name of letters, digits and single hyphens, at most 41 characters',
     )
-    .default(DEFAULT_ENDPOINT_NAME),
+    .optional(),
   /**
    * Deployment health signals: when the alarm fires after the stage deployed, Pipemend proposes a rollback
    * of that stage. Without one, rollbacks are never proposed.

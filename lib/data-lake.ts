@@ -86,7 +86,10 @@ export class DataLake extends Construct {
       removalPolicy,
     });
 
-    this.glueDatabaseName = 'pipemend';
+    // Athena's rules for database names: lower case, digits and underscores. 'Pipemend' → 'pipemend'.
+    this.glueDatabaseName = Stack.of(this)
+      .stackName.toLowerCase()
+      .replace(/[^a-z0-9_]+/g, '_');
     this.glueDatabase = new glue.CfnDatabase(this, 'Database', {
       catalogId: Stack.of(this).account,
       databaseInput: {

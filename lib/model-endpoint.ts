@@ -16,6 +16,10 @@ import {
   prefixFindingId,
   sagemakerRole,
 } from './training-access';
+import { endpointResourcePattern, MAX_ENDPOINT_NAME_LENGTH } from '../sagemaker/training/model-version';
+
+/** A SageMaker endpoint name without '--', the separator of its models' names. */
+const ENDPOINT_NAME = /^[a-zA-Z0-9](-?[a-zA-Z0-9])*$/;
 
 export interface EndpointAutoscaling {
   readonly minCapacity: number;
@@ -87,7 +91,14 @@ export class ModelEndpoint extends Construct {
     if (bakeSeconds < 60 || bakeSeconds > 3600) {
       throw new Error(`bakeTime must be between 1 and 60 minutes, got ${bakeSeconds} seconds`);
     }
+    if (!ENDPOINT_NAME.test(props.endpointName) || props.endpointName.length > MAX_ENDPOINT_NAME_LENGTH) {
+      throw new Error(
+        `endpointName must be letters, digits and single hyphens, at most ${MAX_ENDPOINT_NAME_LENGTH} characters (its models are named <endpointName>--<model version>), got '${props.endpointName}'`,
+      );
+    }
     const endpointResourceName = props.endpointName.toLowerCase();
+    // SageMaker ARNs carry names in lower case.
+    const resourcePattern = endpointResourcePattern(props.endpointName).toLowerCase();
     this.endpointArn = stack.formatArn({
       service: 'sagemaker',
       resource: 'endpoint',
@@ -161,13 +172,13 @@ export class ModelEndpoint extends Construct {
     this.deployer.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['sagemaker:CreateModel', 'sagemaker:CreateEndpointConfig'],
-        resources: [sagemakerArn('model', 'pipemend-*'), sagemakerArn('endpoint-config', 'pipemend-*')],
+        resources: [sagemakerArn('model', resourcePattern), sagemakerArn('endpoint-config', resourcePattern)],
       }),
     );
     this.deployer.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['sagemaker:CreateEndpoint', 'sagemaker:UpdateEndpoint', 'sagemaker:DescribeEndpoint'],
-        resources: [this.endpointArn, sagemakerArn('endpoint-config', 'pipemend-*')],
+        resources: [this.endpointArn, sagemakerArn('endpoint-config', resourcePattern)],
       }),
     );
     this.deployer.addToRolePolicy(
@@ -195,10 +206,14 @@ export class ModelEndpoint extends Construct {
       ),
       wildcard(
         'model',
-        'pipemend-*',
-        'Models are named pipemend-<model version>; versions are created by training.',
+        resourcePattern,
+        `Models are named ${resourcePattern.replace('*', '<model version>')}; versions are created by training.`,
       ),
-      wildcard('endpoint-config', 'pipemend-*', 'Endpoint configs are named pipemend-<model version>.'),
+      wildcard(
+        'endpoint-config',
+        resourcePattern,
+        `Endpoint configs are named ${resourcePattern.replace('*', '<model version>')}.`,
+      ),
     ]);
     const modelPolicy = this.modelRole.node.tryFindChild('DefaultPolicy');
     if (modelPolicy) {

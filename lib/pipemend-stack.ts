@@ -38,6 +38,9 @@ export class PipemendStack extends Stack {
   constructor(scope: Construct, id: string, props: PipemendStackProps) {
     super(scope, id, props);
     const { config } = props;
+    // Every physical name derives from the stack name, so two installations (say staging and
+    // production) live side by side in one account and region. 'Pipemend' keeps the names it always had.
+    const endpointName = config.endpointName ?? `${this.stackName.toLowerCase()}-rcf`;
     this.dataLake = new DataLake(this, 'DataLake');
     this.events = new PipemendEvents(this, 'Events', {
       encryptionKey: this.dataLake.key,
@@ -52,12 +55,11 @@ export class PipemendStack extends Stack {
       dataLake: this.dataLake,
       eventBus: this.events.bus,
       modelKind: config.scorer,
-      endpointName: config.scorer === 'endpoint' ? config.endpointName : undefined,
+      endpointName: config.scorer === 'endpoint' ? endpointName : undefined,
       projects: config.projects,
     });
     if (config.scorer === 'endpoint') {
       const instanceType = config.endpointInstanceType ?? 'ml.t2.medium';
-      const { endpointName } = config;
       this.trainingPipeline = new TrainingPipeline(this, 'TrainingPipeline', {
         dataLake: this.dataLake,
         endpointName,

@@ -142,7 +142,7 @@ async function deployApprovedPackage(
       `model version ${modelVersion} has no manifest at ${modelManifestKey(modelVersion)}; it was not produced by the evaluation step`,
     );
   });
-  const name = endpointResourceName(modelVersion);
+  const name = endpointResourceName(settings.endpointName, modelVersion);
   await createUnlessExists(() =>
     sagemaker.send(
       new CreateModelCommand({
@@ -215,7 +215,10 @@ async function publishServedManifest(deps: DeployerDependencies): Promise<Deploy
       reason: `endpoint is ${endpoint?.EndpointStatus ?? 'absent'}, not InService`,
     };
   }
-  const modelVersion = modelVersionOfResource(endpoint.EndpointConfigName ?? '');
+  const modelVersion = modelVersionOfResource(
+    deps.settings.endpointName,
+    endpoint.EndpointConfigName ?? '',
+  );
   if (!modelVersion) {
     return {
       action: 'ignored',

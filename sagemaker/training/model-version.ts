@@ -3,9 +3,18 @@
  * actually runs (after a deployment or a rollback) always maps back to the version's manifest.
  */
 
-const RESOURCE_PREFIX = 'pipemend-';
+/**
+ * Models and endpoint configs are named `<endpoint name>--<model version>`: each installation's own
+ * (the endpoint name derives from the stack), and '--' keeps one endpoint's names out of another's
+ * (`a--*` never matches `a-b--…`; endpoint names may not contain '--').
+ */
+const SEPARATOR = '--';
 /** SageMaker model and endpoint-config names: `^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}`. */
 const MAX_NAME_LENGTH = 63;
+/** The longest model version: `sm-` and a 12-character execution id, or `2026-11-21T20-00-00Z`. */
+export const MAX_MODEL_VERSION_LENGTH = 20;
+/** So that every version's resource name fits SageMaker's 63 characters. */
+export const MAX_ENDPOINT_NAME_LENGTH = MAX_NAME_LENGTH - SEPARATOR.length - MAX_MODEL_VERSION_LENGTH;
 
 /** The model version of a pipeline execution (its id is unique and stable across step retries). */
 export function pipelineModelVersion(executionId: string): string {
@@ -23,8 +32,8 @@ export function embeddedModelVersion(now: Date): string {
 }
 
 /** The SageMaker model and endpoint-config name of a model version. */
-export function endpointResourceName(modelVersion: string): string {
-  const name = `${RESOURCE_PREFIX}${modelVersion}`;
+export function endpointResourceName(endpointName: string, modelVersion: string): string {
+  const name = `${endpointName}${SEPARATOR}${modelVersion}`;
   if (!/^[a-zA-Z0-9](-*[a-zA-Z0-9])*$/.test(name) || name.length > MAX_NAME_LENGTH) {
     throw new Error(`model version '${modelVersion}' cannot name a SageMaker endpoint config (${name})`);
   }
@@ -32,10 +41,14 @@ export function endpointResourceName(modelVersion: string): string {
 }
 
 /** The model version an endpoint config serves, or undefined for a config Pipemend did not create. */
-export function modelVersionOfResource(endpointConfigName: string): string | undefined {
-  return endpointConfigName.startsWith(RESOURCE_PREFIX)
-    ? endpointConfigName.slice(RESOURCE_PREFIX.length)
-    : undefined;
+export function modelVersionOfResource(endpointName: string, endpointConfigName: string): string | undefined {
+  const prefix = `${endpointName}${SEPARATOR}`;
+  return endpointConfigName.startsWith(prefix) ? endpointConfigName.slice(prefix.length) : undefined;
+}
+
+/** The resource-name pattern of an endpoint's models and configs, for IAM. */
+export function endpointResourcePattern(endpointName: string): string {
+  return `${endpointName}${SEPARATOR}*`;
 }
 
 /** Where a model version's training artifacts live in the data lake. */

@@ -12,7 +12,6 @@ describe('parsePipemendConfig', () => {
       pipelines: [],
       defaultMode: 'shadow',
       scorer: 'embedded',
-      endpointName: 'pipemend-rcf',
       healthAlarms: [],
       requireRollbackApproval: true,
       trainingWindowDays: 90,

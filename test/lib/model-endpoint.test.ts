@@ -89,7 +89,7 @@ test('the deployer runs on approvals in the group and on the endpoint going in s
   });
 });
 
-test('the deployer passes the model role only to SageMaker and touches only pipemend-* models and its endpoint', () => {
+test('the deployer passes the model role only to SageMaker and touches only the models and configs of its own endpoint (<endpoint>--*)', () => {
   const endpointArn = stackArn('sagemaker', 'endpoint/pipemend-rcf');
   const sagemakerArn = (resource: string) => stackArn('sagemaker', resource);
   template.hasResourceProperties('AWS::IAM::Policy', {
@@ -104,12 +104,12 @@ test('the deployer passes the model role only to SageMaker and touches only pipe
         {
           Action: ['sagemaker:CreateEndpointConfig', 'sagemaker:CreateModel'],
           Effect: 'Allow',
-          Resource: [sagemakerArn('endpoint-config/pipemend-*'), sagemakerArn('model/pipemend-*')],
+          Resource: [sagemakerArn('endpoint-config/pipemend-rcf--*'), sagemakerArn('model/pipemend-rcf--*')],
         },
         {
           Action: ['sagemaker:CreateEndpoint', 'sagemaker:DescribeEndpoint', 'sagemaker:UpdateEndpoint'],
           Effect: 'Allow',
-          Resource: [sagemakerArn('endpoint-config/pipemend-*'), endpointArn],
+          Resource: [sagemakerArn('endpoint-config/pipemend-rcf--*'), endpointArn],
         },
         {
           Action: 'iam:PassRole',

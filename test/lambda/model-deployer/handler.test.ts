@@ -83,21 +83,21 @@ test('an approved version updates the endpoint blue/green with alarm rollback', 
   const { sm, deps } = setup();
   sm.on(DescribeEndpointCommand).resolves({
     EndpointStatus: 'InService',
-    EndpointConfigName: 'pipemend-sm-old',
+    EndpointConfigName: 'pipemend-scorer--sm-old',
   });
   expect(await handleDeployerEvent(approval, deps)).toEqual({ action: 'updated', modelVersion: 'sm-new' });
   expect(sm).toHaveReceivedCommandWith(CreateModelCommand, {
-    ModelName: 'pipemend-sm-new',
+    ModelName: 'pipemend-scorer--sm-new',
     ExecutionRoleArn: settings.modelExecutionRoleArn,
     PrimaryContainer: { Image: 'rcf:1', ModelDataUrl: 's3://lake/training/sm-new/model/model.tar.gz' },
     EnableNetworkIsolation: true,
   });
   expect(sm).toHaveReceivedCommandWith(CreateEndpointConfigCommand, {
-    EndpointConfigName: 'pipemend-sm-new',
+    EndpointConfigName: 'pipemend-scorer--sm-new',
     ProductionVariants: [
       {
         VariantName: 'AllTraffic',
-        ModelName: 'pipemend-sm-new',
+        ModelName: 'pipemend-scorer--sm-new',
         InstanceType: 'ml.t2.medium',
         InitialInstanceCount: 1,
       },
@@ -105,7 +105,7 @@ test('an approved version updates the endpoint blue/green with alarm rollback', 
   });
   expect(sm).toHaveReceivedCommandWith(UpdateEndpointCommand, {
     EndpointName: 'pipemend-scorer',
-    EndpointConfigName: 'pipemend-sm-new',
+    EndpointConfigName: 'pipemend-scorer--sm-new',
     DeploymentConfig: {
       BlueGreenUpdatePolicy: {
         TrafficRoutingConfiguration: { Type: 'ALL_AT_ONCE', WaitIntervalInSeconds: 600 },
@@ -133,7 +133,7 @@ test('the version is read from the artifact’s training/<version>/model/ locati
   });
   sm.on(DescribeEndpointCommand).resolves({
     EndpointStatus: 'InService',
-    EndpointConfigName: 'pipemend-sm-old',
+    EndpointConfigName: 'pipemend-scorer--sm-old',
   });
   expect(await handleDeployerEvent(approval, deps)).toEqual({ action: 'updated', modelVersion: 'sm-new' });
 });
@@ -146,7 +146,7 @@ test('the first approved version creates the endpoint', async () => {
   expect(await handleDeployerEvent(approval, deps)).toEqual({ action: 'created', modelVersion: 'sm-new' });
   expect(sm).toHaveReceivedCommandWith(CreateEndpointCommand, {
     EndpointName: 'pipemend-scorer',
-    EndpointConfigName: 'pipemend-sm-new',
+    EndpointConfigName: 'pipemend-scorer--sm-new',
   });
 });
 
@@ -162,7 +162,7 @@ test('a redelivered approval finds everything in place and changes nothing', asy
   );
   sm.on(DescribeEndpointCommand).resolves({
     EndpointStatus: 'InService',
-    EndpointConfigName: 'pipemend-sm-new',
+    EndpointConfigName: 'pipemend-scorer--sm-new',
   });
   expect(await handleDeployerEvent(approval, deps)).toEqual({
     action: 'already-deployed',
@@ -175,7 +175,7 @@ test('an endpoint mid-deployment fails the event with a retryable, explicit erro
   const { sm, deps } = setup();
   sm.on(DescribeEndpointCommand).resolves({
     EndpointStatus: 'Updating',
-    EndpointConfigName: 'pipemend-sm-old',
+    EndpointConfigName: 'pipemend-scorer--sm-old',
   });
   await expect(handleDeployerEvent(approval, deps)).rejects.toThrow(
     new EndpointBusyError(
@@ -207,7 +207,7 @@ test('when the endpoint is in service, the served version becomes models/current
   const { lake, sm, deps } = setup();
   sm.on(DescribeEndpointCommand).resolves({
     EndpointStatus: 'InService',
-    EndpointConfigName: 'pipemend-sm-new',
+    EndpointConfigName: 'pipemend-scorer--sm-new',
   });
   expect(await handleDeployerEvent(inService, deps)).toEqual({ action: 'published', modelVersion: 'sm-new' });
   expect(lake.json('models/current.json')).toEqual(manifest('sm-new'));
@@ -217,7 +217,7 @@ test('after an automatic rollback the old version stays current', async () => {
   const { lake, sm, deps } = setup();
   sm.on(DescribeEndpointCommand).resolves({
     EndpointStatus: 'InService',
-    EndpointConfigName: 'pipemend-sm-old',
+    EndpointConfigName: 'pipemend-scorer--sm-old',
   });
   await handleDeployerEvent(inService, deps);
   expect(lake.json('models/current.json')).toMatchObject({ modelVersion: 'sm-old' });

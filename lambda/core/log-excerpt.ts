@@ -46,6 +46,9 @@ export interface LogExcerpt {
   readonly totalLines: number;
 }
 
+/** Lines before and after a chosen block added as context when the budget allows (without a passing log). */
+const CONTEXT_LINES: readonly [number, number] = [3, 2];
+
 /** Later blocks of the failing step that keep a first line while the best-ranked block is packed. */
 const MAX_RESERVED = 10;
 
@@ -348,6 +351,30 @@ export function selectFailureExcerpt(
     const more = entry.fresh.slice(already, already + remaining);
     for (const index of more) chosen.add(index);
     remaining -= more.length;
+  }
+
+  // Budget left and no passing log to sharpen the choice: the lines around the best-ranked blocks of a
+  // recognised failing step (a test's name above its assertion, the statement under a compiler error),
+  // nearest first.
+  const [before, after] = passKeys === undefined && structure.system !== 'unknown' ? CONTEXT_LINES : [0, 0];
+  for (const block of usedBlocks) {
+    if (remaining <= 0) break;
+    if (tier(block) !== 0) continue;
+    const around: number[] = [];
+    for (let distance = 1; distance <= Math.max(before, after); distance += 1) {
+      if (distance <= before) around.push(block.start - distance);
+      if (distance <= after) around.push(block.end + distance);
+    }
+    for (const index of around) {
+      if (remaining <= 0) break;
+      const line = lines[index];
+      if (!line || isBlank(line) || chosen.has(index) || !isNovel(index)) continue;
+      const key = repetitionKey(line.clean);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      chosen.add(index);
+      remaining -= 1;
+    }
   }
 
   if (chosen.size === 0) {

@@ -244,4 +244,17 @@ describe('selectFailureExcerpt on structured CI logs', () => {
     expect(excerpt.lines).toEqual(expect.arrayContaining([8, 9]));
     expect(excerpt.lines).not.toContain(11);
   });
+
+  it('adds the lines around the failing step error when the budget allows and there is no passing log', () => {
+    const log = [
+      '$ bundle exec rake test',
+      'Run options: --seed 1234',
+      'UserTest#test_name_is_required',
+      '  1) Failure:',
+      'Expected false to be truthy.',
+      '1 runs, 1 assertions, 1 failures, 0 errors, 0 skips',
+      'The command "bundle exec rake test" exited with 1.',
+    ].join('\n');
+    expect(selectFailureExcerpt(log, undefined, { budget: 10 }).lines).toContain(3);
+  });
 });

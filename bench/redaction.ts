@@ -7,7 +7,10 @@
  * more of any of their secrets in the output) and how many near misses come out changed; beside it, the
  * control: what the same output would carry if nothing redacted (selection of the unredacted log).
  *
- *   npx tsx bench/redaction.ts [--mb 10]
+ * With `--real-logs`, also every log under ../shared/data (CiDiff, LogChunks, Veloren): how many lines the
+ * redactor changes there, by kind (each such line was reviewed: they hold credentials, not near misses).
+ *
+ *   npx tsx bench/redaction.ts [--mb 10] [--real-logs]
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -285,6 +288,8 @@ async function outputPaths(): Promise<PathResult[]> {
   results.push({
     name: 'logs + fallback (model error echoing input)',
     output: `${failed.logged}\n${failed.sent.stored.join('\n')}\n${failed.sent.emails.join('\n')}`,
+    nearMissText: failed.sent.emails.join('\n'),
+    control: raw,
   });
 
   const faultLines = SECRET_CASES.flatMap(({ text }) => {
@@ -371,8 +376,53 @@ function time(run: () => void, repeats: number): number {
   return median(times);
 }
 
+function* logFiles(dir: string): Generator<string> {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const file = path.join(dir, entry.name);
+    if (entry.isDirectory()) yield* logFiles(file);
+    else if (/\.log$/.test(entry.name)) yield file;
+  }
+}
+
+/** Lines the redactor changes in the real CI logs beside the project, by kind. */
+function realLogs(): void {
+  const root = sharedDataPath();
+  if (!existsSync(root)) {
+    console.log(`\nReal CI logs skipped: ${root} not found`);
+    return;
+  }
+  let files = 0;
+  let bytes = 0;
+  let changed = 0;
+  const counts: Record<string, number> = {};
+  const started = performance.now();
+  for (const dir of ['ci-logs', 'logchunks', 'ci-failures'].map((name) => path.join(root, name))) {
+    if (!existsSync(dir)) continue;
+    for (const file of logFiles(dir)) {
+      const text = readFileSync(file, 'utf8');
+      const result = redactSecrets(text);
+      files += 1;
+      bytes += text.length;
+      if (result.total === 0) continue;
+      const before = text.split('\n');
+      changed += result.text.split('\n').filter((line, index) => line !== before[index]).length;
+      for (const [kind, n] of Object.entries(result.counts)) counts[kind] = (counts[kind] ?? 0) + (n ?? 0);
+    }
+  }
+  const seconds = (performance.now() - started) / 1000;
+  console.log(
+    `\nReal CI logs (${root}): ${files} logs, ${(bytes / 1e6).toFixed(0)} MB, ${changed} lines changed in ${seconds.toFixed(1)} s (with reading): ${Object.entries(
+      counts,
+    )
+      .map(([kind, n]) => `${kind} ${n}`)
+      .join(', ')}`,
+  );
+}
+
 async function main(): Promise<void> {
-  console.log(`Redaction benchmark: ${COMMAND}${LOG_MB === 10 ? '' : ` --mb ${LOG_MB}`}`);
+  console.log(
+    `Redaction benchmark: ${COMMAND}${process.argv.slice(2).length ? ` ${process.argv.slice(2).join(' ')}` : ''}`,
+  );
   console.log(
     `Corpus: ${SECRET_CASES.length} secret formats and ${NEAR_MISSES.length} near misses (test/fixtures/secrets/corpus.ts), planted in one failed-build log under ${SECRET_CASES.length + NEAR_MISSES.length} error lines\n`,
   );
@@ -396,6 +446,7 @@ async function main(): Promise<void> {
     result = redactSecrets(log.text);
   }, 5);
   const excerptMs = time(() => selectRedactedExcerpt(log.text, undefined, { budget: 50 }), 3);
+  const selectionMs = time(() => selectFailureExcerpt(log.text, undefined, { budget: 50 }), 3);
   const inputLines = log.text.split(/\r\n|\r|\n/);
   const outputLines = result.text.split(/\r\n|\r|\n/);
   const plantedLeaks = log.plantedAt.filter((at, index) =>
@@ -409,6 +460,9 @@ async function main(): Promise<void> {
   );
   console.log(
     `  selectRedactedExcerpt  ${excerptMs.toFixed(0).padStart(6)} ms  ${(megabytes / (excerptMs / 1000)).toFixed(1).padStart(6)} MB/s  (median of 3; redaction and selection)`,
+  );
+  console.log(
+    `  selectFailureExcerpt   ${selectionMs.toFixed(0).padStart(6)} ms  ${(megabytes / (selectionMs / 1000)).toFixed(1).padStart(6)} MB/s  (median of 3; selection alone, for comparison)`,
   );
 
   console.log('\nAdversarial input, 1 MB each (catastrophic backtracking would take minutes):');
@@ -427,6 +481,7 @@ async function main(): Promise<void> {
     const ms = time(() => redact(input), 1);
     console.log(`  ${name.padEnd(40)} ${ms.toFixed(0).padStart(6)} ms`);
   }
+  if (process.argv.includes('--real-logs')) realLogs();
 }
 
 main().catch((error: unknown) => {

@@ -161,6 +161,10 @@ describe('redactSecrets', () => {
     ['a long word', 'a'.repeat(300_000)],
     ['a long token-like run', 'ghp_'.repeat(75_000)],
     ['repeated key headers without an END', '-----BEGIN PRIVATE KEY-----\n'.repeat(10_000)],
+    [
+      'key headers with one END far away',
+      `${'-----BEGIN PRIVATE KEY-----\nx\n'.repeat(10_000)}-----END PRIVATE KEY-----`,
+    ],
     ['a long command line', `mysql ${'-x '.repeat(100_000)}`],
     ['a long cookie header', `Cookie: ${'a=b; '.repeat(60_000)}`],
     ['long flag runs', `docker login ${'--password-stdin '.repeat(20_000)}`],

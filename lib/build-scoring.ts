@@ -1,4 +1,4 @@
-import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -34,6 +34,12 @@ export interface BuildScoringProps {
    */
   readonly projects?: readonly string[];
   /**
+   * CodePipeline pipelines whose stage-condition rules (BuildScoringGate) the scorer serves: it may list
+   * their action executions (`codepipeline:ListActionExecutions`) to find the build a stage ran.
+   * @default - every pipeline of the account and region
+   */
+  readonly pipelines?: readonly string[];
+  /**
    * How many times the scorer re-reads a build record the collector has not written yet (1, 2, 4, 8... s apart).
    * @default 6
    */
@@ -51,8 +57,9 @@ export interface BuildScoringProps {
 }
 
 /**
- * Post-build scoring: the scorer Lambda (a CodePipeline invoke action and an EventBridge target for builds
- * outside CodePipeline), its narrow permissions, and the rule that feeds it finished builds.
+ * Post-build scoring: the scorer Lambda (a CodePipeline invoke action, a V2 stage-condition `LambdaInvoke`
+ * rule, and an EventBridge target for builds outside CodePipeline), its narrow permissions, and the rule
+ * that feeds it finished builds.
  */
 export class BuildScoring extends Construct {
   public readonly scorer: PipemendFunction;
@@ -65,6 +72,7 @@ export class BuildScoring extends Construct {
     super(scope, id);
     const modelKind = props.modelKind ?? 'embedded';
     const projects = [...(props.projects ?? [])];
+    const pipelines = [...(props.pipelines ?? [])];
     const recordWaitAttempts = props.recordWaitAttempts ?? 6;
     const retryAttempts = props.retryAttempts ?? 4;
     const maxEventAge = props.maxEventAge ?? Duration.hours(2);
@@ -86,6 +94,11 @@ export class BuildScoring extends Construct {
       throw new Error(
         `maxEventAge must be between 1 minute and 24 hours, got ${maxEventAge.toHumanString()}`,
       );
+    }
+    for (const pipeline of pipelines) {
+      if (!/^[A-Za-z0-9.@\-_]{1,100}$/.test(pipeline)) {
+        throw new Error(`pipelines: '${pipeline}' is not a valid CodePipeline pipeline name`);
+      }
     }
     for (const project of projects) {
       if (!/^[A-Za-z0-9][A-Za-z0-9\-_]{1,254}$/.test(project)) {
@@ -110,7 +123,7 @@ export class BuildScoring extends Construct {
         ...(props.endpointName ? { ENDPOINT_NAME: props.endpointName } : {}),
       },
     });
-    this.grantScorer(props, modelKind);
+    this.grantScorer(props, modelKind, pipelines);
 
     this.eventDeadLetterQueue = new DeadLetterQueue(this, 'EventDlq');
     this.buildStateRule = new events.Rule(this, 'BuildStateRule', {
@@ -135,7 +148,11 @@ export class BuildScoring extends Construct {
     });
   }
 
-  private grantScorer(props: BuildScoringProps, modelKind: 'embedded' | 'endpoint'): void {
+  private grantScorer(
+    props: BuildScoringProps,
+    modelKind: 'embedded' | 'endpoint',
+    pipelines: readonly string[],
+  ): void {
     const { bucket, key } = props.dataLake;
     const stack = Stack.of(this);
     this.scorer.addToRolePolicy(
@@ -185,6 +202,15 @@ export class BuildScoring extends Construct {
         resources: ['*'],
       }),
     );
+    // A stage-condition rule names the pipeline execution, not the build: the scorer looks the build up.
+    const pipelineArn = (name: string) =>
+      stack.formatArn({ service: 'codepipeline', resource: name, arnFormat: ArnFormat.NO_RESOURCE_NAME });
+    this.scorer.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['codepipeline:ListActionExecutions'],
+        resources: pipelines.length > 0 ? pipelines.map(pipelineArn) : [pipelineArn('*')],
+      }),
+    );
 
     const bucketToken = stack.resolve(stack.getLogicalId(bucket.node.defaultChild as s3.CfnBucket));
     const policy = this.scorer.role?.node.tryFindChild('DefaultPolicy');
@@ -201,6 +227,15 @@ export class BuildScoring extends Construct {
             id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketToken}.Arn>/${prefix}*]`,
             reason: `Objects under ${prefix} are keyed by project, date, build or model version, known only at run time.`,
           })),
+        ...(pipelines.length > 0
+          ? []
+          : [
+              {
+                id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:codepipeline:<AWS::Region>:<AWS::AccountId>:*]',
+                reason:
+                  'No pipelines configured: the scorer serves the stage-condition rules of every pipeline of the account and region, and only lists their action executions.',
+              },
+            ]),
       );
     }
   }

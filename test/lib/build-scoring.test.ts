@@ -102,6 +102,24 @@ describe('BuildScoring in the Pipemend stack', () => {
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^EventsBus/), 'Arn'] },
       },
       expect.objectContaining({ Action: 'sagemaker:InvokeEndpoint' }),
+      {
+        Action: 'codepipeline:ListActionExecutions',
+        Effect: 'Allow',
+        Resource: stackArn('codepipeline', '*'),
+      },
+    ]);
+  });
+
+  test('with no pipelines configured, ListActionExecutions covers the pipelines of the account and region', () => {
+    const list = scorerStatements(embedded).filter((s) =>
+      actionsOf(s).includes('codepipeline:ListActionExecutions'),
+    );
+    expect(list).toEqual([
+      {
+        Action: 'codepipeline:ListActionExecutions',
+        Effect: 'Allow',
+        Resource: stackArn('codepipeline', '*'),
+      },
     ]);
   });
 
@@ -182,6 +200,29 @@ describe('BuildScoring in the Pipemend stack', () => {
   });
 });
 
+describe('BuildScoring for stage-condition rules', () => {
+  test('the scorer may list the action executions of the watched pipelines, and only those', () => {
+    const stack = new Stack(testApp(), 'S');
+    new BuildScoring(stack, 'Scoring', {
+      dataLake: new DataLake(stack, 'Lake'),
+      eventBus: new events.EventBus(stack, 'Bus'),
+      pipelines: ['app-pipeline', 'infra-pipeline'],
+    });
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('^ScoringScorerServiceRoleDefaultPolicy'),
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'codepipeline:ListActionExecutions',
+            Effect: 'Allow',
+            Resource: [stackArn('codepipeline', 'app-pipeline'), stackArn('codepipeline', 'infra-pipeline')],
+          },
+        ]),
+      },
+    });
+  });
+});
+
 describe('BuildScoring validation', () => {
   function make(props: Partial<ConstructorParameters<typeof BuildScoring>[2]>): () => BuildScoring {
     return () => {
@@ -217,6 +258,12 @@ describe('BuildScoring validation', () => {
   test('maxEventAge is bounded by what EventBridge allows', () => {
     expect(make({ maxEventAge: Duration.hours(25) })).toThrow(
       'maxEventAge must be between 1 minute and 24 hours, got 1 day 1 hour',
+    );
+  });
+
+  test('an invalid pipeline name is named', () => {
+    expect(make({ pipelines: ['my pipeline'] })).toThrow(
+      "pipelines: 'my pipeline' is not a valid CodePipeline pipeline name",
     );
   });
 

@@ -37,7 +37,8 @@ export interface BuildScoringActionProps {
 /**
  * A CodePipeline Lambda invoke action that scores the build of `buildAction` with Pipemend and, in `gate`
  * mode, fails when the build is anomalous. The verdict is available as output variables, e.g.
- * `action.variable('verdict')`.
+ * `action.variable('verdict')`. For V1 pipelines; on V2 pipelines BuildScoringGate gates a stage without
+ * an extra action or a buildspec change.
  */
 export class BuildScoringAction extends actions.LambdaInvokeAction {
   /** Adds a stage holding only the scoring action right after `afterStage`. */

@@ -1,5 +1,6 @@
 /**
- * Post-build scorer Lambda: a CodePipeline invoke action and an EventBridge target, sharing one core.
+ * Post-build scorer Lambda: a CodePipeline invoke action, a CodePipeline V2 stage-condition `LambdaInvoke`
+ * rule and an EventBridge target, sharing one core.
  * Environment: DATA_LAKE_BUCKET, EVENT_BUS_NAME, MODEL_KIND (`embedded` | `endpoint`), ENDPOINT_NAME
  * (with `endpoint`), optional RECORD_WAIT_ATTEMPTS.
  */

@@ -250,10 +250,8 @@ const SESSION_NAME = /sess(?:ion)?[-_]?id|sessid|^(?:--?)?sid$/i;
 /** PascalCase names of three words or more: classes, migrations, tests, not configuration keys. */
 const IDENTIFIER_NAME = /^[A-Z][a-z0-9]+(?:[A-Z][a-z0-9]*){2,}$/;
 
-/** Redacts values assigned to secret-like names. */
-function redactAssignments(text: string, count: (kind: SecretKind) => void): string {
-  let out = '';
-  let copied = 0;
+/** Claims the values assigned to secret-like names. */
+function findAssignments(text: string, spans: SpanCollector): void {
   NAME_KEYWORD.lastIndex = 0;
   for (let match = NAME_KEYWORD.exec(text); match; match = NAME_KEYWORD.exec(text)) {
     const groups = match.groups as { sep: string; quote?: string; quoted?: string; bare?: string };
@@ -272,11 +270,8 @@ function redactAssignments(text: string, count: (kind: SecretKind) => void): str
       continue;
     }
     const valueStart = match.index + match[0].length - value.length - (groups.quote ? 1 : 0);
-    out += text.slice(copied, valueStart) + mask(kind);
-    copied = valueStart + value.length;
-    count(kind);
+    spans.claim(valueStart, valueStart + value.length, kind);
   }
-  return copied === 0 ? text : out + text.slice(copied);
 }
 
 function judgeAssignment(
@@ -321,23 +316,21 @@ const COOKIE_PAIR = /(?<pre>(?:^|;)[ \t]*(?<name>[^=;\s]{1,128})=)(?<value>[^;\r
 const COOKIE_ATTRIBUTE =
   /^(?:path|domain|expires|max-age|samesite|secure|httponly|priority|partitioned|version|comment)$/i;
 
-/** Redacts the values of the cookies of `Cookie:` and `Set-Cookie:` headers, keeping their names. */
-function redactCookies(text: string, count: (kind: SecretKind) => void): string {
-  return text.replace(COOKIE_HEADER, (header: string, ...args: unknown[]) => {
-    const { pairs } = args[args.length - 1] as { pairs: string };
-    const redacted = pairs.replace(COOKIE_PAIR, (pair: string, ...pairArgs: unknown[]) => {
-      const { pre, name, value } = pairArgs[pairArgs.length - 1] as {
-        pre: string;
-        name: string;
-        value: string;
-      };
+/** Claims the values of the cookies of `Cookie:` and `Set-Cookie:` headers, keeping their names. */
+function findCookies(text: string, spans: SpanCollector): void {
+  COOKIE_HEADER.lastIndex = 0;
+  for (let header = COOKIE_HEADER.exec(text); header; header = COOKIE_HEADER.exec(text)) {
+    const { pairs } = header.groups as { pairs: string };
+    const pairsStart = header.index + header[0].length - pairs.length;
+    COOKIE_PAIR.lastIndex = 0;
+    for (let pair = COOKIE_PAIR.exec(pairs); pair; pair = COOKIE_PAIR.exec(pairs)) {
+      const { pre, name, value } = pair.groups as { pre: string; name: string; value: string };
       const bare = value.trim();
-      if (COOKIE_ATTRIBUTE.test(name) || bare.length < 8 || isPlaceholder(bare)) return pair;
-      count('cookie');
-      return `${pre}${mask('cookie')}`;
-    });
-    return header.slice(0, header.length - pairs.length) + redacted;
-  });
+      if (COOKIE_ATTRIBUTE.test(name) || bare.length < 8 || isPlaceholder(bare)) continue;
+      const start = pairsStart + pair.index + pre.length;
+      spans.claim(start, start + value.length, 'cookie');
+    }
+  }
 }
 
 /** Shannon entropy of `value` in bits per character. */
@@ -392,17 +385,94 @@ function isReference(value: string): boolean {
   return /^(?:[a-z][a-z0-9+.-]*:\/\/|arn:|\.{0,2}\/|~\/)|^[\w./-]+\.[A-Za-z]{1,5}:\d+(?::\d+)?$/i.test(value);
 }
 
-/** Replaces each matched secret (the `secret` group, or the whole match) with its marker. */
-function applyRule(text: string, rule: Rule, count: (kind: SecretKind) => void): string {
-  return text.replace(rule.pattern, (...args: unknown[]) => {
-    const match = String(args[0]);
-    const groups = args[args.length - 1] as { pre?: string; secret?: string } | undefined;
-    const secret = typeof groups === 'object' && groups?.secret !== undefined ? groups.secret : match;
-    const pre = typeof groups === 'object' ? (groups?.pre ?? '') : '';
-    if (secret.startsWith(MARKER_PREFIX) || (rule.accept && !rule.accept(secret))) return match;
-    count(rule.kind);
-    return `${pre}${mask(rule.kind)}${match.slice(pre.length + secret.length)}`;
-  });
+/** Claims each matched secret (the `secret` group, or the whole match). */
+function findRule(text: string, rule: Rule, spans: SpanCollector): void {
+  const { pattern } = rule;
+  pattern.lastIndex = 0;
+  for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+    if (match[0] === '') {
+      pattern.lastIndex += 1;
+      continue;
+    }
+    const secret = match.groups?.secret ?? match[0];
+    const start = match.index + (match.groups?.pre ?? '').length;
+    if (secret.startsWith(MARKER_PREFIX) || (rule.accept && !rule.accept(secret))) continue;
+    spans.claim(start, start + secret.length, rule.kind);
+  }
+}
+
+interface Span {
+  readonly start: number;
+  readonly end: number;
+  readonly kind: SecretKind;
+}
+
+/**
+ * The secrets found, as stretches of the original text. Every rule reads the original text; the first
+ * rule to claim a stretch keeps it (rules run most specific first), and the output is written once at
+ * the end: no copy of a 20 MB log per rule that matched.
+ */
+class SpanCollector {
+  /** Claimed by earlier rules: sorted, disjoint. */
+  private claimed: Span[] = [];
+  /** Claimed by the current rule, in order of start. */
+  private current: Span[] = [];
+  /** The first span of `claimed` that may overlap the current rule's next claim. */
+  private cursor = 0;
+
+  claim(start: number, end: number, kind: SecretKind): void {
+    while (this.cursor < this.claimed.length && this.claimed[this.cursor]!.end <= start) this.cursor += 1;
+    const next = this.claimed[this.cursor];
+    if (next && next.start < end) return;
+    const last = this.current[this.current.length - 1];
+    if (last && last.end > start) return;
+    this.current.push({ start, end, kind });
+  }
+
+  /** Ends a rule: its claims join the earlier ones. */
+  endRule(): void {
+    if (this.current.length > 0) {
+      const merged: Span[] = [];
+      let i = 0;
+      let j = 0;
+      while (i < this.claimed.length || j < this.current.length) {
+        const a = this.claimed[i];
+        const b = this.current[j];
+        if (b === undefined || (a !== undefined && a.start < b.start)) {
+          merged.push(a!);
+          i += 1;
+        } else {
+          merged.push(b);
+          j += 1;
+        }
+      }
+      this.claimed = merged;
+      this.current = [];
+    }
+    this.cursor = 0;
+  }
+
+  /** `text` with every claimed stretch masked line by line (its line breaks kept), and the counts. */
+  write(text: string): RedactionResult {
+    this.endRule();
+    const counts: Partial<Record<SecretKind, number>> = {};
+    let out = '';
+    let copied = 0;
+    for (const { start, end, kind } of this.claimed) {
+      const secret = text.slice(start, end);
+      out +=
+        text.slice(copied, start) +
+        (/[\r\n]/.test(secret)
+          ? secret
+              .split(/(\r\n|\r|\n)/)
+              .map((part, index) => (index % 2 === 1 ? part : mask(kind)))
+              .join('')
+          : mask(kind));
+      copied = end;
+      counts[kind] = (counts[kind] ?? 0) + 1;
+    }
+    return { text: copied === 0 ? text : out + text.slice(copied), counts, total: this.claimed.length };
+  }
 }
 
 const PEM_BEGIN = /-----BEGIN ([A-Z0-9 ]{0,40}PRIVATE KEY(?: BLOCK)?)-----/g;
@@ -415,11 +485,9 @@ const MAX_PEM_CHARACTERS = 16_384;
 const PEM_BODY_LINE =
   /^[ \t]*(?:[A-Za-z0-9+/]{16,128}={0,2}|[A-Za-z0-9+/]{1,15}={1,2}|[\w-]{1,40}: [^\r\n]{0,200})[ \t]*$/;
 
-/** Masks private keys line by line, keeping their line breaks; a key without an END keeps its key lines. */
-function redactPrivateKeys(text: string, count: (kind: SecretKind) => void): string {
-  if (!text.includes('PRIVATE KEY')) return text;
-  let out = '';
-  let copied = 0;
+/** Claims private keys, from BEGIN to END; a key without an END (a truncated log), its key lines. */
+function findPrivateKeys(text: string, spans: SpanCollector): void {
+  if (!text.includes('PRIVATE KEY')) return;
   // The next END line of each key type at or after the last lookup: one search per END line, not per
   // BEGIN line (a log of BEGIN lines without an END would otherwise take quadratic time).
   const nextEnd = new Map<string, number>();
@@ -453,34 +521,25 @@ function redactPrivateKeys(text: string, count: (kind: SecretKind) => void): str
         end = lineStop;
       }
     }
-    const block = text.slice(begin.index, end);
-    out +=
-      text.slice(copied, begin.index) +
-      block
-        .split(/(\r\n|\r|\n)/)
-        .map((part, index) => (index % 2 === 1 ? part : mask('private-key')))
-        .join('');
-    copied = end;
+    spans.claim(begin.index, end, 'private-key');
     PEM_BEGIN.lastIndex = end;
-    count('private-key');
   }
-  return copied === 0 ? text : out + text.slice(copied);
 }
 
 /** Replaces every secret in `text` with a `[REDACTED:<kind>]` marker, keeping the number of lines. */
 export function redactSecrets(text: string): RedactionResult {
-  const counts: Partial<Record<SecretKind, number>> = {};
-  const count = (kind: SecretKind): void => {
-    counts[kind] = (counts[kind] ?? 0) + 1;
-  };
-  let result = redactPrivateKeys(text, count);
+  const spans = new SpanCollector();
+  findPrivateKeys(text, spans);
+  spans.endRule();
   for (const rule of RULES) {
-    if (rule.literal === undefined || result.includes(rule.literal)) result = applyRule(result, rule, count);
+    if (rule.literal !== undefined && !text.includes(rule.literal)) continue;
+    findRule(text, rule, spans);
+    spans.endRule();
   }
-  result = redactCookies(result, count);
-  result = redactAssignments(result, count);
-  const total = Object.values(counts).reduce((sum, n) => sum + n, 0);
-  return { text: result, counts, total };
+  findCookies(text, spans);
+  spans.endRule();
+  findAssignments(text, spans);
+  return spans.write(text);
 }
 
 /** The text with its secrets redacted (`redactSecrets(text).text`). */

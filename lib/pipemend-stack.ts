@@ -57,6 +57,7 @@ export class PipemendStack extends Stack {
       modelKind: config.scorer,
       endpointName: config.scorer === 'endpoint' ? endpointName : undefined,
       projects: config.projects,
+      pipelines: config.pipelines,
     });
     if (config.scorer === 'endpoint') {
       const instanceType = config.endpointInstanceType ?? 'ml.t2.medium';

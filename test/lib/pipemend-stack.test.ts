@@ -1,3 +1,6 @@
+import { Match } from 'aws-cdk-lib/assertions';
+
+import { stackArn } from '../helpers/arn';
 import { synthPipemend } from '../helpers/synth';
 
 const OUTPUTS = [
@@ -24,6 +27,24 @@ describe('PipemendStack outputs', () => {
     );
     expect(template.findOutputs('ScorerFunctionArn').ScorerFunctionArn?.Value).toEqual({
       'Fn::GetAtt': [scorer, 'Arn'],
+    });
+  });
+});
+
+describe('PipemendStack wiring', () => {
+  test('the scorer may list the action executions of the configured pipelines only', () => {
+    const { template } = synthPipemend({ config: { pipelines: ['app-pipeline'] } });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('^ScoringScorer'),
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 'codepipeline:ListActionExecutions',
+            Effect: 'Allow',
+            Resource: stackArn('codepipeline', 'app-pipeline'),
+          },
+        ]),
+      },
     });
   });
 });

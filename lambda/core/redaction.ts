@@ -11,9 +11,10 @@
  * that must survive; `bench/redaction.ts` measures both.
  *
  * Redaction keeps the line structure: no rule matches across a line break, and a redacted private key
- * still occupies its lines, so line numbers chosen by the excerpt selector stay valid. Every pattern is
- * linear (bounded repetitions, no nested quantifiers) and rules whose keyword is absent are skipped: the
- * whole of a 20 MB log is redacted before anything reads it.
+ * still occupies its lines, so line numbers chosen by the excerpt selector stay valid. The whole of a
+ * 20 MB log is redacted before anything reads it, so every pattern is linear (bounded repetitions, no
+ * nested quantifiers, a literal first where possible) and the output is written once (docs/redaction.md
+ * has the figures).
  */
 
 export type SecretKind =

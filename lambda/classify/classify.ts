@@ -7,9 +7,11 @@ import { Trigger } from './events';
 import { BuildStatus, TERMINAL_BUILD_STATUSES } from '../core/build-record';
 import { decideRemediation, DecisionInput, HealthSignal } from '../core/decision-policy';
 import { findEnvironmentFaults } from '../core/environment-faults';
+import { analyseFailureCause } from '../core/failure-cause';
 import { analyzeFlakyTests, FlakyTestAnalysis, TestCaseResult, TestRun } from '../core/flaky-tests';
 import { loopPreventionReason, TriggerOrigin } from '../core/guards';
 import { Classification, RemediationTarget, targetClaimKey } from '../core/remediation';
+import { InvalidRemediationInputError } from '../remediation/errors';
 
 /** What CodeBuild's BatchGetBuilds says about a build. */
 export interface BuildFacts {
@@ -77,6 +79,15 @@ export async function classify(
   ports: ClassifyPorts,
   config: ClassifyConfig,
 ): Promise<Classification> {
+  if (
+    trigger === null ||
+    typeof trigger !== 'object' ||
+    typeof (trigger as { kind?: unknown }).kind !== 'string'
+  ) {
+    throw new InvalidRemediationInputError(
+      `classify needs a parsed trigger (verdict, build, stage or alarm), got ${trigger === null ? 'null' : typeof trigger}`,
+    );
+  }
   const gathered = await gather(trigger, ports, config);
   const build = gathered.build;
   const [logLines, tests] = await Promise.all([
@@ -92,6 +103,7 @@ export async function classify(
     ...(build?.failedPhase !== undefined ? { failedPhase: build.failedPhase } : {}),
     ...(gathered.anomaly ? { anomaly: gathered.anomaly } : {}),
     environmentFaults: findEnvironmentFaults(logLines),
+    ...(logLines.length > 0 ? { cause: analyseFailureCause(logLines) } : {}),
     tests,
     isDeployment: gathered.isDeployment,
     ...(gathered.health ? { health: gathered.health } : {}),

@@ -81,7 +81,8 @@ const stageDetail = z.object({
   'execution-id': z.string().check(z.minLength(1)),
   stage: z.string().check(z.minLength(1)),
   state: z.string(),
-  version: z.optional(z.number()),
+  // CodePipeline documents the stage event's version as a number; examples and replays carry "1".
+  version: z.optional(z.union([z.number(), z.string().check(z.regex(/^\d+$/))])),
   'execution-type': z.optional(z.string()),
   'execution-trigger': z.optional(z.looseObject({ 'trigger-type': z.optional(z.string()) })),
 });
@@ -91,8 +92,27 @@ const alarmDetail = z.object({
   state: z.looseObject({ value: z.string(), reason: z.optional(z.string()) }),
 });
 
+/** The classify task's input (`{ event }`), or InvalidRemediationInputError naming what is wrong. */
+export function parseClassifyInput(input: unknown): Trigger {
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) {
+    throw new InvalidRemediationInputError(
+      `Invalid classify input: expected an object with the triggering event as "event", got ${describe(input)}`,
+    );
+  }
+  return parseTrigger((input as { event?: unknown }).event);
+}
+
+function describe(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
+}
+
 /** Parses the state machine's input, or throws InvalidRemediationInputError naming what is wrong. */
 export function parseTrigger(input: unknown): Trigger {
+  if (input === null || input === undefined) {
+    throw new InvalidRemediationInputError(
+      `Invalid event: expected an EventBridge event object, got ${describe(input)}`,
+    );
+  }
   const event = parse(envelope, input, 'event');
   const type = `${event.source} / ${event['detail-type']}`;
   switch (type) {
@@ -124,7 +144,7 @@ export function parseTrigger(input: unknown): Trigger {
         pipelineName: detail.pipeline,
         stageName: detail.stage,
         pipelineExecutionId: detail['execution-id'],
-        ...(detail.version !== undefined ? { pipelineVersion: detail.version } : {}),
+        ...(detail.version !== undefined ? { pipelineVersion: Number(detail.version) } : {}),
         state: detail.state,
         origin: {
           pipelineState: detail.state,

@@ -8,7 +8,7 @@ import * as z from 'zod/mini';
 
 import { awsClassifyPorts } from './aws-ports';
 import { classify, ClassifyConfig } from './classify';
-import { parseTrigger } from './events';
+import { parseClassifyInput } from './events';
 import { Classification } from '../core/remediation';
 import { parseInput } from '../remediation/schemas';
 import { optionalEnv, requireEnv } from '../shared/env';
@@ -46,8 +46,8 @@ const config: ClassifyConfig = {
   now: () => new Date(),
 };
 
-export async function handler(input: { event?: unknown }): Promise<Classification> {
-  const trigger = parseTrigger(input.event);
+export async function handler(input: unknown): Promise<Classification> {
+  const trigger = parseClassifyInput(input);
   logger.appendKeys({ eventId: trigger.eventId, trigger: trigger.kind });
   const classification = await classify(trigger, ports, config);
   logger.info('Classified', { target: classification.target, decision: classification.decision });

@@ -5,6 +5,7 @@
  */
 import { BuildStatus } from './build-record';
 import { EnvironmentFaultMatch, summarizeEnvironmentFaults } from './environment-faults';
+import { FailureCause } from './failure-cause';
 import { FlakyTestAnalysis } from './flaky-tests';
 import { RemediationDecision, RemediationTarget } from './remediation';
 import { FeatureContribution } from './verdict';
@@ -31,6 +32,12 @@ export interface DecisionInput {
     readonly explanation: readonly FeatureContribution[];
   };
   readonly environmentFaults: readonly EnvironmentFaultMatch[];
+  /**
+   * What the log says failed the build (failure-cause.ts). When given, only the environment faults that
+   * are the failing step's own errors count, its code errors speak against a rerun, and its failed phase
+   * stands in for `failedPhase` when the build record has none.
+   */
+  readonly cause?: FailureCause;
   /** `null` when the build ran no tests or no history was available. */
   readonly tests: FlakyTestAnalysis | null;
   /** True when the target stage deploys (its health signal then decides about a rollback). */
@@ -80,16 +87,53 @@ export function decideRemediation(input: DecisionInput): PolicyDecision {
 function decideAfterFailure(input: DecisionInput): PolicyDecision {
   const reasons: string[] = [];
   let confidence = 0;
-  const faultKinds = summarizeEnvironmentFaults(input.environmentFaults);
+  const cause = input.cause;
+  const faults = cause ? cause.environmentFaults : input.environmentFaults;
+  const faultKinds = summarizeEnvironmentFaults(faults);
+  const failedPhase = input.failedPhase ?? cause?.failedPhase;
+  const phaseSource = input.failedPhase !== undefined ? '' : " (as the log's step markers show)";
+  const inEnvironmentPhase = failedPhase !== undefined && ENVIRONMENT_PHASES.has(failedPhase);
   if (faultKinds.length > 0) {
-    const first = input.environmentFaults[0];
+    const first = faults[0];
     reasons.push(
       `The log shows environment faults (${faultKinds.join(', ')})${first ? `, first at line ${first.lineNumber}: "${first.line}"` : ''}.`,
     );
     confidence = Math.max(confidence, Math.min(0.9, 0.6 + 0.1 * faultKinds.length));
   }
-  if (input.failedPhase !== undefined && ENVIRONMENT_PHASES.has(input.failedPhase)) {
-    reasons.push(`The build failed in ${input.failedPhase}, before any of the change ran.`);
+  if (cause && cause.verdict === 'code') {
+    const firstError = cause.codeErrors[0];
+    reasons.push(
+      `The failing step reports ${cause.codeErrors.length} code error(s)${firstError ? `, first at line ${firstError.lineNumber}: "${firstError.line}"` : ''}.`,
+    );
+  }
+  if (cause && faultKinds.length === 0 && cause.setAside.length > 0) {
+    const aside = cause.setAside[cause.setAside.length - 1]!;
+    const why = {
+      'outside-failing-step': 'outside the failing step',
+      retried: 'a warning the tool retried',
+      'before-code-error': 'printed before the code errors that failed the step',
+    }[aside.reason];
+    reasons.push(
+      `${cause.setAside.length} environment message(s) do not explain the failure (e.g. line ${aside.match.lineNumber}, ${why}: "${aside.match.line}").`,
+    );
+  }
+  // A disk already full before any of the change ran is the host's state: a rerun there fails again.
+  const hostDiskFull =
+    inEnvironmentPhase && faultKinds.length > 0 && faultKinds.every((kind) => kind === 'disk-full');
+  if (inEnvironmentPhase && hostDiskFull) {
+    reasons.push(
+      `The build host's disk was full in ${failedPhase}${phaseSource}, before any of the change ran: free space on the host; a rerun on it would fail again.`,
+    );
+    return { action: 'NOTIFY', reasons, confidence: 0.7 };
+  }
+  if (inEnvironmentPhase && faultKinds.length === 0 && cause?.notFound) {
+    reasons.push(
+      `The build failed in ${failedPhase}${phaseSource} on something that does not exist (not found / 404): a rerun would fail again.`,
+    );
+    return { action: 'NOTIFY', reasons, confidence: 0.6 };
+  }
+  if (inEnvironmentPhase) {
+    reasons.push(`The build failed in ${failedPhase}${phaseSource}, before any of the change ran.`);
     confidence = Math.max(confidence, 0.85);
   }
   if (input.status === 'FAULT') {
@@ -103,7 +147,7 @@ function decideAfterFailure(input: DecisionInput): PolicyDecision {
         `${tests.consistent.length} failed test(s) show no sign of flakiness (${tests.consistent.slice(0, 3).join(', ')}): likely a real failure.`,
       );
       // Real test failures outweigh flaky ones and ambiguous log lines: a rerun would fail again.
-      if (!input.failedPhase || !ENVIRONMENT_PHASES.has(input.failedPhase)) {
+      if (!inEnvironmentPhase) {
         return { action: 'NOTIFY', reasons, confidence: 0.8 };
       }
     } else {
@@ -125,10 +169,20 @@ function decideAfterFailure(input: DecisionInput): PolicyDecision {
       : decision;
   }
   const anomaly = input.anomaly?.anomalous ? ` It is also anomalous: ${describeAnomaly(input.anomaly)}.` : '';
+  const failed = `The build ${input.status === 'TIMED_OUT' ? 'timed out' : 'failed'}${failedPhase ? ` in ${failedPhase}` : ''}`;
+  if (cause?.verdict === 'code') {
+    // The evidence read from the log (its code errors, the messages set aside) leads the reasons.
+    return {
+      action: 'NOTIFY',
+      reasons: [...reasons, `${failed} on errors in the code or tests: a rerun would fail again.${anomaly}`],
+      confidence: 0.8,
+    };
+  }
   return {
     action: 'NOTIFY',
     reasons: [
-      `The build ${input.status === 'TIMED_OUT' ? 'timed out' : 'failed'}${input.failedPhase ? ` in ${input.failedPhase}` : ''} with no sign of an environment fault or flaky tests.${anomaly}`,
+      ...(cause ? reasons : []),
+      `${failed} with no sign of an environment fault or flaky tests.${anomaly}`,
     ],
     confidence: 0.6,
   };

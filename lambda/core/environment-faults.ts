@@ -1,17 +1,24 @@
 /**
  * Signatures of faults in the build environment rather than in the code: the network, DNS, AWS
- * throttling, package/image registry rate limits, memory and disk. A build that failed on one of these
- * is worth a clean rerun; a compiler error or a failed assertion is not.
+ * throttling, package/image registry rate limits and outages, the CI runner and the container daemon,
+ * memory and disk. A build that failed on one of these is worth a clean rerun; a compiler error or a
+ * failed assertion is not. Whether a fault found in a log is the failure's cause (and not a retried
+ * warning or a test's printed output) is failure-cause.ts's question.
  */
 import { redactSecrets } from './redaction';
 
 export const ENVIRONMENT_FAULT_KINDS = [
+  'ci-runner',
+  'container-daemon',
   'network-timeout',
+  'network-error',
   'dns-failure',
+  'registry-outage',
   'throttling',
   'registry-rate-limit',
   'out-of-memory',
   'disk-full',
+  'toolchain-crash',
 ] as const;
 export type EnvironmentFaultKind = (typeof ENVIRONMENT_FAULT_KINDS)[number];
 
@@ -22,6 +29,18 @@ interface Signature {
 
 // Ordered from most to least specific: a registry's "429 Too Many Requests" is a rate limit, not throttling.
 const SIGNATURES: readonly Signature[] = [
+  {
+    // The CI runner itself: GitLab's system failures, Kubernetes executors whose pod never started,
+    // images the runner could not pull, runners lost mid-job.
+    kind: 'ci-runner',
+    pattern:
+      /Job failed \(system failure\)|timed out waiting for pod to start|pod .* (?:is|was) (?:not running|evicted)|ERROR: Preparation failed|failed to pull image|Failed to pull image|The runner (?:has|was) (?:lost|stopped)|runner system failure|lost communication with the server|The hosted runner .* lost|Received request to deprovision|no space on device for the job's image/i,
+  },
+  {
+    kind: 'container-daemon',
+    pattern:
+      /Cannot connect to the Docker daemon|Is the docker daemon running|error during connect:|docker daemon is not running|containerd .*(?:connection refused|not running)/i,
+  },
   { kind: 'registry-rate-limit', pattern: /toomanyrequests|pull rate limit|\bE429\b/i },
   {
     // A bare "429" is too common (byte counts, line numbers): only an HTTP status reads as a rate limit.
@@ -48,12 +67,30 @@ const SIGNATURES: readonly Signature[] = [
   {
     kind: 'network-timeout',
     pattern:
-      /connection timed out|connect timed out|read timed out|i\/o timeout|Connection reset by peer|TLS handshake timeout|Could not transfer artifact.*(?:timed out|Connection reset)/i,
+      /connection timed out|connect timed out|read timed out|i\/o timeout|Connection reset by peer|TLS handshake timeout|Client\.Timeout exceeded|ReadTimeout(?:Error)?\b|operation timed out|Could not transfer artifact.*(?:timed out|Connection reset)/i,
+  },
+  {
+    // Network errors in words, as curl, git, Go, Python, cargo and package managers print them.
+    kind: 'network-error',
+    pattern:
+      /Connection refused|network is unreachable|No route to host|server misbehaving|cannot assign requested address|SSL certificate problem|SSL error|SSL_ERROR_SYSCALL|unexpected EOF while reading|received early EOF|The remote end hung up unexpectedly|RPC failed; (?:curl|HTTP)|network failure seems to have happened|spurious network error|Failed to establish a new connection|Max retries exceeded with url|connection closed by remote host|Network Error|ENETUNREACH|EHOSTUNREACH|EPIPE\b/i,
+  },
+  {
+    // A registry or mirror that answered with a server error or a half-synced index: an outage, not the change.
+    kind: 'registry-outage',
+    pattern:
+      /\b(?:502 Bad Gateway|503 Service (?:Temporarily )?Unavailable|504 Gateway Time-?out)\b|received unexpected HTTP status: 5\d\d|(?:status|status code|HTTP status|returned error):? 5(?:0[234])\b|Internal Server Error.*(?:registry|repository|index)|error pulling image configuration|Hash Sum mismatch|At least one invalid signature was encountered|Mirror sync in progress|is not valid yet \(invalid for another/i,
   },
   {
     kind: 'out-of-memory',
     pattern:
-      /JavaScript heap out of memory|java\.lang\.OutOfMemoryError|Cannot allocate memory|\bENOMEM\b|\bMemoryError\b|exit (?:code|status) 137\b|signal: killed|OOMKilled/i,
+      /JavaScript heap out of memory|java\.lang\.OutOfMemoryError|Cannot allocate memory|\bENOMEM\b|\bMemoryError\b|exit (?:code|status):? 137\b|signal: killed|signal: 9, SIGKILL|killed by signal 9|\bSIGKILL\b|OOMKilled|Out of memory: Kill(?:ed)? process|memory allocation of \d+ bytes failed|^Killed$|fatal error: runtime: out of memory|LLVM ERROR: out of memory|std::bad_alloc/i,
+  },
+  {
+    // The compiler itself crashed (often on a corrupt incremental cache): a clean rerun is the remedy.
+    kind: 'toolchain-crash',
+    pattern:
+      /the compiler unexpectedly panicked|internal compiler error|thread 'rustc' panicked|An exception has occurred in the compiler|The compiler crashed|compiler crashed with signal/i,
   },
   {
     kind: 'disk-full',

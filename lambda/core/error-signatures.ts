@@ -205,7 +205,8 @@ export const ERROR_SIGNATURES: readonly ErrorSignature[] = [
   {
     id: 'rust-error',
     category: 'compilation',
-    pattern: /^error\[E\d{4}\]: |could not compile `|^error: aborting due to/,
+    // `could not compile` is cargo's summary, not the error: a compiler killed for memory prints it too.
+    pattern: /^error\[E\d{4}\]: |^error: aborting due to|^\s*--> [^\s:]+\.rs:\d+:\d+/,
     weight: 3,
     title: 'Rust code did not compile',
     guidance: 'Fix the first `error[E....]` at the location shown; `cargo check` reproduces it locally.',
@@ -331,7 +332,7 @@ export const ERROR_SIGNATURES: readonly ErrorSignature[] = [
     id: 'build-tool-failure',
     category: 'unknown',
     pattern:
-      /Failed to execute goal|The command "[^"]*" (exited with [1-9]|failed)|\*\* (BUILD|TEST) FAILED \*\*|make(\[\d+\])?: \*\*\* .*Error \d+|Command did not exit successfully|Phase complete: \w+ State: FAILED|COMMAND_EXECUTION_ERROR|COMPILATION ERROR|Compilation failure|Execution failed for task|BUILD FAILED|FAILURE: Build failed|Process completed with exit code [1-9]|exited with (code|status) [1-9]|non-zero (exit|status)|returned status code [1-9]|Command failed|failed with exit code|marked build as failure|Exiting with failure status|Something went wrong/i,
+      /Failed to execute goal|could not compile `|The command "[^"]*" (exited with [1-9]|failed)|\*\* (BUILD|TEST) FAILED \*\*|make(\[\d+\])?: \*\*\* .*Error \d+|Command did not exit successfully|Phase complete: \w+ State: FAILED|COMMAND_EXECUTION_ERROR|COMPILATION ERROR|Compilation failure|Execution failed for task|BUILD FAILED|FAILURE: Build failed|Process completed with exit code [1-9]|exited with (code|status) [1-9]|non-zero (exit|status)|returned status code [1-9]|Command failed|failed with exit code|marked build as failure|Exiting with failure status|Something went wrong/i,
     weight: 2,
     title: 'The build tool reported a failure',
     guidance: 'The lines just before this one usually name the cause.',

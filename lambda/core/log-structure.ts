@@ -160,10 +160,13 @@ function travis(lines: readonly string[]): LogStructure {
 }
 
 function gitlab(lines: readonly string[]): LogStructure {
+  // A log's tail may have lost a section's start marker: its end marker still names it.
   const sections: { name: string; start: number }[] = [];
   lines.forEach((line, index) => {
     for (const match of line.matchAll(new RegExp(GITLAB_SECTION.source, 'g'))) {
-      if (match[1] === 'start') sections.push({ name: match[2]!, start: index });
+      const name = match[2]!;
+      if (match[1] === 'start') sections.push({ name, start: index });
+      else if (!sections.some((section) => section.name === name)) sections.push({ name, start: 0 });
     }
   });
   const failedIndex = sections

@@ -1,5 +1,6 @@
 import { decideRemediation, DecisionInput } from '../../../lambda/core/decision-policy';
 import { findEnvironmentFaults } from '../../../lambda/core/environment-faults';
+import { analyseFailureCause } from '../../../lambda/core/failure-cause';
 
 const base: DecisionInput = {
   target: { kind: 'codebuild-project', projectName: 'app', buildId: 'app:1', revision: 'r1' },
@@ -116,5 +117,54 @@ describe('decideRemediation', () => {
   test('a stopped build and a missing target need nothing', () => {
     expect(decideRemediation({ ...base, status: 'STOPPED' }).action).toBe('NONE');
     expect(decideRemediation({ ...base, target: null }).action).toBe('NONE');
+  });
+});
+
+describe('decideRemediation with the failure cause read from the log', () => {
+  const decide = (lines: string[], extra: Partial<DecisionInput> = {}) =>
+    decideRemediation({
+      ...base,
+      environmentFaults: findEnvironmentFaults(lines),
+      cause: analyseFailureCause(lines),
+      ...extra,
+    });
+
+  test('compiler errors after a retried network warning are a real failure', () => {
+    const decision = decide([
+      '$ cargo build',
+      'warning: spurious network error (2 tries remaining): Connection reset by peer',
+      'error[E0425]: cannot find value `x` in this scope',
+      'error[E0308]: mismatched types',
+      'error[E0599]: no method named `y` found',
+    ]);
+    expect(decision.action).toBe('NOTIFY');
+    expect(decision.reasons.join(' ')).toContain('code error(s), first at line 3');
+    expect(decision.reasons.join(' ')).toContain('a warning the tool retried');
+  });
+
+  test('a runner that lost its Docker daemon is rerun, citing the line', () => {
+    const decision = decide([
+      '$ make',
+      'ERROR: Job failed (system failure): Cannot connect to the Docker daemon',
+    ]);
+    expect(decision.action).toBe('RERUN_CLEAN');
+    expect(decision.reasons[0]).toContain('line 2');
+  });
+
+  test('a host disk already full before the change ran is notified, not rerun', () => {
+    const decision = decide(['bash: line 29: /builds/tmp/CA_FILE: No space left on device'], {
+      failedPhase: 'DOWNLOAD_SOURCE',
+    });
+    expect(decision.action).toBe('NOTIFY');
+  });
+
+  test('the failed phase the log markers show stands in for a missing build record phase', () => {
+    const decision = decideRemediation({
+      ...base,
+      failedPhase: undefined,
+      cause: analyseFailureCause(['section_start:1:prepare_executor\r\u001b[0KPreparing', 'waiting']),
+    });
+    expect(decision.action).toBe('RERUN_CLEAN');
+    expect(decision.reasons[0]).toContain('PROVISIONING');
   });
 });

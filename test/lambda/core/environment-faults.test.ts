@@ -53,3 +53,33 @@ describe('findEnvironmentFaults', () => {
     expect(summarizeEnvironmentFaults(matches)).toEqual(['network-timeout', 'disk-full']);
   });
 });
+
+describe('findEnvironmentFaults: runner, daemon, network in words, OOM kills', () => {
+  test.each([
+    ['ERROR: Job failed (system failure): timed out waiting for pod to start', 'ci-runner'],
+    ['ERROR: Job failed: failed to pull image "registry.example.com/ci:1"', 'ci-runner'],
+    [
+      'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?',
+      'container-daemon',
+    ],
+    ['docker: Cannot connect to the Docker daemon at unix:///var/run/docker.sock.', 'container-daemon'],
+    ['curl: (7) Failed to connect to example.com port 443: Connection refused', 'network-error'],
+    ['dial tcp [2600::1]:443: connect: network is unreachable', 'network-error'],
+    ['lookup proxy.golang.org on 127.0.0.11:53: server misbehaving', 'network-error'],
+    ['net/http: request canceled (Client.Timeout exceeded while awaiting headers)', 'network-timeout'],
+    ['dial tcp 10.0.0.1:443: connect: cannot assign requested address', 'network-error'],
+    [
+      'fatal: unable to access: SSL certificate problem: unable to get local issuer certificate',
+      'network-error',
+    ],
+    [
+      "process didn't exit successfully: `rustc --crate-name app` (signal: 9, SIGKILL: kill)",
+      'out-of-memory',
+    ],
+    ['ERROR: Job failed: exit code 137', 'out-of-memory'],
+    ['E: Failed to fetch http://deb.debian.org/x.deb  Hash Sum mismatch', 'registry-outage'],
+    ['error: the compiler unexpectedly panicked. this is a bug.', 'toolchain-crash'],
+  ])('recognises "%s" as %s', (line, kind) => {
+    expect(findEnvironmentFaults([line])[0]?.kind).toBe(kind);
+  });
+});

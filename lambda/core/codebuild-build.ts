@@ -15,7 +15,10 @@ import {
   Utilization,
 } from './build-record';
 
-/** SDK timestamps are Dates; JSON files carry ISO strings or epoch milliseconds. */
+/**
+ * SDK timestamps are Dates; JSON files carry ISO strings, epoch milliseconds, or epoch seconds (the AWS
+ * CLI's `--output json` of BatchGetBuilds prints seconds with a fraction).
+ */
 export type Timestamp = Date | string | number;
 
 export interface CodeBuildPhase {
@@ -211,10 +214,19 @@ function secondsBetween(start: Timestamp | undefined, end: Timestamp | undefined
   return from && to ? (Date.parse(to) - Date.parse(from)) / 1000 : undefined;
 }
 
-/** ISO-8601 of a Date, ISO string or epoch milliseconds; `undefined` if absent or invalid. */
+/**
+ * Below this, a number is epoch seconds: 1e11 seconds is the year 5138, 1e11 milliseconds is 1973, long
+ * before any CodeBuild build.
+ */
+const EPOCH_SECONDS_LIMIT = 1e11;
+
+/** ISO-8601 of a Date, ISO string, epoch milliseconds or epoch seconds; `undefined` if absent or invalid. */
 export function toIso(value: Timestamp | undefined): string | undefined {
   if (value === undefined) return undefined;
-  const date = value instanceof Date ? value : new Date(value);
+  const date =
+    value instanceof Date
+      ? value
+      : new Date(typeof value === 'number' && Math.abs(value) < EPOCH_SECONDS_LIMIT ? value * 1000 : value);
   return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
 }
 

@@ -90,6 +90,27 @@ describe('toBuildRecord', () => {
     expect(record.durationSeconds).toBe(60);
   });
 
+  test('reads epoch seconds (the AWS CLI JSON) as seconds, not as milliseconds of 1970', () => {
+    const record = toBuildRecord({
+      build: {
+        ...succeeded,
+        startTime: Date.parse('2026-11-20T09:14:02Z') / 1000,
+        endTime: Date.parse('2026-11-20T09:15:02.5Z') / 1000,
+        phases: [
+          { phaseType: 'BUILD', phaseStatus: 'SUCCEEDED', startTime: 1795165000, endTime: 1795165030 },
+        ],
+      },
+      tests: null,
+      utilization: null,
+    });
+    expect(record).toMatchObject({
+      startTime: '2026-11-20T09:14:02.000Z',
+      endTime: '2026-11-20T09:15:02.500Z',
+      durationSeconds: 60.5,
+    });
+    expect(record.phases.BUILD).toBe(30);
+  });
+
   test('the record serialises to the same feature row from the SDK and from JSON', () => {
     const record = toBuildRecord({
       build: succeeded,

@@ -7,7 +7,8 @@ import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
 import { loadNabCorpus } from './corpus';
-import { CorpusResult, NAB_PROFILES, scoreCorpus, ScoredFile } from './scoring';
+import { PUBLISHED_NAB_SCORES } from './published';
+import { CategoryStats, CorpusResult, NAB_PROFILES, scoreCorpus, ScoredFile } from './scoring';
 import { DETECTOR_DEFAULTS, DetectorOptions, StreamingDetector } from '../../sagemaker/rcf';
 import { sharedDataPath } from '../shared-data';
 
@@ -55,23 +56,40 @@ function main(): void {
     return NAB_PROFILES.map((profile) => scoreCorpus(files, (name) => labels.get(name) ?? 0, profile));
   });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
   NAB_PROFILES.forEach((profile, index) => {
     const results = runs.map((run) => run[index] as CorpusResult);
     const scores = results.map((result) => result.normalized);
-    const mean = (values: number[]): number => values.reduce((a, b) => a + b, 0) / values.length;
     console.log(
       `${profile.name.padEnd(20)} score ${mean(scores).toFixed(1).padStart(5)} (seeds: ${scores.map((score) => score.toFixed(1)).join(', ')})  ` +
         `mean TP ${mean(results.map((r) => r.tp)).toFixed(1)} FN ${mean(results.map((r) => r.fn)).toFixed(1)} FP ${mean(results.map((r) => r.fp)).toFixed(1)}  ` +
         `threshold ${results.map((r) => r.threshold.toFixed(3)).join('/')}`,
     );
-    const categories = Object.keys(results[0]?.categories ?? {})
-      .map((category) => `${category} ${mean(results.map((r) => r.categories[category] ?? 0)).toFixed(1)}`)
-      .join(', ');
-    console.log(`${''.padEnd(20)} by category: ${categories}`);
+    for (const category of Object.keys(results[0]?.categories ?? {})) {
+      const stats = results.map((r) => r.categoryStats[category] as CategoryStats);
+      console.log(
+        `${''.padEnd(20)}   ${category.padEnd(24)} ${mean(results.map((r) => r.categories[category] ?? 0))
+          .toFixed(1)
+          .padStart(
+            6,
+          )}  TP ${mean(stats.map((c) => c.tp)).toFixed(1)} FN ${mean(stats.map((c) => c.fn)).toFixed(1)} FP ${mean(stats.map((c) => c.fp)).toFixed(1)}`,
+      );
+    }
   });
   console.log(
     'Categories without labelled anomalies show their raw score (false-positive cost only; 0 is best).',
   );
+  console.log(
+    '\nPublished NAB scores on the FULL corpus (58 series), not re-runs and not comparable one to one with the subset above:',
+  );
+  console.log(
+    `${'detector'.padEnd(34)} ${'standard'.padStart(9)} ${'low FP'.padStart(9)} ${'low FN'.padStart(9)}  source`,
+  );
+  for (const entry of PUBLISHED_NAB_SCORES) {
+    console.log(
+      `${entry.detector.padEnd(34)} ${entry.standard.padStart(9)} ${entry.lowFp.padStart(9)} ${entry.lowFn.padStart(9)}  ${entry.source}`,
+    );
+  }
   console.log(`Detection and scoring took ${seconds.toFixed(1)} s.`);
 }
 

@@ -184,6 +184,14 @@ export interface CorpusResult {
   readonly fn: number;
   /** Normalised score per category (the folder before `/` in the file name), same threshold. */
   readonly categories: Record<string, number>;
+  /** Detections per category at the corpus threshold. */
+  readonly categoryStats: Record<string, CategoryStats>;
+}
+
+export interface CategoryStats {
+  readonly tp: number;
+  readonly fp: number;
+  readonly fn: number;
 }
 
 /**
@@ -238,12 +246,14 @@ export function scoreCorpus(
     (100 * (s.raw - s.nul)) / (s.perfect - s.nul);
   const all = summarize(new Set(files.map((file) => file.name)));
   const categories: Record<string, number> = {};
+  const categoryStats: Record<string, CategoryStats> = {};
   for (const category of new Set(files.map((file) => categoryOf(file.name)))) {
     const summary = summarize(
       new Set(files.filter((file) => categoryOf(file.name) === category).map((file) => file.name)),
     );
     // A category without labels has no perfect score to normalise against: report its raw score.
     categories[category] = summary.perfect === summary.nul ? summary.raw : normalize(summary);
+    categoryStats[category] = { tp: summary.tp, fp: summary.fp, fn: summary.fn };
   }
   return {
     profile: profile.name,
@@ -256,6 +266,7 @@ export function scoreCorpus(
     fp: all.fp,
     fn: all.fn,
     categories,
+    categoryStats,
   };
 }
 

@@ -76,4 +76,13 @@ describe('NAB scoring rules', () => {
     const constant = { ...file([]), scores: file([]).scores.map(() => 0.5) };
     expect(scoreCorpus([constant], labels, standard).normalized).toBeCloseTo(0, 10);
   });
+
+  it('counts detections per category at the corpus threshold', () => {
+    const labels = (): number => 1;
+    const result = scoreCorpus([file([500, 300, 320], 'a/x.csv'), file([], 'b/y.csv')], labels, standard);
+    expect(result.categoryStats).toEqual({ a: { tp: 1, fp: 2, fn: 0 }, b: { tp: 0, fp: 0, fn: 1 } });
+    expect(result.tp).toBe(1);
+    expect(result.fp).toBe(2);
+    expect(result.fn).toBe(1);
+  });
 });

@@ -178,15 +178,6 @@ export const ERROR_SIGNATURES: readonly ErrorSignature[] = [
       'Read the failing test case and its assertion; reproduce it with `xcodebuild test` or `swift test`.',
   },
   {
-    id: 'compiler-error',
-    category: 'compilation',
-    pattern:
-      /^\s*[^\s:]+:\d+(?::\d+)?:\s*(?:fatal )?error\b|\berror (?:CS|FS|BC)\d{4}\b|\(\d+,\d+\): error [A-Z]+\d+|^! (?:LaTeX Error|Undefined control sequence|Emergency stop|Missing|Extra|Package \w+ Error)|^(?:PHP )?Parse error: |\*\* \((?:CompileError|SyntaxError|TokenMissingError)\)|^CMake Error/,
-    weight: 3,
-    title: 'The code did not compile',
-    guidance: 'Fix the first compiler error at the file and line shown; later errors often follow from it.',
-  },
-  {
     id: 'typescript-error',
     category: 'compilation',
     pattern: /\.(ts|tsx|mts|cts)\(\d+,\d+\): error TS\d+|error TS\d+:/,
@@ -210,6 +201,16 @@ export const ERROR_SIGNATURES: readonly ErrorSignature[] = [
     weight: 3,
     title: 'Rust code did not compile',
     guidance: 'Fix the first `error[E....]` at the location shown; `cargo check` reproduces it locally.',
+  },
+  {
+    // After the toolchains with their own signatures: the generic `file:line: error` of the others.
+    id: 'compiler-error',
+    category: 'compilation',
+    pattern:
+      /^\s*[^\s:]+:\d+(?::\d+)?:\s*(?:fatal )?error\b|\berror (?:CS|FS|BC)\d{4}\b|\(\d+,\d+\): error [A-Z]+\d+|^! (?:LaTeX Error|Undefined control sequence|Emergency stop|Missing|Extra|Package \w+ Error)|^(?:PHP )?Parse error: |\*\* \((?:CompileError|SyntaxError|TokenMissingError)\)|^CMake Error/,
+    weight: 3,
+    title: 'The code did not compile',
+    guidance: 'Fix the first compiler error at the file and line shown; later errors often follow from it.',
   },
   {
     id: 'api-compatibility',

@@ -4,7 +4,17 @@ import importPlugin from 'eslint-plugin-import';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'cdk.out/', 'out/', 'coverage/', 'dist/', 'bin/pipemend.js', 'jest.config.js'] },
+  {
+    ignores: [
+      '**/node_modules/',
+      '**/cdk.out/',
+      'out/',
+      'coverage/',
+      'dist/',
+      'bin/pipemend.js',
+      'jest.config.js',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -29,6 +39,12 @@ export default tseslint.config(
   {
     files: ['lambda/**/*.ts', 'lib/**/*.ts', 'sagemaker/**/*.ts'],
     rules: { 'no-console': 'error' },
+  },
+  {
+    // The example's test runs on plain Node.js (node --test), as CommonJS.
+    files: ['examples/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   prettier,
 );

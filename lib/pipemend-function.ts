@@ -1,14 +1,15 @@
+import { existsSync } from 'node:fs';
 import * as path from 'node:path';
 
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AssetHashType, DockerImage, Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 import { DeadLetterQueue } from './dead-letter-queue';
+import { packageRoot } from './package-root';
 
 /** The Node.js runtime every Pipemend Lambda uses: the latest that aws-cdk-lib offers. */
 export const PIPEMEND_RUNTIME = lambda.Runtime.NODEJS_24_X;
@@ -23,6 +24,56 @@ export const PIPEMEND_ESBUILD = {
   minify: true,
   mainFields: ['module', 'main'],
 } as const;
+
+/**
+ * Where the code of `lambda/<handlerDir>/handler.ts` comes from. In a clone of the repository the
+ * handler is bundled at synth time with the local esbuild (never Docker). The packed package ships no
+ * sources: its functions were bundled with the same settings by `npm run build:lib`
+ * (dist/lambda-bundles/<dir>/index.js), so a consumer's `cdk synth` needs neither esbuild nor Docker.
+ */
+export function pipemendFunctionCode(handlerDir: string): lambda.Code {
+  const source = path.join(packageRoot(), 'lambda', handlerDir);
+  if (existsSync(path.join(source, 'handler.ts'))) {
+    return lambda.Code.fromAsset(source, {
+      // The bundle's own bytes: the handler imports code from outside its folder.
+      assetHashType: AssetHashType.OUTPUT,
+      bundling: {
+        // Never pulled: local bundling always succeeds or throws.
+        image: DockerImage.fromRegistry('public.ecr.aws/docker/library/node:24-alpine'),
+        local: {
+          tryBundle(outputDir: string): boolean {
+            bundleHandler(path.join(source, 'handler.ts'), outputDir);
+            return true;
+          },
+        },
+      },
+    });
+  }
+  const prebuilt = path.join(packageRoot(), 'dist', 'lambda-bundles', handlerDir);
+  if (!existsSync(path.join(prebuilt, 'index.js'))) {
+    throw new Error(
+      `no code for function '${handlerDir}': neither ${source}/handler.ts nor ${prebuilt}/index.js`,
+    );
+  }
+  return lambda.Code.fromAsset(prebuilt);
+}
+
+/** esbuild with Pipemend's settings; loaded only when bundling, so the package needs no esbuild. */
+export function bundleHandler(entry: string, outputDir: string): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const esbuild = require('esbuild') as typeof import('esbuild');
+  esbuild.buildSync({
+    entryPoints: [entry],
+    outfile: path.join(outputDir, 'index.js'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    ...PIPEMEND_ESBUILD,
+    mainFields: [...PIPEMEND_ESBUILD.mainFields],
+    sourcemap: true,
+    logLevel: 'warning',
+  });
+}
 
 export interface PipemendFunctionProps {
   /** Folder under `lambda/` that holds `handler.ts`, e.g. `collector`. */
@@ -66,7 +117,7 @@ export interface PipemendFunctionProps {
  * Node.js runtime on ARM64, X-Ray tracing, an explicit log group with retention, and a dead-letter
  * queue for asynchronous invocations so no event is dropped silently.
  */
-export class PipemendFunction extends nodejs.NodejsFunction {
+export class PipemendFunction extends lambda.Function {
   /** Dead-letter queue for asynchronous invocations that exhausted their retries. */
   public readonly asyncDeadLetterQueue: sqs.IQueue;
 
@@ -80,8 +131,8 @@ export class PipemendFunction extends nodejs.NodejsFunction {
     });
     const deadLetterQueue = new DeadLetterQueue(scope, `${id}AsyncDlq`);
     super(scope, id, {
-      entry: path.join(__dirname, '..', 'lambda', props.handlerDir, 'handler.ts'),
-      handler: 'handler',
+      code: pipemendFunctionCode(props.handlerDir),
+      handler: 'index.handler',
       description: props.description,
       runtime: PIPEMEND_RUNTIME,
       architecture: lambda.Architecture.ARM_64,
@@ -100,15 +151,6 @@ export class PipemendFunction extends nodejs.NodejsFunction {
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },
-      bundling: {
-        forceDockerBundling: false,
-        ...PIPEMEND_ESBUILD,
-        mainFields: [...PIPEMEND_ESBUILD.mainFields],
-        sourceMap: true,
-        metafile: false,
-        // The SDK v3 clients in the runtime lag behind ours; bundle our pinned versions instead.
-        externalModules: [],
-      },
     });
     this.asyncDeadLetterQueue = deadLetterQueue;
     this.acknowledgeDefaults();
@@ -120,7 +162,7 @@ export class PipemendFunction extends nodejs.NodejsFunction {
       Validations.of(this.role).acknowledge({
         id: 'AwsSolutions::AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
         reason:
-          'The AWS managed basic execution policy only lets the function write its own CloudWatch logs.',
+          'AWSLambdaBasicExecutionRole allows logs:CreateLogGroup, CreateLogStream and PutLogEvents on every log group ("*") and nothing else; the function logs to its own log group, which this construct creates with a retention.',
       });
     }
     const invokeConfig = this.node.tryFindChild('EventInvokeConfig');

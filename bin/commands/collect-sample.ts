@@ -4,10 +4,11 @@ import * as path from 'node:path';
 import { Command } from 'commander';
 
 import { BuildMetric, CollectionOutcome, collectEvent } from '../../lambda/core/collector';
+import { packageRoot } from '../../lib/package-root';
 import { FileDataLake } from '../../local/file-data-lake';
 import { readRecordedCodeBuild, recordedCodeBuildPorts } from '../../local/recorded-codebuild';
 
-const SAMPLE_DIR = path.join(__dirname, '..', '..', 'sample');
+const SAMPLE_DIR = path.join(packageRoot(), 'sample');
 
 interface CollectSampleOptions {
   readonly events: string;

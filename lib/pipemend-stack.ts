@@ -20,6 +20,8 @@ export interface PipemendStackProps extends StackProps {
 
 /** Wires Pipemend's capabilities together; each capability is its own construct. */
 export class PipemendStack extends Stack {
+  /** The configuration the stack was built with (defaults filled in). */
+  public readonly config: PipemendConfig;
   public readonly dataLake: DataLake;
   public readonly events: PipemendEvents;
   public readonly collection: BuildCollection;
@@ -38,6 +40,7 @@ export class PipemendStack extends Stack {
   constructor(scope: Construct, id: string, props: PipemendStackProps) {
     super(scope, id, props);
     const { config } = props;
+    this.config = config;
     // Every physical name derives from the stack name, so two installations (say staging and
     // production) live side by side in one account and region. 'Pipemend' keeps the names it always had.
     const endpointName = config.endpointName ?? `${this.stackName.toLowerCase()}-rcf`;
@@ -139,6 +142,10 @@ export class PipemendStack extends Stack {
       RemediationStateMachineArn: {
         value: this.remediation.stateMachine.stateMachineArn,
         description: 'The remediation state machine (pipemend approve|deny take its execution ARNs)',
+      },
+      DefaultRemediationMode: {
+        value: this.config.defaultMode,
+        description: 'The remediation mode of pipelines and projects without their own (pipemend mode set)',
       },
       RemediationStateTableName: {
         value: this.remediation.table.tableName,

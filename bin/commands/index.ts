@@ -5,9 +5,11 @@ import { registerBackfillCommand } from './backfill';
 import { registerCollectSampleCommand } from './collect-sample';
 import { registerDetectCommand } from './detect';
 import { registerExcerptCommand } from './excerpt';
+import { registerModeCommand } from './mode';
 import { registerRedriveCommand } from './redrive';
 import { registerRemediationStatusCommand } from './remediation-status';
 import { registerReplayCommand } from './replay';
+import { registerStatusCommand } from './status';
 import { registerSuggestCommand } from './suggest';
 
 /** Every subcommand registers itself here; each lives in its own module under bin/commands/. */
@@ -18,6 +20,8 @@ export function registerCommands(program: Command): void {
   registerSuggestCommand(program);
   registerDetectCommand(program);
   registerApproveCommands(program);
+  registerStatusCommand(program);
+  registerModeCommand(program);
   registerRemediationStatusCommand(program);
   registerReplayCommand(program);
   registerRedriveCommand(program);

@@ -4,6 +4,7 @@ import { stackArn } from '../helpers/arn';
 import { synthPipemend } from '../helpers/synth';
 
 const OUTPUTS = [
+  'DefaultRemediationMode',
   'ScorerFunctionArn',
   'DataLakeBucketName',
   'NotificationTopicArn',

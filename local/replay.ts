@@ -60,7 +60,12 @@ export interface Remediator {
 }
 
 /** The suggestion stage: handed every finished build; answers a fix suggestion for a failed one. */
-export type Suggester = (record: BuildRecord, now: Date) => Promise<Suggestion | undefined>;
+export type Suggester = (
+  record: BuildRecord,
+  now: Date,
+  /** Remediation's decision on the build, so that the suggestion agrees with it. */
+  decision?: { readonly action: string; readonly reasons: readonly string[] },
+) => Promise<Suggestion | undefined>;
 
 export interface ReplayOptions {
   readonly mode: RemediationMode;
@@ -347,7 +352,7 @@ class Replay {
       this.counts.remediationLambdaInvocations += cost.lambdaInvocations;
     }
 
-    const suggestion = await this.suggest(record);
+    const suggestion = await this.suggest(record, remediation);
     this.builds.push({
       buildId: record.buildId,
       buildArn: record.buildArn,
@@ -428,13 +433,20 @@ class Replay {
     this.stageMs.train += performance.now() - trainStart;
   }
 
-  private async suggest(record: BuildRecord): Promise<Suggestion | undefined> {
+  private async suggest(
+    record: BuildRecord,
+    remediation?: { readonly action: string; readonly reasons: readonly string[] },
+  ): Promise<Suggestion | undefined> {
     if (!this.suggester) return undefined;
     // Only the builds the deployed rules hand to the suggester (a verdict, or a failed pipeline build's
     // state change), so the replay's suggestion figures are the deployed stack's.
     if (!suggestionRoute(record)) return undefined;
     const suggestStart = performance.now();
-    const suggestion = await this.suggester(record, new Date(new Date(record.endTime).getTime() + 60_000));
+    const suggestion = await this.suggester(
+      record,
+      new Date(new Date(record.endTime).getTime() + 60_000),
+      remediation ? { action: remediation.action, reasons: remediation.reasons } : undefined,
+    );
     if (suggestion) this.counts.suggestions++;
     this.stageMs.suggest += performance.now() - suggestStart;
     return suggestion;

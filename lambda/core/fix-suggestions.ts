@@ -4,7 +4,7 @@
  * to the offline suggester whenever the model cannot be used or its answer cannot be trusted, deliver.
  */
 import { BuildRecord } from './build-record';
-import { offlineSuggestion, prepareExcerpt } from './offline-suggester';
+import { DecisionContext, offlineSuggestion, prepareExcerpt } from './offline-suggester';
 import { buildSuggestionRequest, ConverseRequest, GuardrailSettings, parseSuggestionAnswer } from './prompts';
 import { FallbackReason, Suggestion } from './suggestion';
 
@@ -95,6 +95,8 @@ export async function handleFinishedBuild(
   deps: FixSuggestionDeps,
   config: FixSuggestionConfig,
   build: Pick<BuildRecord, 'buildId' | 'buildArn' | 'projectName' | 'status' | 'failedPhase' | 'logs'>,
+  /** Remediation's decision on the same build, when known: the suggestion agrees with it. */
+  decision?: DecisionContext,
 ): Promise<FixSuggestionOutcome> {
   if (build.status === 'SUCCEEDED') {
     if (!build.logs) return { kind: 'skipped', reason: 'the passing build has no log location' };
@@ -109,7 +111,10 @@ export async function handleFinishedBuild(
   if (await deps.delivery.isStored(build.projectName, build.buildId)) {
     return { kind: 'skipped', reason: `a suggestion for ${build.buildId} was already delivered` };
   }
-  return { kind: 'suggested', suggestion: await suggestForFailedBuild(deps, config, build, build.logs) };
+  return {
+    kind: 'suggested',
+    suggestion: await suggestForFailedBuild(deps, config, build, build.logs, decision),
+  };
 }
 
 async function suggestForFailedBuild(
@@ -117,6 +122,7 @@ async function suggestForFailedBuild(
   config: FixSuggestionConfig,
   build: Pick<BuildRecord, 'buildId' | 'buildArn' | 'projectName' | 'status' | 'failedPhase'>,
   logs: LogLocation,
+  decision?: DecisionContext,
 ): Promise<Suggestion> {
   const failLog = await deps.logs.read(logs);
   const passLog = await readPassingLog(deps, build.projectName);
@@ -134,6 +140,7 @@ async function suggestForFailedBuild(
       fallbackReason,
       fallbackDetail,
       modelId: config.modelId,
+      ...(decision ? { decision } : {}),
     });
 
   const suggestion = await (async (): Promise<Suggestion> => {
@@ -145,6 +152,7 @@ async function suggestForFailedBuild(
       excerpt,
       build: { projectName: build.projectName, status: build.status, failedPhase: build.failedPhase },
       diffedAgainstPassingBuild,
+      ...(decision ? { decision } : {}),
       maxTokens: config.maxOutputTokens,
       guardrail: config.guardrail,
     });

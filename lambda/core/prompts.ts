@@ -60,6 +60,8 @@ export interface SuggestionPromptInput {
     readonly status?: string;
     readonly failedPhase?: string;
   };
+  /** Remediation's decision on the same build, when known: the answer must not contradict it. */
+  readonly decision?: { readonly action: string; readonly reasons: readonly string[] };
   readonly diffedAgainstPassingBuild: boolean;
   /** @default 1024, at most 4096 */
   readonly maxTokens?: number;
@@ -90,6 +92,11 @@ export function buildSuggestionRequest(input: SuggestionPromptInput): ConverseRe
     `- project: ${oneLine(input.build.projectName ?? 'unknown')}`,
     `- status: ${oneLine(input.build.status ?? 'FAILED')}`,
     `- failed phase: ${oneLine(input.build.failedPhase ?? 'unknown')}`,
+    ...(input.decision
+      ? [
+          `- remediation decided: ${oneLine(input.decision.action)}${input.decision.reasons[0] ? ` (${oneLine(input.decision.reasons[0])})` : ''}; do not contradict it`,
+        ]
+      : []),
     `- excerpt: ${input.excerpt.lines.length} lines selected from the log${
       input.diffedAgainstPassingBuild ? ', leaving out lines the last passing build also printed' : ''
     }`,

@@ -86,7 +86,7 @@ export function simulatedSuggester(
     },
     now: () => clock,
   };
-  const suggester: Suggester = async (record: BuildRecord, now: Date) => {
+  const suggester: Suggester = async (record: BuildRecord, now: Date, decision) => {
     clock = now;
     delivered = undefined;
     await handleFinishedBuild(
@@ -97,6 +97,7 @@ export function simulatedSuggester(
         excerptBudget: EXCERPT_BUDGET,
       },
       record,
+      decision,
     );
     const suggestion = delivered as Suggestion | undefined;
     if (suggestion?.fallbackReason) {

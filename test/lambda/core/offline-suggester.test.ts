@@ -85,3 +85,91 @@ describe('suggestFix', () => {
     expect(suggestFix({ failLog, now }).category).toBe(category);
   });
 });
+
+describe('suggestFix agrees with the decision and names the cause', () => {
+  test('a deployment rolled back for 503s is not "a remote service was unreachable ... rerun"', () => {
+    const suggestion = suggestFix({
+      failLog: [
+        '$ ./smoke-test.sh https://api.example.com',
+        'GET /orders -> 503 Service Unavailable',
+        'smoke test failed: 3 of 3 requests returned 503',
+      ].join('\n'),
+      decision: {
+        action: 'ROLLBACK',
+        reasons: ['Health alarm api-5xx is in ALARM after the deployment.'],
+      },
+      now,
+    });
+    expect(suggestion.summary).toContain('rolled back');
+    expect(suggestion.rootCause).toContain('Health alarm api-5xx is in ALARM');
+    expect(suggestion.suggestedFix).toContain('fix it and deploy again');
+    expect(suggestion.suggestedFix).not.toMatch(/^A transient outage|: rerun/);
+  });
+
+  test('a pip ReadTimeout is a network timeout, not "an exception was thrown"', () => {
+    const suggestion = suggestFix({
+      failLog: [
+        '$ pip install -r requirements.txt',
+        "pip._vendor.urllib3.exceptions.ReadTimeoutError: HTTPSConnectionPool(host='files.pythonhosted.org', port=443): Read timed out.",
+      ].join('\n'),
+      now,
+    });
+    expect(suggestion).toMatchObject({ category: 'network', summary: 'A network call timed out' });
+    expect(suggestion.confidence).toBeGreaterThan(0.3);
+  });
+
+  test('npm ETIMEDOUT is the network, not a dependency', () => {
+    const suggestion = suggestFix({
+      failLog: [
+        'npm ERR! code ETIMEDOUT',
+        'npm ERR! errno ETIMEDOUT',
+        'npm ERR! network request to https://registry.npmjs.org/left-pad failed, reason: connect ETIMEDOUT 104.16.0.35:443',
+      ].join('\n'),
+      now,
+    });
+    expect(suggestion.category).toBe('network');
+  });
+
+  test('a registry rate limit is not "fix the Dockerfile step"', () => {
+    const suggestion = suggestFix({
+      failLog:
+        'ERROR: toomanyrequests: You have reached your pull rate limit. You may increase the limit by authenticating',
+      now,
+    });
+    expect(suggestion.category).toBe('throttling');
+    expect(suggestion.suggestedFix).not.toContain('Dockerfile');
+  });
+
+  test('a Jest failure names the failing test and its assertion', () => {
+    const suggestion = suggestFix({
+      failLog: [
+        '> jest',
+        'FAIL src/users.test.ts',
+        '  ● users › fetches the user',
+        '',
+        '    expect(received).toBe(expected) // Object.is equality',
+        '    Expected: 200',
+        '    Received: 500',
+        'Tests:       1 failed, 41 passed, 42 total',
+      ].join('\n'),
+      now,
+    });
+    expect(suggestion.summary).toBe('Tests failed: users › fetches the user');
+    expect(suggestion.rootCause).toContain('Expected: 200');
+  });
+
+  test('says "inconclusive" when the log only reports that the build failed', () => {
+    const suggestion = suggestFix({ failLog: 'compiling\nBUILD FAILED', now });
+    expect(suggestion.summary).toMatch(/^Inconclusive/);
+    expect(suggestion.confidence).toBeLessThanOrEqual(0.2);
+  });
+
+  test('does not advise a rerun that remediation decided against', () => {
+    const suggestion = suggestFix({
+      failLog: 'curl: (7) Failed to connect to api.example.com port 443: Connection refused',
+      decision: { action: 'NOTIFY', reasons: ['The failing step reports 2 code error(s).'] },
+      now,
+    });
+    expect(suggestion.suggestedFix).toMatch(/^Pipemend did not rerun this build \(NOTIFY/);
+  });
+});

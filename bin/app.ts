@@ -16,6 +16,15 @@ try {
   process.exit(1);
 }
 // Environment-agnostic on purpose: synthesises offline, deploys to whatever account/region the CLI targets.
-new PipemendStack(app, 'Pipemend', { config });
+// `-c stackName=PipemendStaging` installs a second Pipemend beside the first: every physical name
+// derives from the stack name.
+const stackName: unknown = app.node.tryGetContext('stackName') ?? 'Pipemend';
+if (typeof stackName !== 'string' || !/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(stackName)) {
+  process.stderr.write(
+    `Invalid context stackName: a CloudFormation stack name (a letter, then letters, digits and hyphens), got ${JSON.stringify(stackName)}\n`,
+  );
+  process.exit(1);
+}
+new PipemendStack(app, stackName, { config });
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app), new ServerlessChecks(app));
 app.synth();

@@ -2,33 +2,13 @@ import { existsSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import * as path from 'node:path';
 
-import { Browser, chromium } from 'playwright-core';
+import { Browser } from 'playwright-core';
 
 import { ReplayRun, runReplay } from '../../bin/commands/replay';
+import { launchChromium } from '../../local/report/screenshot';
 import { DEFAULT_SCENARIO } from '../../local/simulation/scenario';
 
-const CHROMIUM = '/usr/bin/chromium';
 const OUT = path.resolve(__dirname, '../../out/test-replay');
-
-/** Headless Debian Chromium, as `.ci/run` installs it. */
-async function launch(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(
-      `${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium)`,
-    );
-  }
-  return chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-}
 
 describe('pipemend replay report in a real browser', () => {
   let run: ReplayRun;
@@ -47,7 +27,7 @@ describe('pipemend replay report in a real browser', () => {
       trees: 30,
       progress: false,
     });
-    browser = await launch();
+    browser = await launchChromium();
   }, 600_000);
 
   afterAll(async () => {

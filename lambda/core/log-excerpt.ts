@@ -115,6 +115,7 @@ interface AnalysedLine {
 }
 
 const COMMAND_ECHO = /^\$ \S/;
+const LOUD_AT_ANY_LEVEL = /\*\*\* FAILED \*\*\*/;
 const COMMAND_RESULT = /^The command ".*" (exited with|failed)/;
 
 function analyse(raw: string): AnalysedLine {
@@ -122,7 +123,8 @@ function analyse(raw: string): AnalysedLine {
   const tag = LEVEL_TAG.exec(clean)?.[1]?.toUpperCase();
   const body = clean.replace(LEVEL_TAG, '');
   // Informational and warning lines never start a block: passing builds are full of them.
-  const quiet = tag !== undefined && tag !== 'ERROR' && tag !== 'FATAL';
+  // (ScalaTest reports its failures at info level, in its own words: those still count.)
+  const quiet = tag !== undefined && tag !== 'ERROR' && tag !== 'FATAL' && !LOUD_AT_ANY_LEVEL.test(body);
   // Echoed commands (`$ grep -q '0 failed' log`) are what ran, not what happened; a CI system's report
   // of a command's result is read without the command's own text.
   const text = COMMAND_RESULT.test(body) ? body.replace(/".*"/, '"…"') : body;

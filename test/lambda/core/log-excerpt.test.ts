@@ -258,3 +258,13 @@ describe('selectFailureExcerpt on structured CI logs', () => {
     expect(selectFailureExcerpt(log, undefined, { budget: 10 }).lines).toContain(3);
   });
 });
+
+describe('selectFailureExcerpt on test runners that report at info level or in headers', () => {
+  test.each([
+    ['ScalaTest under sbt', ['[info] Compiling', '[info] - rejects bad input *** FAILED ***', '[info] ok']],
+    ['pytest failure header', ['collected 3 items', '____________ test_unknown_host ____________', 'ok']],
+    ['minitest', ['Run options: --seed 1', 'Failure:', 'ok']],
+  ])('finds the failure of %s', (_name, log) => {
+    expect(selectFailureExcerpt(log.join('\n')).lines).toContain(2);
+  });
+});

@@ -11,6 +11,7 @@ import {
   FeatureVector,
 } from './build-record';
 import { MODEL_INPUT_VERSION, ModelManifest } from './model-manifest';
+import { TrendFinding } from './trend';
 import { BuildVerdict, FeatureContribution, ScorerUsed } from './verdict';
 
 /** Builds of history the baseline scorer needs before it may call a build anomalous. */
@@ -195,11 +196,46 @@ export interface VerdictInput {
   readonly scorer: ScorerUsed;
   readonly modelVersion: string | null;
   readonly decidedAt: Date;
+  /**
+   * Creeps the trend test (`assessTrend` over the project's recent builds) found for this build. Any
+   * finding makes the build anomalous, whatever its own score, and leads the explanation.
+   */
+  readonly trend?: readonly TrendFinding[];
 }
 
-/** The decision record: anomalous when the score exceeds the threshold stored with the scorer. */
+/** Contributions for trend findings: the creeping features first, sharing the explanation's first half. */
+export function explainTrend(
+  vector: FeatureVector,
+  trend: readonly TrendFinding[],
+  explanation: readonly FeatureContribution[],
+): FeatureContribution[] {
+  if (trend.length === 0) return [...explanation];
+  const total = trend.reduce((sum, finding) => sum + finding.z, 0);
+  const creeping: FeatureContribution[] = trend.map((finding) => ({
+    feature: finding.feature,
+    value: vector.values[FEATURE_NAMES.indexOf(finding.feature)]!,
+    typical: Math.round(finding.expected * 1e4) / 1e4,
+    share: Math.round(((0.5 * finding.z) / total) * 1e4) / 1e4,
+    direction: 'high',
+  }));
+  const names = new Set(trend.map((finding) => finding.feature));
+  const rest = explanation
+    .filter((contribution) => !names.has(contribution.feature))
+    .map((contribution) => ({ ...contribution, share: Math.round(contribution.share * 0.5 * 1e4) / 1e4 }));
+  return [...creeping, ...rest];
+}
+
+/**
+ * The decision record: anomalous when the score exceeds the threshold stored with the scorer, or when
+ * the trend test found a creep.
+ */
 export function buildVerdict(input: VerdictInput): BuildVerdict {
-  const { record, vector, result } = input;
+  const { record, vector } = input;
+  const trend = input.trend ?? [];
+  const result =
+    trend.length > 0
+      ? { ...input.result, explanation: explainTrend(vector, trend, input.result.explanation) }
+      : input.result;
   if (!Number.isFinite(result.score)) {
     throw new Error(`score of build ${record.buildId} is not a finite number: ${result.score}`);
   }
@@ -209,7 +245,7 @@ export function buildVerdict(input: VerdictInput): BuildVerdict {
     features[name] = vector.values[f]!;
     if (vector.missing[f]) missingFeatures.push(name);
   });
-  const anomalous = result.score > result.threshold;
+  const anomalous = result.score > result.threshold || trend.length > 0;
   return {
     schemaVersion: 1,
     buildArn: record.buildArn,

@@ -221,4 +221,50 @@ describe('buildVerdict', () => {
       }),
     ).toThrow(`score of build ${record.buildId} is not a finite number: NaN`);
   });
+
+  test('a trend finding makes a build ANOMALOUS whatever its score, and leads the explanation', () => {
+    const verdict = buildVerdict({
+      record,
+      vector,
+      result: {
+        score: 1,
+        threshold: 2.5,
+        explanation: [{ feature: 'buildSeconds', value: 240, share: 1, direction: 'high' }],
+      },
+      scorer: 'embedded',
+      modelVersion: 'v1',
+      decidedAt,
+      trend: [
+        {
+          feature: 'memoryUtilizedPercent',
+          shift: 2,
+          z: 6,
+          kendallS: 10,
+          builds: 9,
+          expected: 50,
+          recentMean: 56,
+        },
+      ],
+    });
+    expect(verdict.anomalous).toBe(true);
+    expect(verdict.verdict).toBe('ANOMALOUS');
+    expect(verdict.score).toBe(1);
+    expect(verdict.explanation.map((c) => [c.feature, c.share, c.direction])).toEqual([
+      ['memoryUtilizedPercent', 0.5, 'high'],
+      ['buildSeconds', 0.5, 'high'],
+    ]);
+  });
+
+  test('an empty trend leaves the verdict to the score', () => {
+    const verdict = buildVerdict({
+      record,
+      vector,
+      result: { score: 1, threshold: 2.5, explanation: [] },
+      scorer: 'baseline',
+      modelVersion: null,
+      decidedAt,
+      trend: [],
+    });
+    expect(verdict.verdict).toBe('NORMAL');
+  });
 });

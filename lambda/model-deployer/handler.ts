@@ -215,10 +215,7 @@ async function publishServedManifest(deps: DeployerDependencies): Promise<Deploy
       reason: `endpoint is ${endpoint?.EndpointStatus ?? 'absent'}, not InService`,
     };
   }
-  const modelVersion = modelVersionOfResource(
-    deps.settings.endpointName,
-    endpoint.EndpointConfigName ?? '',
-  );
+  const modelVersion = modelVersionOfResource(deps.settings.endpointName, endpoint.EndpointConfigName ?? '');
   if (!modelVersion) {
     return {
       action: 'ignored',

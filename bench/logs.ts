@@ -9,7 +9,9 @@
  *   defines them.
  * - Veloren (../shared/data/ci-failures/veloren, failed GitLab jobs labelled flaky or not): precision,
  *   recall and F1 of classify's RERUN_CLEAN decision against the rerun label and the human label, from
- *   the log alone and with the failed phase a CodeBuild build record would hold (bench/gitlab-trace.ts),
+ *   the log alone (GitLab's section markers included, as the log has them), the log without those
+ *   markers (only its error lines speak), and with the failed phase a CodeBuild build record would hold
+ *   (bench/gitlab-trace.ts),
  *   and the share of real failures (human label) that would be rerun.
  *
  *   npx tsx bench/logs.ts [--verbose] [--only logchunks,cidiff,veloren]
@@ -119,6 +121,16 @@ function logChunks(): void {
         for (const miss of misses) console.log(`    missed ${miss}`);
     }
   }
+  let small = 0;
+  let unmatched = 0;
+  for (const { log } of data) {
+    const excerpt = selectFailureExcerpt(log);
+    if (excerpt.lines.length <= 3) small += 1;
+    if (excerpt.matches.length === 0) unmatched += 1;
+  }
+  console.log(
+    `pipemend at 50 lines: ${small}/${data.length} excerpts of 3 lines or fewer; ${unmatched}/${data.length} (${pct(unmatched, data.length)}) with no error signature in the excerpt`,
+  );
   console.log('');
 }
 
@@ -176,13 +188,23 @@ function score(predicted: boolean[], truth: boolean[]): Scores {
 }
 
 /** classify() on one job, with ports that serve the adapted trace as a CodeBuild build would. */
+// GitLab's markers end with an ANSI erase-line code.
+// eslint-disable-next-line no-control-regex
+const GITLAB_MARKER = /section_(?:start|end):\d+:[\w.-]+\r?(?:\x1b\[0K)?/g;
+
+type Mode = 'log alone' | 'log, no markers' | 'with failed phase';
+
 async function rerunDecision(
   jobId: string,
   jobName: string,
   trace: string,
-  withPhase: boolean,
+  mode: Mode,
 ): Promise<{ rerun: boolean; reasons: readonly string[] }> {
+  const withPhase = mode === 'with failed phase';
   const job = adaptGitLabTrace(trace);
+  // Without GitLab's markers the log says nothing of its steps: only its error lines remain.
+  const lines =
+    mode === 'log, no markers' ? job.lines.map((line) => line.replace(GITLAB_MARKER, '')) : job.lines;
   const build: BuildFacts = {
     buildId: `${jobName}:${jobId}`,
     projectName: jobName,
@@ -196,7 +218,7 @@ async function rerunDecision(
     getBuild: async () => build,
     testResults: async () => [],
     // The classify Lambda reads the last 500 lines of the build log (aws-ports.ts).
-    logTail: async () => job.lines.slice(-500),
+    logTail: async () => lines.slice(-500),
     recentTestRuns: async () => [],
     recordTestRun: async () => undefined,
     failedBuildOfStage: async () => undefined,
@@ -246,14 +268,14 @@ async function veloren(): Promise<void> {
   const rerunTruth = jobs.map((job) => job.rerunFlaky);
   const manualTruth = jobs.map((job) => job.manualFlaky);
   const always = jobs.map(() => true);
-  console.log(`  always rerun: ${f1Line('rerun label', score(always, rerunTruth))}`);
-  console.log(`                ${f1Line('human label', score(always, manualTruth))}`);
-  for (const withPhase of [false, true]) {
+  console.log(`  ${'always rerun'.padEnd(17)}: ${f1Line('rerun label', score(always, rerunTruth))}`);
+  console.log(`  ${''.padEnd(17)}  ${f1Line('human label', score(always, manualTruth))}`);
+  for (const mode of ['log alone', 'log, no markers', 'with failed phase'] as const) {
     const predicted: boolean[] = [];
     const details: string[] = [];
     for (const job of jobs) {
       const trace = readFileSync(path.join(dir, 'logs', `${job.id}.log`), 'utf8');
-      const decision = await rerunDecision(job.id, job.name, trace, withPhase);
+      const decision = await rerunDecision(job.id, job.name, trace, mode);
       predicted.push(decision.rerun);
       if (verbose && decision.rerun !== job.manualFlaky) {
         details.push(
@@ -263,11 +285,10 @@ async function veloren(): Promise<void> {
     }
     const manual = score(predicted, manualTruth);
     const realRerun = manual.fp / Math.max(manual.fp + manual.tn, 1);
-    const label = withPhase ? 'with failed phase' : 'log alone';
-    console.log(`  ${label.padEnd(12)}: ${f1Line('rerun label', score(predicted, rerunTruth))}`);
-    console.log(`  ${''.padEnd(12)}  ${f1Line('human label', manual)}`);
+    console.log(`  ${mode.padEnd(17)}: ${f1Line('rerun label', score(predicted, rerunTruth))}`);
+    console.log(`  ${''.padEnd(17)}  ${f1Line('human label', manual)}`);
     console.log(
-      `  ${''.padEnd(12)}  real failures (human label) wrongly rerun: ${manual.fp}/${manual.fp + manual.tn} (${(100 * realRerun).toFixed(1)}%)`,
+      `  ${''.padEnd(17)}  real failures (human label) wrongly rerun: ${manual.fp}/${manual.fp + manual.tn} (${(100 * realRerun).toFixed(1)}%)`,
     );
     for (const line of details) console.log(line);
   }

@@ -1,0 +1,221 @@
+/**
+ * The compacted data lake on a local directory, with DuckDB (an embedded SQL engine, real Parquet): the
+ * compaction of per-build feature CSVs into one Parquet file per project and day, and the training
+ * window's stratified sample read back from those files. The replay and the scale bench use it; the SQL of
+ * the window sample is the same text Athena runs in AWS (`sagemaker/training/parquet-window.ts`).
+ */
+import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import * as path from 'node:path';
+
+import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+
+import { FEATURE_NAMES } from '../lambda/core/build-record';
+import {
+  COMPACTED_FEATURES_PREFIX,
+  duckdbWindowSampleSql,
+  featureColumn,
+  WindowSample,
+  WindowSampleAccumulator,
+  WindowSamplePlan,
+} from '../sagemaker/training/parquet-window';
+
+export interface DuckDbLakeOptions {
+  /** DuckDB worker threads. @default 1 (the trainer Lambda's one vCPU) */
+  readonly threads?: number;
+  /** DuckDB's memory limit, e.g. '1GB'; it spills to disk beyond it. @default '1GB' */
+  readonly memoryLimit?: string;
+}
+
+export interface CompactionResult {
+  readonly partition: string;
+  /** Rows in the partition's Parquet file after compaction (one per build id). */
+  readonly rows: number;
+}
+
+function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
+/** SQL: one CSV feature row (no header, FEATURE_NAMES order) per file → typed columns; malformed rows dropped. */
+function perBuildRowsSql(csvGlob: string, featureNames: readonly string[]): string {
+  const cells = featureNames.map(
+    (name, i) => `TRY_CAST(trim(cells[${i + 1}]) AS DOUBLE) AS ${featureColumn(name)}`,
+  );
+  const valid = featureNames.map((name) => `${featureColumn(name)} IS NOT NULL`).join(' AND ');
+  return `SELECT * FROM (
+    SELECT replace(regexp_extract(filename, '([^/]+)\\.csv$', 1), '%2F', '/') AS build_id,
+      CAST(last_modified AS TIMESTAMP) AS ingested_at, ${cells.join(', ')}
+    FROM (
+      SELECT filename, last_modified, string_split(split_part(trim(content), chr(10), 1), ',') AS cells
+      FROM read_text(${sqlString(csvGlob)})
+    ) WHERE len(cells) = ${featureNames.length}
+  ) WHERE ${valid}`;
+}
+
+export class DuckDbLake {
+  private constructor(
+    readonly root: string,
+    private readonly instance: DuckDBInstance,
+    private readonly connection: DuckDBConnection,
+  ) {}
+
+  static async open(root: string, options: DuckDbLakeOptions = {}): Promise<DuckDbLake> {
+    const instance = await DuckDBInstance.create(':memory:', {
+      threads: String(options.threads ?? 1),
+      memory_limit: options.memoryLimit ?? '1GB',
+    });
+    const connection = await instance.connect();
+    return new DuckDbLake(path.resolve(root), instance, connection);
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+
+  /** Runs SQL and returns its rows as JS objects (small results only). */
+  async query(sql: string): Promise<Record<string, unknown>[]> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return reader.getRowObjectsJS() as Record<string, unknown>[];
+  }
+
+  /** The Parquet file of a partition (`project` as encoded in keys). */
+  partitionFile(project: string, date: string): string {
+    return path.join(
+      this.root,
+      ...COMPACTED_FEATURES_PREFIX.split('/'),
+      `project=${project}`,
+      `date=${date}`,
+      'part.parquet',
+    );
+  }
+
+  /**
+   * Compacts one partition: its per-build CSVs plus its previous Parquet file, deduplicated by build id with
+   * the latest `ingested_at` (the object's last-modified time) winning, written to a temporary file and
+   * renamed over the old one. Idempotent: compacting again yields the same rows. `featureNames` defaults to
+   * today's features; older files without a newer column read as NULL (`union_by_name`).
+   */
+  async compactPartition(
+    project: string,
+    date: string,
+    featureNames: readonly string[] = FEATURE_NAMES,
+  ): Promise<CompactionResult> {
+    const sourceDir = path.join(this.root, 'features', `project=${project}`, `date=${date}`);
+    const target = this.partitionFile(project, date);
+    const hasCsv = (await this.csvFiles(sourceDir)).length > 0;
+    const hasPrevious = await exists(target);
+    const partition = `project=${project}/date=${date}`;
+    if (!hasCsv && !hasPrevious) return { partition, rows: 0 };
+    const sources = [
+      ...(hasPrevious ? [`SELECT * FROM read_parquet(${sqlString(target)}, union_by_name = true)`] : []),
+      ...(hasCsv ? [perBuildRowsSql(path.join(sourceDir, '*.csv'), featureNames)] : []),
+    ];
+    const temporary = `${target}.${process.pid}.tmp`;
+    await mkdir(path.dirname(target), { recursive: true });
+    await this.connection.run(`COPY (
+  SELECT * EXCLUDE (rn) FROM (
+    SELECT *, row_number() OVER (PARTITION BY build_id ORDER BY ingested_at DESC) AS rn
+    FROM (${sources.join('\n      UNION ALL BY NAME\n')})
+  ) WHERE rn = 1 ORDER BY build_id
+) TO ${sqlString(temporary)} (FORMAT PARQUET, COMPRESSION ZSTD)`);
+    await rename(temporary, target);
+    // The file's time is that of the newest source it holds: a per-build object newer than it is news.
+    const newest = await this.newestCsvTime(sourceDir);
+    if (newest !== undefined) await utimes(target, newest / 1000, newest / 1000);
+    const [count] = await this.query(`SELECT count(*) AS n FROM read_parquet(${sqlString(target)})`);
+    return { partition, rows: Number(count?.n ?? 0) };
+  }
+
+  /**
+   * Compacts every partition with a per-build CSV newer than its Parquet file (or without one): new days,
+   * and days that received a late or redelivered build after they were compacted.
+   */
+  async compactStale(): Promise<CompactionResult[]> {
+    const results: CompactionResult[] = [];
+    const featuresDir = path.join(this.root, 'features');
+    for (const projectDir of await this.subdirs(featuresDir, 'project=')) {
+      for (const dateDir of await this.subdirs(path.join(featuresDir, projectDir), 'date=')) {
+        const project = projectDir.slice('project='.length);
+        const date = dateDir.slice('date='.length);
+        const target = this.partitionFile(project, date);
+        const compactedAt = (await exists(target)) ? (await stat(target)).mtimeMs : -Infinity;
+        const newest = await this.newestCsvTime(path.join(featuresDir, projectDir, dateDir));
+        if (newest !== undefined && newest > compactedAt)
+          results.push(await this.compactPartition(project, date));
+      }
+    }
+    return results;
+  }
+
+  /** The training window's stratified sample from the compacted files, streamed into baselines and forest rows. */
+  async readWindowSample(fromDate: string, plan: WindowSamplePlan): Promise<WindowSample> {
+    const accumulator = new WindowSampleAccumulator(plan.minBuildsPerProject);
+    if (!(await exists(path.join(this.root, ...COMPACTED_FEATURES_PREFIX.split('/'))))) {
+      return accumulator.finish();
+    }
+    const result = await this.connection.stream(duckdbWindowSampleSql(this.root, fromDate, plan));
+    const dimension = FEATURE_NAMES.length;
+    for (;;) {
+      const chunk = await result.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      const columns = chunk.getColumns();
+      for (let i = 0; i < chunk.rowCount; i++) {
+        const values: number[] = [];
+        for (let f = 0; f < dimension; f++) values.push(Number(columns[3 + f]![i]));
+        accumulator.add({
+          project: String(columns[0]![i]).replace(/%2F/g, '/'),
+          date: String(columns[1]![i]),
+          buildId: String(columns[2]![i]),
+          values,
+          projectBuilds: Number(columns[3 + dimension]![i]),
+          inForest: columns[4 + dimension]![i] === true,
+        });
+      }
+    }
+    return accumulator.finish();
+  }
+
+  /** Removes a partition's Parquet file (tests, and re-running the replay from scratch). */
+  async dropPartition(project: string, date: string): Promise<void> {
+    await rm(this.partitionFile(project, date), { force: true });
+  }
+
+  /** The latest modification time (ms) of a partition's per-build CSVs, or undefined without any. */
+  private async newestCsvTime(dir: string): Promise<number | undefined> {
+    let newest: number | undefined;
+    for (const file of await this.csvFiles(dir)) {
+      const time = (await stat(path.join(dir, file))).mtimeMs;
+      if (newest === undefined || time > newest) newest = time;
+    }
+    return newest;
+  }
+
+  private async csvFiles(dir: string): Promise<string[]> {
+    try {
+      return (await readdir(dir)).filter((name) => name.endsWith('.csv'));
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+
+  private async subdirs(dir: string, prefix: string): Promise<string[]> {
+    try {
+      return (await readdir(dir)).filter((name) => name.startsWith(prefix)).sort();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw error;
+    }
+  }
+}

@@ -1,0 +1,227 @@
+/**
+ * The compacted data lake and the training window read from it. Pure logic and SQL text, no engine: the
+ * local replay and the scale bench run the SQL on DuckDB (`local/duckdb-lake.ts`), AWS runs the sample
+ * query on Athena (`athenaWindowSampleSql`).
+ *
+ * Layout: one Parquet file per project and day, `compacted/features/project=<p>/date=<d>/part.parquet`,
+ * columns `build_id`, `ingested_at` and one DOUBLE per feature (snake_case of FEATURE_NAMES). The per-build
+ * `features/.../<buildId>.csv` objects stay the source of truth until they expire; compaction is a pure
+ * function of them and the partition's previous Parquet file (latest `ingested_at` wins per build id).
+ *
+ * The training window is a stratified sample, so that training time and memory stay flat however many
+ * builds a day the installation runs:
+ * - per project, a deterministic Bernoulli sample of expected `baselineSampleSize` builds (rate
+ *   min(1, k / n_p), decided by a hash of the build id, so the same build is in or out on every run and
+ *   on every engine that hashes the same way); each project's median/MAD baseline is computed from it;
+ * - of those, a nested sample of expected `forestRows` / P rows per project (P = projects with enough
+ *   builds) is what the forest is trained and its threshold calibrated on, in time order.
+ * A project with fewer builds than the sample sizes is read whole, so a small installation trains on
+ * exactly what it trained on before compaction.
+ */
+import { FeatureRow } from './window';
+import { computeBaseline, ProjectBaseline } from '../../lambda/core/baseline';
+import { FEATURE_NAMES } from '../../lambda/core/build-record';
+
+/** Where compacted feature partitions live in the data lake. */
+export const COMPACTED_FEATURES_PREFIX = 'compacted/features/';
+
+/** The Parquet column of a feature: `durationSeconds` → `duration_seconds` (Athena lower-cases names). */
+export function featureColumn(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+}
+
+export const FEATURE_COLUMNS: readonly string[] = FEATURE_NAMES.map(featureColumn);
+
+/** `compacted/features/project=<p>/date=<d>/part.parquet` of a partition (project encoded as in feature keys). */
+export function compactedPartitionKey(projectName: string, date: string): string {
+  return `${COMPACTED_FEATURES_PREFIX}project=${projectName.replace(/\//g, '%2F')}/date=${date}/part.parquet`;
+}
+
+export interface WindowSamplePlan {
+  /** Expected builds per project the baseline is computed from. @default 1000 */
+  readonly baselineSampleSize: number;
+  /** Expected rows the forest is trained on, over all projects. @default 60000 */
+  readonly forestRows: number;
+  /** Projects with fewer builds in the window get no baseline (as before compaction). */
+  readonly minBuildsPerProject: number;
+  /** Changes which builds are sampled. @default 42 */
+  readonly seed: number;
+}
+
+export const DEFAULT_SAMPLE_PLAN: Omit<WindowSamplePlan, 'minBuildsPerProject'> = {
+  baselineSampleSize: 1000,
+  forestRows: 60_000,
+  seed: 42,
+};
+
+/** Hash resolution of the Bernoulli samples: a build is sampled when its bucket < rate × HASH_BUCKETS. */
+export const HASH_BUCKETS = 1_000_000;
+
+type Dialect = 'duckdb' | 'athena';
+
+/** A number in [0, HASH_BUCKETS) from the build id and seed, the same for every row of a build. */
+function bucketExpression(dialect: Dialect, seed: number): string {
+  const text = `build_id || '#${Math.trunc(seed)}'`;
+  return dialect === 'duckdb'
+    ? `(hash(${text}) % ${HASH_BUCKETS})`
+    : `(abs(from_big_endian_64(xxhash64(to_utf8(${text})))) % ${HASH_BUCKETS})`;
+}
+
+function sqlString(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/**
+ * The sample query on any relation `source` with columns project, date, build_id and the feature columns:
+ * rows ordered by project then time, each with the project's build count `project_builds` and whether it
+ * is in the forest sample. Features absent from older files (schema evolution) read as 0, as the
+ * collector imputes missing inputs.
+ */
+function windowSampleSql(dialect: Dialect, source: string, fromDate: string, plan: WindowSamplePlan): string {
+  const bucket = bucketExpression(dialect, plan.seed);
+  const features = FEATURE_COLUMNS.map((c) => `coalesce(CAST(${c} AS DOUBLE), 0) AS ${c}`).join(', ');
+  const double = dialect === 'duckdb' ? 'DOUBLE' : 'DOUBLE';
+  return `WITH src AS (
+  SELECT project, date, build_id, ${features}, ${bucket} AS bucket
+  FROM ${source}
+  WHERE date >= ${sqlString(fromDate)}
+),
+counts AS (
+  SELECT project, count(*) AS project_builds FROM src GROUP BY project
+),
+eligible AS (
+  SELECT greatest(count(*), 1) AS projects FROM counts WHERE project_builds >= ${Math.trunc(plan.minBuildsPerProject)}
+)
+SELECT src.project, src.date, src.build_id, ${FEATURE_COLUMNS.map((c) => `src.${c}`).join(', ')},
+  counts.project_builds,
+  src.bucket < CAST(${HASH_BUCKETS} AS ${double}) * ${plan.forestRows} / eligible.projects / counts.project_builds AS in_forest
+FROM src JOIN counts ON src.project = counts.project CROSS JOIN eligible
+WHERE src.bucket < CAST(${HASH_BUCKETS} AS ${double}) * ${plan.baselineSampleSize} / counts.project_builds
+ORDER BY src.project, src.date, src.build_id`;
+}
+
+/** The sample query over the compacted Parquet files under `root` (a directory or `s3://bucket`), on DuckDB. */
+export function duckdbWindowSampleSql(root: string, fromDate: string, plan: WindowSamplePlan): string {
+  const glob = `${root.replace(/\/$/, '')}/${COMPACTED_FEATURES_PREFIX}*/*/*.parquet`;
+  return windowSampleSql(
+    'duckdb',
+    `read_parquet(${sqlString(glob)}, hive_partitioning = true, hive_types = {'project': VARCHAR, 'date': VARCHAR}, union_by_name = true)`,
+    fromDate,
+    plan,
+  );
+}
+
+/** The same sample query on Athena, over the Glue table of the compacted partitions. */
+export function athenaWindowSampleSql(table: string, fromDate: string, plan: WindowSamplePlan): string {
+  return windowSampleSql('athena', table, fromDate, plan);
+}
+
+/**
+ * Athena `UNLOAD` of the sample to CSV (gzip, no header) under `location`, for the SageMaker pipeline's
+ * window step and the embedded trainer. Columns as `duckdbWindowSampleSql`'s; UNLOAD writes files in
+ * parallel, so the order is restored by the reader.
+ */
+export function athenaUnloadSampleSql(
+  table: string,
+  fromDate: string,
+  plan: WindowSamplePlan,
+  location: string,
+): string {
+  return `UNLOAD (${athenaWindowSampleSql(table, fromDate, plan)})
+TO ${sqlString(location)}
+WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'GZIP')`;
+}
+
+/** One row of the sample query, as an engine returns it. */
+export interface SampleRow {
+  readonly project: string;
+  readonly date: string;
+  readonly buildId: string;
+  readonly values: readonly number[];
+  readonly projectBuilds: number;
+  readonly inForest: boolean;
+}
+
+/** The training window read from compacted data: forest rows plus baselines from the larger sample. */
+export interface WindowSample {
+  /** The forest sample's raw rows. */
+  readonly rows: FeatureRow[];
+  /** Per project with at least `minBuildsPerProject` builds: the baseline from its baseline sample. */
+  readonly baselines: Record<string, ProjectBaseline>;
+  /** Builds per project in the window (all of them, not the sample). */
+  readonly projectBuilds: Record<string, number>;
+  readonly malformed: string[];
+  /** Rows that crossed from the engine into the trainer (the baseline sample). */
+  readonly sampledRows: number;
+}
+
+/**
+ * Folds sample rows ordered by project into baselines and forest rows, holding one project's baseline
+ * sample at a time: memory is O(baselineSampleSize + forestRows), not O(window).
+ */
+export class WindowSampleAccumulator {
+  private readonly rows: FeatureRow[] = [];
+  private readonly baselines: Record<string, ProjectBaseline> = {};
+  private readonly projectBuilds: Record<string, number> = {};
+  private current: { project: string; vectors: (readonly number[])[]; builds: number } | undefined;
+  private sampled = 0;
+  private readonly done = new Set<string>();
+
+  constructor(private readonly minBuildsPerProject: number) {}
+
+  add(row: SampleRow): void {
+    if (this.current?.project !== row.project) {
+      this.flush();
+      if (this.done.has(row.project)) throw new Error(`sample rows of ${row.project} are not contiguous`);
+      this.current = { project: row.project, vectors: [], builds: row.projectBuilds };
+    }
+    this.sampled++;
+    this.current.vectors.push(row.values);
+    if (row.inForest) {
+      this.rows.push({ projectName: row.project, buildId: row.buildId, date: row.date, values: row.values });
+    }
+  }
+
+  finish(malformed: string[] = []): WindowSample {
+    this.flush();
+    return {
+      rows: this.rows,
+      baselines: this.baselines,
+      projectBuilds: this.projectBuilds,
+      malformed,
+      sampledRows: this.sampled,
+    };
+  }
+
+  private flush(): void {
+    const current = this.current;
+    if (!current) return;
+    this.done.add(current.project);
+    this.projectBuilds[current.project] = current.builds;
+    if (current.builds >= this.minBuildsPerProject && current.vectors.length > 0) {
+      this.baselines[current.project] = computeBaseline(current.project, current.vectors);
+    }
+    this.current = undefined;
+  }
+}
+
+/**
+ * Parses one line of the UNLOADed sample CSV (columns of the sample query, no header): Athena writes
+ * booleans as `true`/`false` and strings unquoted (build ids have no commas: `<project>:<uuid>`).
+ */
+export function parseSampleCsvLine(line: string): SampleRow {
+  const cells = line.split(',');
+  const expected = 3 + FEATURE_COLUMNS.length + 2;
+  if (cells.length !== expected)
+    throw new Error(`sample row has ${cells.length} columns, expected ${expected}`);
+  const [project, date, buildId] = cells as [string, string, string];
+  const values = cells.slice(3, 3 + FEATURE_COLUMNS.length).map(Number);
+  return {
+    project,
+    date,
+    buildId,
+    values,
+    projectBuilds: Number(cells[3 + FEATURE_COLUMNS.length]),
+    inForest: cells[4 + FEATURE_COLUMNS.length] === 'true',
+  };
+}

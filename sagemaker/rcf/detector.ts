@@ -5,14 +5,14 @@ export const DETECTOR_DEFAULTS = {
   numTrees: 50,
   sampleSize: 256,
   shingleSize: 1,
-  historySize: 4000,
+  historySize: 8000,
   recentSize: 2,
   detectionLevel: 0.5,
   suppression: 100,
 } as const;
 
 export interface DetectorOptions extends Omit<ForestOptions, 'dimensions'> {
-  /** Raw scores the likelihood's reference distribution is estimated from. @default 4000 */
+  /** Raw scores the likelihood's reference distribution is estimated from. @default 8000 */
   readonly historySize?: number;
   /** Recent raw scores averaged before they are compared with the history. @default 2 */
   readonly recentSize?: number;

@@ -21,7 +21,7 @@ import { generateHistory, IncidentTruth } from './simulation/history';
 import { ScenarioConfig } from './simulation/scenario';
 import { SimulatedCi } from './simulation/simulated-ci';
 import { BuildRecord } from '../lambda/core/build-record';
-import { collectEvent, CollectorPorts, storeBuildRecord } from '../lambda/core/collector';
+import { buildMetrics, collectEvent, CollectorPorts, storeBuildRecord } from '../lambda/core/collector';
 import { scoreBuild } from '../lambda/core/score-build';
 import { Suggestion } from '../lambda/core/suggestion';
 import { suggestionRoute } from '../lambda/core/suggestion-routing';
@@ -383,10 +383,7 @@ class Replay {
     const ports: CollectorPorts = {
       ...this.ci!.collectorPorts(),
       store: this.lake,
-      emitMetrics: (project, metrics) => {
-        this.counts.metricsEmitted += metrics.length;
-        for (const metric of metrics) this.metricNames.add(`${project}/${metric.name}`);
-      },
+      emitMetrics: (project, metrics) => this.emitMetrics(project, metrics),
     };
     let record: BuildRecord | undefined;
     const events = build.viaPipeline
@@ -404,11 +401,21 @@ class Replay {
     return record;
   }
 
-  /** A user's record goes into the replay's data lake as the collector would have stored it. */
+  /**
+   * A user's record goes into the replay's data lake as the collector would have stored it, counted as the
+   * collector's work would be (its events and custom metrics), so that the cost matches a simulation's.
+   */
   private async store(record: BuildRecord): Promise<BuildRecord> {
     await storeBuildRecord(record, this.lake);
-    this.counts.eventsCollected++;
+    // A pipeline's build reaches the collector twice: its state change and the pipeline action's.
+    this.counts.eventsCollected += record.pipeline ? 2 : 1;
+    this.emitMetrics(record.projectName, buildMetrics(record));
     return record;
+  }
+
+  private emitMetrics(project: string, metrics: readonly { readonly name: string }[]): void {
+    this.counts.metricsEmitted += metrics.length;
+    for (const metric of metrics) this.metricNames.add(`${project}/${metric.name}`);
   }
 
   private async train(at: Date): Promise<void> {
@@ -460,6 +467,11 @@ class CountingDataLake implements LocalLake {
   bytes = 0;
 
   constructor(private readonly inner: FileDataLake) {}
+
+  /** The directory: the embedded trainer compacts it to Parquet and reads its window from there. */
+  get root(): string {
+    return this.inner.root;
+  }
 
   async put(key: string, body: string, contentType: string): Promise<void> {
     this.puts++;

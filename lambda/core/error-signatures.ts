@@ -253,6 +253,16 @@ export const ERROR_SIGNATURES: readonly ErrorSignature[] = [
       'Run the build on the JDK the dependency was compiled for, or pin the dependency to a version built for your JDK.',
   },
   {
+    // npm's footer after a failed script: it repeats that the script failed, never why.
+    id: 'npm-footer',
+    category: 'unknown',
+    pattern:
+      /^npm ERR! (?:A complete log of this run|\s*\/\S+\.log$|Test failed\.|This is probably not a problem with npm|Failed at the|errno |code ELIFECYCLE|Exit status|Make sure you have the latest|not with npm itself|Tell the author|You can get (?:information|their info)|There is likely additional logging|\s*$)/,
+    weight: 1,
+    title: 'An npm script failed',
+    guidance: "The lines before npm's footer name the cause.",
+  },
+  {
     id: 'npm-error',
     category: 'dependency',
     pattern: /^npm ERR! |^npm error |ELIFECYCLE|^error Command failed with exit code|ERR_PNPM_/,
@@ -275,7 +285,7 @@ export const ERROR_SIGNATURES: readonly ErrorSignature[] = [
     id: 'panic',
     category: 'unknown',
     pattern:
-      /thread '.*' panicked at|^panic: |^(PHP )?Fatal error: |PHP Fatal error|^\s*\*\* \([\w.]+\) |^Error in .*: |^Execution halted$|Debugger entered--Lisp error|^\s+[A-Z]\w*(Error|Exception): |Segmentation fault|core dumped/,
+      /thread '.*' panicked at|^panic: |^(PHP )?Fatal error: |PHP Fatal error|^\s*\*\* \([\w.]+\) |^Error in .*: |^Execution halted$|Debugger entered--Lisp error|^\s+(?:[A-Z]\w*)?(?:Error|Exception): |Segmentation fault|core dumped/,
     weight: 3,
     title: 'The program crashed or raised an error',
     guidance: 'Read the error message and the location it names; reproduce the failing command locally.',
@@ -317,16 +327,6 @@ export const ERROR_SIGNATURES: readonly ErrorSignature[] = [
     title: 'A file the build looked for is missing',
     guidance:
       'Check the path and the working directory of the step, and that an earlier step produced the file.',
-  },
-  {
-    // npm's footer after a failed script: it repeats that the script failed, never why.
-    id: 'npm-footer',
-    category: 'unknown',
-    pattern:
-      /^npm ERR! (?:A complete log of this run|\s*\/\S+\.log$|Test failed\.|This is probably not a problem with npm|Failed at the|errno |code ELIFECYCLE|Exit status|Make sure you have the latest|not with npm itself|Tell the author|You can get (?:information|their info)|There is likely additional logging|\s*$)/,
-    weight: 1,
-    title: 'An npm script failed',
-    guidance: "The lines before npm's footer name the cause.",
   },
   // Reports of failure by the build tool or CI system (they say that it failed, rarely why).
   {

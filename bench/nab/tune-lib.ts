@@ -30,6 +30,7 @@ const variants: Variant[] = [
   { name: 'v512', dims: 1, shingle: 1, rows: (v) => v.map((x) => [x]), sample: 512 },
   { name: 'vslow', dims: 1, shingle: 1, rows: (v) => v.map((x) => [x]), decay: 1 / 10000 },
   { name: 'vfast', dims: 1, shingle: 1, rows: (v) => v.map((x) => [x]), decay: 1 / 1000 },
+  { name: 'vlag', dims: 2, shingle: 1, rows: (v) => v.map((x) => [x]) },
   { name: 'vt', dims: 2, shingle: 1, rows: (v) => v.map((x) => [x]) },
   { name: 'vd', dims: 2, shingle: 1, rows: (v) => v.map((x, i) => [x, x - (v[i - 1] ?? x)]) },
 ];
@@ -48,6 +49,19 @@ export function raw(variant: string, seed: number): Float64Array[] {
       seed,
       ...(v.decay !== undefined ? { timeDecay: v.decay } : {}),
     });
+    // vlag: the value and the value one day earlier (the last row at least 24 h before).
+    const dayAgo = (i: number): number => {
+      const target = s.timestamps[i]! - 86_400_000;
+      let lo = 0;
+      let hi = i;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (s.timestamps[mid]! <= target) lo = mid + 1;
+        else hi = mid;
+      }
+      return lo - 1;
+    };
+    if (v.name === 'vlag') return f.scoreAndUpdate(s.values.map((x, i) => [x, s.values[dayAgo(i)] ?? x]));
     const rows =
       v.name === 'vt'
         ? s.values.map((x, i) => [x, (s.timestamps[i]! % 86400000) / 86400000])

@@ -83,7 +83,7 @@ switch (experiment) {
     break;
   }
   case 'forest': {
-    for (const variant of ['v', 'v100', 'v512', 'vslow', 'vfast', 'vt', 'vd', 's4']) {
+    for (const variant of ['v', 'v100', 'v512', 'vslow', 'vfast', 'vt', 'vlag', 'vd', 's4']) {
       const r = rawScores(variant);
       for (const R of [1, 2, 3])
         for (const S of [100, 200]) {

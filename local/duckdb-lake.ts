@@ -4,7 +4,7 @@
  * window's stratified sample read back from those files. The replay and the scale bench use it; the SQL of
  * the window sample is the same text Athena runs in AWS (`sagemaker/training/parquet-window.ts`).
  */
-import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, utimes } from 'node:fs/promises';
 import * as path from 'node:path';
 
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -12,6 +12,7 @@ import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { FEATURE_NAMES } from '../lambda/core/build-record';
 import {
   COMPACTED_FEATURES_PREFIX,
+  compactedPartitionKey,
   duckdbWindowSampleSql,
   featureColumn,
   WindowSample,
@@ -53,7 +54,8 @@ function perBuildRowsSql(csvGlob: string, featureNames: readonly string[]): stri
   );
   const valid = featureNames.map((name) => `${featureColumn(name)} IS NOT NULL`).join(' AND ');
   return `SELECT * FROM (
-    SELECT replace(regexp_extract(filename, '([^/]+)\\.csv$', 1), '%2F', '/') AS build_id,
+    SELECT replace(regexp_extract(filename, 'project=([^/]+)/date=', 1), '%2F', '/') AS project,
+      replace(regexp_extract(filename, '([^/]+)\\.csv$', 1), '%2F', '/') AS build_id,
       CAST(last_modified AS TIMESTAMP) AS ingested_at, ${cells.join(', ')}
     FROM (
       SELECT filename, last_modified, string_split(split_part(trim(content), chr(10), 1), ',') AS cells
@@ -89,37 +91,37 @@ export class DuckDbLake {
     return reader.getRowObjectsJS() as Record<string, unknown>[];
   }
 
-  /** The Parquet file of a partition (`project` as encoded in keys). */
-  partitionFile(project: string, date: string): string {
-    return path.join(
-      this.root,
-      ...COMPACTED_FEATURES_PREFIX.split('/'),
-      `project=${project}`,
-      `date=${date}`,
-      'part.parquet',
-    );
+  /** The Parquet file of a day's partition. */
+  partitionFile(date: string): string {
+    return path.join(this.root, ...compactedPartitionKey(date).split('/'));
   }
 
   /**
-   * Compacts one partition: its per-build CSVs plus its previous Parquet file, deduplicated by build id with
-   * the latest `ingested_at` (the object's last-modified time) winning, written to a temporary file and
-   * renamed over the old one. Idempotent: compacting again yields the same rows. `featureNames` defaults to
+   * Compacts one day: the per-build CSVs of every project (`features/project=<any>/date=<date>/`) plus the
+   * day's previous Parquet file, deduplicated by build id with the latest `ingested_at` (the object's
+   * last-modified time) winning, sorted by project and build id, written to a temporary file and renamed
+   * over the old one. Idempotent: compacting again yields the same rows. `featureNames` defaults to
    * today's features; older files without a newer column read as NULL (`union_by_name`).
    */
   async compactPartition(
-    project: string,
     date: string,
     featureNames: readonly string[] = FEATURE_NAMES,
   ): Promise<CompactionResult> {
-    const sourceDir = path.join(this.root, 'features', `project=${project}`, `date=${date}`);
-    const target = this.partitionFile(project, date);
-    const hasCsv = (await this.csvFiles(sourceDir)).length > 0;
+    const target = this.partitionFile(date);
+    const hasCsv = (await this.newestCsvTime(date)) !== undefined;
     const hasPrevious = await exists(target);
-    const partition = `project=${project}/date=${date}`;
+    const partition = `date=${date}`;
     if (!hasCsv && !hasPrevious) return { partition, rows: 0 };
     const sources = [
       ...(hasPrevious ? [`SELECT * FROM read_parquet(${sqlString(target)}, union_by_name = true)`] : []),
-      ...(hasCsv ? [perBuildRowsSql(path.join(sourceDir, '*.csv'), featureNames)] : []),
+      ...(hasCsv
+        ? [
+            perBuildRowsSql(
+              path.join(this.root, 'features', 'project=*', `date=${date}`, '*.csv'),
+              featureNames,
+            ),
+          ]
+        : []),
     ];
     const temporary = `${target}.${process.pid}.tmp`;
     await mkdir(path.dirname(target), { recursive: true });
@@ -127,33 +129,27 @@ export class DuckDbLake {
   SELECT * EXCLUDE (rn) FROM (
     SELECT *, row_number() OVER (PARTITION BY build_id ORDER BY ingested_at DESC) AS rn
     FROM (${sources.join('\n      UNION ALL BY NAME\n')})
-  ) WHERE rn = 1 ORDER BY build_id
+  ) WHERE rn = 1 ORDER BY project, build_id
 ) TO ${sqlString(temporary)} (FORMAT PARQUET, COMPRESSION ZSTD)`);
     await rename(temporary, target);
     // The file's time is that of the newest source it holds: a per-build object newer than it is news.
-    const newest = await this.newestCsvTime(sourceDir);
+    const newest = await this.newestCsvTime(date);
     if (newest !== undefined) await utimes(target, newest / 1000, newest / 1000);
     const [count] = await this.query(`SELECT count(*) AS n FROM read_parquet(${sqlString(target)})`);
     return { partition, rows: Number(count?.n ?? 0) };
   }
 
   /**
-   * Compacts every partition with a per-build CSV newer than its Parquet file (or without one): new days,
-   * and days that received a late or redelivered build after they were compacted.
+   * Compacts every day with a per-build CSV newer than its Parquet file (or without one): new days, and
+   * days that received a late or redelivered build after they were compacted.
    */
   async compactStale(): Promise<CompactionResult[]> {
     const results: CompactionResult[] = [];
-    const featuresDir = path.join(this.root, 'features');
-    for (const projectDir of await this.subdirs(featuresDir, 'project=')) {
-      for (const dateDir of await this.subdirs(path.join(featuresDir, projectDir), 'date=')) {
-        const project = projectDir.slice('project='.length);
-        const date = dateDir.slice('date='.length);
-        const target = this.partitionFile(project, date);
-        const compactedAt = (await exists(target)) ? (await stat(target)).mtimeMs : -Infinity;
-        const newest = await this.newestCsvTime(path.join(featuresDir, projectDir, dateDir));
-        if (newest !== undefined && newest > compactedAt)
-          results.push(await this.compactPartition(project, date));
-      }
+    for (const date of await this.perBuildDates()) {
+      const target = this.partitionFile(date);
+      const compactedAt = (await exists(target)) ? (await stat(target)).mtimeMs : -Infinity;
+      const newest = await this.newestCsvTime(date);
+      if (newest !== undefined && newest > compactedAt) results.push(await this.compactPartition(date));
     }
     return results;
   }
@@ -174,7 +170,7 @@ export class DuckDbLake {
         const values: number[] = [];
         for (let f = 0; f < dimension; f++) values.push(Number(columns[3 + f]![i]));
         accumulator.add({
-          project: String(columns[0]![i]).replace(/%2F/g, '/'),
+          project: String(columns[0]![i]),
           date: String(columns[1]![i]),
           buildId: String(columns[2]![i]),
           values,
@@ -186,17 +182,28 @@ export class DuckDbLake {
     return accumulator.finish();
   }
 
-  /** Removes a partition's Parquet file (tests, and re-running the replay from scratch). */
-  async dropPartition(project: string, date: string): Promise<void> {
-    await rm(this.partitionFile(project, date), { force: true });
+  /** The dates that have per-build feature CSVs, over all projects. */
+  private async perBuildDates(): Promise<string[]> {
+    const featuresDir = path.join(this.root, 'features');
+    const dates = new Set<string>();
+    for (const projectDir of await this.subdirs(featuresDir, 'project=')) {
+      for (const dateDir of await this.subdirs(path.join(featuresDir, projectDir), 'date=')) {
+        dates.add(dateDir.slice('date='.length));
+      }
+    }
+    return [...dates].sort();
   }
 
-  /** The latest modification time (ms) of a partition's per-build CSVs, or undefined without any. */
-  private async newestCsvTime(dir: string): Promise<number | undefined> {
+  /** The latest modification time (ms) of a day's per-build CSVs (all projects), or undefined without any. */
+  private async newestCsvTime(date: string): Promise<number | undefined> {
+    const featuresDir = path.join(this.root, 'features');
     let newest: number | undefined;
-    for (const file of await this.csvFiles(dir)) {
-      const time = (await stat(path.join(dir, file))).mtimeMs;
-      if (newest === undefined || time > newest) newest = time;
+    for (const projectDir of await this.subdirs(featuresDir, 'project=')) {
+      const dir = path.join(featuresDir, projectDir, `date=${date}`);
+      for (const file of await this.csvFiles(dir)) {
+        const time = (await stat(path.join(dir, file))).mtimeMs;
+        if (newest === undefined || time > newest) newest = time;
+      }
     }
     return newest;
   }

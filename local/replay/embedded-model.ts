@@ -15,9 +15,12 @@ import {
   trainEmbeddedModel,
 } from '../../sagemaker/training/embedded-training';
 import { FeatureRow, parseFeatureCsv, parseFeatureRowKey } from '../../sagemaker/training/window';
+import { CompactedTrainingStore } from '../duckdb-training-store';
 
 /** The local data lake as the replay uses it: the collector's store plus a key listing. */
 export interface LocalLake {
+  /** The directory the lake's keys live in, when it is one: training then reads compacted Parquet from it. */
+  readonly root?: string;
   put(key: string, body: string, contentType: string): Promise<void>;
   get(key: string): Promise<string | undefined>;
   list(prefix: string): Promise<string[]>;
@@ -84,7 +87,7 @@ export class LocalTrainingStore implements TrainingStore {
 
 /** The scorer's view of the embedded model: the current manifest and its forest, from the local data lake. */
 export class LocalEmbeddedModel implements ModelManifestSource, ModelScorer {
-  private readonly store: LocalTrainingStore;
+  private readonly store: TrainingStore;
   private manifest: ModelManifest | null = null;
   private loaded: { readonly modelVersion: string; readonly forest: RandomCutForest } | undefined;
 
@@ -92,7 +95,8 @@ export class LocalEmbeddedModel implements ModelManifestSource, ModelScorer {
     private readonly lake: LocalLake,
     private readonly settings: EmbeddedTrainingSettings = REPLAY_TRAINING_SETTINGS,
   ) {
-    this.store = new LocalTrainingStore(lake);
+    const objects = new LocalTrainingStore(lake);
+    this.store = lake.root ? new CompactedTrainingStore(objects, lake.root) : objects;
   }
 
   /** Runs the embedded trainer as its weekly schedule would at `now`; the scorer then reloads the manifest. */

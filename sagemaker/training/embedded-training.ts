@@ -26,11 +26,17 @@ import {
   ScoredBuild,
 } from './evaluation';
 import { embeddedModelVersion } from './model-version';
+import type { WindowSample } from './parquet-window';
 import { assembleTrainingWindow, FeatureRow, windowStartDate } from './window';
 
 /** What embedded training reads from and writes to (the data lake, or a local directory). */
 export interface TrainingStore {
   readFeatureRows(fromDate: string): Promise<{ rows: FeatureRow[]; malformed: string[] }>;
+  /**
+   * The compacted lake's stratified sample of the window (forest rows + baselines from a larger sample);
+   * when present it replaces `readFeatureRows`, so training time and memory do not grow with the window.
+   */
+  readWindowSample?(fromDate: string, minBuildsPerProject: number): Promise<WindowSample>;
   readLabelTexts(): Promise<string[]>;
   /** The object's JSON, or `null` when absent. */
   readJson(key: string): Promise<unknown>;
@@ -71,11 +77,15 @@ export async function trainEmbeddedModel(
 ): Promise<EmbeddedTrainingResult> {
   const modelVersion = embeddedModelVersion(now);
   const evaluationFrom = windowStartDate(now, settings.evaluationDays);
-  const { rows, malformed } = await store.readFeatureRows(windowStartDate(now, settings.windowDays));
+  const windowFrom = windowStartDate(now, settings.windowDays);
+  const sample = await store.readWindowSample?.(windowFrom, settings.minBuildsPerProject);
+  const { rows, malformed } = sample ?? (await store.readFeatureRows(windowFrom));
   const window = assembleTrainingWindow(rows, {
     minTrainingRows: settings.minTrainingRows,
     minBuildsPerProject: settings.minBuildsPerProject,
     evaluationFrom,
+    baselines: sample?.baselines,
+    projectBuilds: sample?.projectBuilds,
   });
   const ordered = [...window.training].sort(
     (a, b) => a.date.localeCompare(b.date) || a.buildId.localeCompare(b.buildId),

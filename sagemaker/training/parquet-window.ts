@@ -3,18 +3,21 @@
  * local replay and the scale bench run the SQL on DuckDB (`local/duckdb-lake.ts`), AWS runs the sample
  * query on Athena (`athenaWindowSampleSql`).
  *
- * Layout: one Parquet file per project and day, `compacted/features/project=<p>/date=<d>/part.parquet`,
- * columns `build_id`, `ingested_at` and one DOUBLE per feature (snake_case of FEATURE_NAMES). The per-build
+ * Layout: one Parquet file per day, `compacted/features/date=<d>/part.parquet`, rows sorted by project and
+ * build id, columns `project`, `build_id`, `ingested_at` and one DOUBLE per feature (snake_case of
+ * FEATURE_NAMES). Partitioned by day only: a window is 90 files however many projects there are (one file
+ * per project and day would be 1.8 million files at 20,000 projects, the small-files problem again). The per-build
  * `features/.../<buildId>.csv` objects stay the source of truth until they expire; compaction is a pure
  * function of them and the partition's previous Parquet file (latest `ingested_at` wins per build id).
  *
  * The training window is a stratified sample, so that training time and memory stay flat however many
  * builds a day the installation runs:
- * - per project, a deterministic Bernoulli sample of expected `baselineSampleSize` builds (rate
- *   min(1, k / n_p), decided by a hash of the build id, so the same build is in or out on every run and
- *   on every engine that hashes the same way); each project's median/MAD baseline is computed from it;
- * - of those, a nested sample of expected `forestRows` / P rows per project (P = projects with enough
- *   builds) is what the forest is trained and its threshold calibrated on, in time order.
+ * - per project, a deterministic Bernoulli sample of expected max(`baselineSampleSize`, `forestRows` / P)
+ *   builds (P = projects with at least `minBuildsPerProject` builds; rate min(1, k / n_p), decided by a
+ *   hash of the build id, so the same build is in or out on every run and on every engine that hashes the
+ *   same way); each project's median/MAD baseline is computed from it;
+ * - of those, a nested sample of expected `forestRows` / P rows per project is what the forest is trained
+ *   and its threshold calibrated on, in time order.
  * A project with fewer builds than the sample sizes is read whole, so a small installation trains on
  * exactly what it trained on before compaction.
  */
@@ -32,15 +35,15 @@ export function featureColumn(name: string): string {
 
 export const FEATURE_COLUMNS: readonly string[] = FEATURE_NAMES.map(featureColumn);
 
-/** `compacted/features/project=<p>/date=<d>/part.parquet` of a partition (project encoded as in feature keys). */
-export function compactedPartitionKey(projectName: string, date: string): string {
-  return `${COMPACTED_FEATURES_PREFIX}project=${projectName.replace(/\//g, '%2F')}/date=${date}/part.parquet`;
+/** `compacted/features/date=<d>/part.parquet`: the key of a day's compacted partition. */
+export function compactedPartitionKey(date: string): string {
+  return `${COMPACTED_FEATURES_PREFIX}date=${date}/part.parquet`;
 }
 
 export interface WindowSamplePlan {
-  /** Expected builds per project the baseline is computed from. @default 1000 */
+  /** Expected builds per project the baseline is computed from, at least. @default 1000 */
   readonly baselineSampleSize: number;
-  /** Expected rows the forest is trained on, over all projects. @default 60000 */
+  /** Expected rows the forest is trained on, over all projects. @default 100000 (today's 90-day window at 1,100 builds a day) */
   readonly forestRows: number;
   /** Projects with fewer builds in the window get no baseline (as before compaction). */
   readonly minBuildsPerProject: number;
@@ -50,7 +53,7 @@ export interface WindowSamplePlan {
 
 export const DEFAULT_SAMPLE_PLAN: Omit<WindowSamplePlan, 'minBuildsPerProject'> = {
   baselineSampleSize: 1000,
-  forestRows: 60_000,
+  forestRows: 100_000,
   seed: 42,
 };
 
@@ -96,16 +99,16 @@ SELECT src.project, src.date, src.build_id, ${FEATURE_COLUMNS.map((c) => `src.${
   counts.project_builds,
   src.bucket < CAST(${HASH_BUCKETS} AS ${double}) * ${plan.forestRows} / eligible.projects / counts.project_builds AS in_forest
 FROM src JOIN counts ON src.project = counts.project CROSS JOIN eligible
-WHERE src.bucket < CAST(${HASH_BUCKETS} AS ${double}) * ${plan.baselineSampleSize} / counts.project_builds
+WHERE src.bucket < CAST(${HASH_BUCKETS} AS ${double}) * greatest(${plan.baselineSampleSize}, ${plan.forestRows} / eligible.projects) / counts.project_builds
 ORDER BY src.project, src.date, src.build_id`;
 }
 
 /** The sample query over the compacted Parquet files under `root` (a directory or `s3://bucket`), on DuckDB. */
 export function duckdbWindowSampleSql(root: string, fromDate: string, plan: WindowSamplePlan): string {
-  const glob = `${root.replace(/\/$/, '')}/${COMPACTED_FEATURES_PREFIX}*/*/*.parquet`;
+  const glob = `${root.replace(/\/$/, '')}/${COMPACTED_FEATURES_PREFIX}*/*.parquet`;
   return windowSampleSql(
     'duckdb',
-    `read_parquet(${sqlString(glob)}, hive_partitioning = true, hive_types = {'project': VARCHAR, 'date': VARCHAR}, union_by_name = true)`,
+    `read_parquet(${sqlString(glob)}, hive_partitioning = true, hive_types = {'date': VARCHAR}, union_by_name = true)`,
     fromDate,
     plan,
   );

@@ -34,6 +34,10 @@ export interface TrainingWindowOptions {
   readonly minBuildsPerProject: number;
   /** Rows ending on or after this date (`YYYY-MM-DD`) form the evaluation set ("recent data"). */
   readonly evaluationFrom: string;
+  /** Baselines computed elsewhere (from a larger sample than `rows`, e.g. the compacted window's). */
+  readonly baselines?: Readonly<Record<string, ProjectBaseline>>;
+  /** Builds per project in the whole window when `rows` is a sample; decides `minBuildsPerProject`. */
+  readonly projectBuilds?: Readonly<Record<string, number>>;
 }
 
 export interface TrainingWindow {
@@ -112,14 +116,17 @@ export function assembleTrainingWindow(
   const excludedProjects: Record<string, number> = {};
   const training: WindowRow[] = [];
   for (const [projectName, projectRows] of [...byProject.entries()].sort(([a], [b]) => a.localeCompare(b))) {
-    if (projectRows.length < options.minBuildsPerProject) {
-      excludedProjects[projectName] = projectRows.length;
+    const builds = options.projectBuilds?.[projectName] ?? projectRows.length;
+    if (builds < options.minBuildsPerProject) {
+      excludedProjects[projectName] = builds;
       continue;
     }
-    const baseline = computeBaseline(
-      projectName,
-      projectRows.map((row) => row.values),
-    );
+    const baseline =
+      options.baselines?.[projectName] ??
+      computeBaseline(
+        projectName,
+        projectRows.map((row) => row.values),
+      );
     baselines[projectName] = baseline;
     const ordered = [...projectRows].sort(
       (a, b) => a.date.localeCompare(b.date) || a.buildId.localeCompare(b.buildId),
@@ -132,6 +139,10 @@ export function assembleTrainingWindow(
         normalized: normalize(row.values, baseline),
       });
     }
+  }
+  // A sampled project none of whose rows made the forest sample still gets its baseline in the manifest.
+  for (const [projectName, baseline] of Object.entries(options.baselines ?? {})) {
+    if (!baselines[projectName] && !excludedProjects[projectName]) baselines[projectName] = baseline;
   }
   if (training.length < options.minTrainingRows) {
     const excluded = Object.keys(excludedProjects).length;

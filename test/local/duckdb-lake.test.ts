@@ -32,29 +32,29 @@ describe('DuckDbLake compaction (real Parquet on DuckDB)', () => {
     await utimes(path.join(dir, key), at, at);
   }
 
-  async function partitionRows(project: string, date: string) {
+  async function partitionRows(date: string) {
     return lake.query(
-      `SELECT build_id, duration_seconds FROM read_parquet('${lake.partitionFile(project, date)}', union_by_name = true) ORDER BY build_id`,
+      `SELECT project, build_id, duration_seconds FROM read_parquet('${lake.partitionFile(date)}', union_by_name = true) ORDER BY build_id`,
     );
   }
 
   it('writes one row per build and is idempotent: a redelivered build stays one row, the latest wins', async () => {
     await putFeature('api', '2026-11-01', 'api:1', row(100), 1_000);
-    await putFeature('api', '2026-11-01', 'api:2', row(200), 1_000);
-    await lake.compactPartition('api', '2026-11-01');
-    await lake.compactPartition('api', '2026-11-01');
-    expect(await partitionRows('api', '2026-11-01')).toEqual([
-      { build_id: 'api:1', duration_seconds: 100 },
-      { build_id: 'api:2', duration_seconds: 200 },
+    await putFeature('web', '2026-11-01', 'web:2', row(200), 1_000);
+    await lake.compactPartition('2026-11-01');
+    await lake.compactPartition('2026-11-01');
+    expect(await partitionRows('2026-11-01')).toEqual([
+      { project: 'api', build_id: 'api:1', duration_seconds: 100 },
+      { project: 'web', build_id: 'web:2', duration_seconds: 200 },
     ]);
 
     // The collector receives api:1's event again and rewrites its object with corrected values.
     await putFeature('api', '2026-11-01', 'api:1', row(110), 2_000);
     await lake.compactStale();
     await lake.compactStale();
-    expect(await partitionRows('api', '2026-11-01')).toEqual([
-      { build_id: 'api:1', duration_seconds: 110 },
-      { build_id: 'api:2', duration_seconds: 200 },
+    expect(await partitionRows('2026-11-01')).toEqual([
+      { project: 'api', build_id: 'api:1', duration_seconds: 110 },
+      { project: 'web', build_id: 'web:2', duration_seconds: 200 },
     ]);
   });
 
@@ -65,10 +65,10 @@ describe('DuckDbLake compaction (real Parquet on DuckDB)', () => {
     await rm(path.join(dir, 'features/project=api/date=2026-11-01/api:1.csv'));
     await putFeature('api', '2026-11-01', 'api:late', row(300), Date.now() / 1000 + 10);
     const results = await lake.compactStale();
-    expect(results).toEqual([{ partition: 'project=api/date=2026-11-01', rows: 2 }]);
-    expect(await partitionRows('api', '2026-11-01')).toEqual([
-      { build_id: 'api:1', duration_seconds: 100 },
-      { build_id: 'api:late', duration_seconds: 300 },
+    expect(results).toEqual([{ partition: 'date=2026-11-01', rows: 2 }]);
+    expect(await partitionRows('2026-11-01')).toEqual([
+      { project: 'api', build_id: 'api:1', duration_seconds: 100 },
+      { project: 'api', build_id: 'api:late', duration_seconds: 300 },
     ]);
     // Nothing newer than the Parquet file: nothing to do.
     expect(await lake.compactStale()).toEqual([]);
@@ -77,12 +77,12 @@ describe('DuckDbLake compaction (real Parquet on DuckDB)', () => {
   it('reads older partitions without a new feature column as NULL (union_by_name)', async () => {
     const evolved = [...FEATURE_NAMES, 'diskUtilizedPercent'];
     await putFeature('api', '2026-11-01', 'api:old', row(100), 1_000);
-    await lake.compactPartition('api', '2026-11-01');
+    await lake.compactPartition('2026-11-01');
     await putFeature('api', '2026-11-02', 'api:new', `${row(200)},55`, 1_000);
-    await lake.compactPartition('api', '2026-11-02', evolved);
+    await lake.compactPartition('2026-11-02', evolved);
     const rows = await lake.query(
       `SELECT date, build_id, ${featureColumn('diskUtilizedPercent')} AS disk
-       FROM read_parquet('${dir}/compacted/features/*/*/*.parquet', hive_partitioning = true, hive_types = {'date': VARCHAR}, union_by_name = true)
+       FROM read_parquet('${dir}/compacted/features/*/*.parquet', hive_partitioning = true, hive_types = {'date': VARCHAR}, union_by_name = true)
        ORDER BY date`,
     );
     expect(rows).toEqual([
@@ -91,10 +91,10 @@ describe('DuckDbLake compaction (real Parquet on DuckDB)', () => {
     ]);
     // A late build of the old day, compacted with the new schema, merges with the old file by name.
     await putFeature('api', '2026-11-01', 'api:old2', `${row(150)},60`, Date.now() / 1000 + 10);
-    await lake.compactPartition('api', '2026-11-01', evolved);
+    await lake.compactPartition('2026-11-01', evolved);
     expect(
       await lake.query(
-        `SELECT build_id, ${featureColumn('diskUtilizedPercent')} AS disk FROM read_parquet('${lake.partitionFile('api', '2026-11-01')}') ORDER BY build_id`,
+        `SELECT build_id, ${featureColumn('diskUtilizedPercent')} AS disk FROM read_parquet('${lake.partitionFile('2026-11-01')}') ORDER BY build_id`,
       ),
     ).toEqual([
       { build_id: 'api:old', disk: null },
@@ -106,8 +106,8 @@ describe('DuckDbLake compaction (real Parquet on DuckDB)', () => {
     await putFeature('api', '2026-11-01', 'api:1', row(100), 1_000);
     await putFeature('api', '2026-11-01', 'api:bad', '1,2,3', 1_000);
     await putFeature('api', '2026-11-01', 'api:nan', row(100).replace(/^100/, 'x'), 1_000);
-    expect(await lake.compactPartition('api', '2026-11-01')).toEqual({
-      partition: 'project=api/date=2026-11-01',
+    expect(await lake.compactPartition('2026-11-01')).toEqual({
+      partition: 'date=2026-11-01',
       rows: 1,
     });
   });

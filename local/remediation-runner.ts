@@ -11,9 +11,6 @@ import { REMEDIATION_STATES } from '../lambda/core/remediation';
 import { parsePipemendConfig, PipemendConfig } from '../lib/config';
 import { PipemendStack } from '../lib/pipemend-stack';
 
-// aws-local-stepfunctions needs Promise.withResolvers, which Node.js 20 lacks.
-import './promise-with-resolvers';
-
 export const LOCAL_ACCOUNT = '123456789012';
 export const LOCAL_REGION = 'us-east-1';
 

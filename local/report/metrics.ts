@@ -31,6 +31,11 @@ export interface IncidentOutcome {
 }
 
 export interface DetectionMetrics {
+  /**
+   * Why detection cannot be scored against labels (a `--data` replay has none; a simulated history can
+   * hold no incident), or null when it can. When set, every ratio below is null: unknown, not 0%.
+   */
+  readonly unknownBecause: string | null;
   /** Anomalous verdicts on labelled builds / all anomalous verdicts (Pipemend's own builds excluded). */
   readonly precision: number | null;
   /** Labelled builds flagged / labelled builds. */
@@ -57,6 +62,32 @@ export interface RemediationSummary {
   readonly rerunsFailed: number;
   readonly rollbacksPerformed: number;
   readonly notifications: number;
+  /** Whether a remediation stage ran at all (a `--data` replay detects only). */
+  readonly ran: boolean;
+  /** Executions by decided action, then by final status. */
+  readonly outcomes: Record<string, Record<string, number>>;
+}
+
+/** The fix suggestions of one distinct cause: same project, category and summary. */
+export interface SuggestionGroup {
+  readonly project: string;
+  readonly category: string;
+  readonly summary: string;
+  readonly fix: string;
+  readonly count: number;
+  readonly firstSeen: string;
+  readonly lastSeen: string;
+  readonly meanConfidence: number;
+  readonly redactedSecrets: number;
+  /** Every build it was suggested for, in time order. */
+  readonly builds: readonly {
+    readonly time: string;
+    readonly buildId: string;
+    readonly truth: string;
+    readonly action: string;
+    readonly confidence: number;
+    readonly evidence: string;
+  }[];
 }
 
 export interface CostLine {
@@ -66,19 +97,26 @@ export interface CostLine {
 }
 
 export interface ReportMetrics {
+  /** Every build the replay scored: the history's builds and the ones Pipemend started. */
   readonly buildsReplayed: number;
+  /** The history's own builds (the denominator of every detection figure). */
   readonly organicBuilds: number;
+  /** Builds Pipemend started: reruns, stage retries and rollbacks. */
+  readonly pipemendBuilds: number;
   readonly failedBuilds: number;
   readonly anomalousBuilds: number;
   readonly incidents: readonly IncidentOutcome[];
   readonly detection: DetectionMetrics;
   readonly remediation: RemediationSummary;
+  readonly suggestions: readonly SuggestionGroup[];
   readonly meanHoursToRecoverManually: number | null;
   readonly meanHoursToRecover: number | null;
   readonly cost: {
     readonly lines: readonly CostLine[];
     readonly monthlyUsd: number;
     readonly endpointAlternativeUsd: number;
+    /** Parts of the deployed stack this run did not exercise, so the estimate leaves them out. */
+    readonly notCounted: readonly string[];
   };
   readonly buildsPerSecond: number;
 }
@@ -90,11 +128,13 @@ export function computeMetrics(result: ReplayResult): ReportMetrics {
   return {
     buildsReplayed: result.builds.length,
     organicBuilds: organic.length,
+    pipemendBuilds: result.builds.length - organic.length,
     failedBuilds: organic.filter((b) => b.status !== 'SUCCEEDED').length,
     anomalousBuilds: organic.filter((b) => b.anomalous).length,
     incidents,
-    detection: detection(organic, incidents),
-    remediation: remediationSummary(result.builds, byId),
+    detection: detection(organic, incidents, unknownBecause(result)),
+    remediation: remediationSummary(result.builds, byId, result.counts.remediations > 0),
+    suggestions: suggestionGroups(result.builds),
     meanHoursToRecoverManually: mean(incidents.map((i) => i.hoursToRecoverManually)),
     meanHoursToRecover: mean(incidents.map((i) => i.hoursToRecover)),
     cost: costEstimate(result),
@@ -155,40 +195,59 @@ function incidentOutcome(
   };
 }
 
+/** Why the replay cannot score detection against labels, or null when it can. */
+function unknownBecause(result: ReplayResult): string | null {
+  if (result.source === 'data') {
+    return 'your own history has no labels: nothing says which builds belonged to an incident';
+  }
+  if (result.incidents.length === 0) return 'no labelled incidents in this history';
+  return null;
+}
+
 function detection(
   organic: readonly ReplayedBuild[],
   incidents: readonly IncidentOutcome[],
+  unknown: string | null,
 ): DetectionMetrics {
   const labelled = (b: ReplayedBuild) => b.truth?.incidentId !== undefined;
   const truePositives = organic.filter((b) => b.anomalous && labelled(b)).length;
   const falsePositives = organic.filter((b) => b.anomalous && !labelled(b)).length;
   const falseNegatives = organic.filter((b) => !b.anomalous && labelled(b)).length;
+  const known = <T>(value: T): T | null => (unknown === null ? value : null);
   return {
-    precision: ratio(truePositives, truePositives + falsePositives),
-    buildRecall: ratio(truePositives, truePositives + falseNegatives),
-    incidentRecall: ratio(incidents.filter((i) => i.detected).length, incidents.length),
+    unknownBecause: unknown,
+    precision: known(ratio(truePositives, truePositives + falsePositives)),
+    buildRecall: known(ratio(truePositives, truePositives + falseNegatives)),
+    incidentRecall: known(ratio(incidents.filter((i) => i.detected).length, incidents.length)),
     truePositives,
     falsePositives,
     falseNegatives,
     flakyFlagged: organic.filter((b) => b.anomalous && b.truth?.kind === 'flaky').length,
-    modelPrecision: ratio(
-      organic.filter((b) => b.anomalous && labelled(b) && b.scorer !== 'baseline').length,
-      organic.filter((b) => b.anomalous && b.scorer !== 'baseline').length,
+    modelPrecision: known(
+      ratio(
+        organic.filter((b) => b.anomalous && labelled(b) && b.scorer !== 'baseline').length,
+        organic.filter((b) => b.anomalous && b.scorer !== 'baseline').length,
+      ),
     ),
-    meanHoursToDetect: mean(incidents.map((i) => i.hoursToDetect)),
+    meanHoursToDetect: known(mean(incidents.map((i) => i.hoursToDetect))),
   };
 }
 
 function remediationSummary(
   builds: readonly ReplayedBuild[],
   byId: ReadonlyMap<string, ReplayedBuild>,
+  ran: boolean,
 ): RemediationSummary {
   const decided: Record<string, number> = {};
   const statuses: Record<string, number> = {};
+  const outcomes: Record<string, Record<string, number>> = {};
   for (const build of builds) {
     if (!build.remediation) continue;
-    decided[build.remediation.action] = (decided[build.remediation.action] ?? 0) + 1;
-    statuses[build.remediation.status] = (statuses[build.remediation.status] ?? 0) + 1;
+    const { action, status } = build.remediation;
+    decided[action] = (decided[action] ?? 0) + 1;
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    const byStatus = (outcomes[action] ??= {});
+    byStatus[status] = (byStatus[status] ?? 0) + 1;
   }
   const reruns = builds.filter((b) => b.truth?.remediation === 'rerun' || b.truth?.remediation === 'retry');
   const savedFailures = reruns.filter((b) => {
@@ -202,7 +261,51 @@ function remediationSummary(
     rerunsFailed: reruns.filter((b) => b.status !== 'SUCCEEDED').length,
     rollbacksPerformed: builds.filter((b) => b.truth?.remediation === 'rollback').length,
     notifications: builds.reduce((n, b) => n + (b.remediation?.notifications ?? 0), 0),
+    ran,
+    outcomes,
   };
+}
+
+/**
+ * The suggestions grouped by distinct cause. A suggestion has no fingerprint of its own, so the key is
+ * what a reader would call the same cause: the project, the failure category and the summary.
+ */
+function suggestionGroups(builds: readonly ReplayedBuild[]): SuggestionGroup[] {
+  const groups = new Map<string, ReplayedBuild[]>();
+  for (const build of builds) {
+    if (!build.suggestion) continue;
+    const key = JSON.stringify([build.projectName, build.suggestion.category, build.suggestion.summary]);
+    const group = groups.get(key) ?? [];
+    group.push(build);
+    groups.set(key, group);
+  }
+  return [...groups.values()]
+    .map((group) => {
+      const sorted = [...group].sort((a, b) => a.endTime.localeCompare(b.endTime));
+      const first = sorted[0]!;
+      const last = sorted[sorted.length - 1]!;
+      const suggestion = last.suggestion!;
+      return {
+        project: first.projectName,
+        category: suggestion.category,
+        summary: suggestion.summary,
+        fix: suggestion.suggestedFix,
+        count: sorted.length,
+        firstSeen: first.endTime,
+        lastSeen: last.endTime,
+        meanConfidence: sorted.reduce((sum, b) => sum + b.suggestion!.confidence, 0) / sorted.length,
+        redactedSecrets: sorted.reduce((sum, b) => sum + b.suggestion!.redactedSecrets, 0),
+        builds: sorted.map((b) => ({
+          time: b.endTime,
+          buildId: b.buildId,
+          truth: b.truth?.incidentId ?? b.truth?.kind ?? '',
+          action: b.remediation ? `${b.remediation.action} (${b.remediation.status})` : '',
+          confidence: b.suggestion!.confidence,
+          evidence: b.suggestion!.excerpt.text.split('\n').slice(0, 4).join('\n'),
+        })),
+      };
+    })
+    .sort((a, b) => b.count - a.count || a.firstSeen.localeCompare(b.firstSeen));
 }
 
 /** Monthly cost of the deployed stack for this workload: the replay's counts scaled to 30 days. */
@@ -281,10 +384,26 @@ function costEstimate(result: ReplayResult): ReportMetrics['cost'] {
       monthlyUsd: UNIT_PRICES.kmsPerKeyMonth,
     },
   ];
+  // A stage that did not run costs nothing here: its lines say so rather than show a usage of 0.
+  const remediationRan = c.remediations > 0;
+  const suggestionsRan =
+    result.source === 'simulation' && !result.missingStages.some((s) => s.startsWith('suggestions'));
+  const notRun = (line: CostLine): CostLine => ({ ...line, usage: 'not part of this run', monthlyUsd: 0 });
+  const remediationServices = ['Lambda: remediation', 'Step Functions', 'DynamoDB', 'SNS'];
+  const counted = lines.map((line) =>
+    (!remediationRan && remediationServices.some((service) => line.service.startsWith(service))) ||
+    (!suggestionsRan && line.service === 'Lambda: suggester')
+      ? notRun(line)
+      : line,
+  );
   return {
-    lines,
-    monthlyUsd: lines.reduce((sum, line) => sum + line.monthlyUsd, 0),
+    lines: counted,
+    monthlyUsd: counted.reduce((sum, line) => sum + line.monthlyUsd, 0),
     endpointAlternativeUsd: UNIT_PRICES.sagemakerT2MediumPerHour * 24 * 30,
+    notCounted: [
+      ...(remediationRan ? [] : ['remediation (Step Functions, its Lambda functions, DynamoDB, SNS)']),
+      ...(suggestionsRan ? [] : ['fix suggestions (the suggester function)']),
+    ],
   };
 }
 

@@ -37,7 +37,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['lambda/**/*.ts', 'lib/**/*.ts', 'sagemaker/**/*.ts'],
+    files: ['core/**/*.ts', 'lambda/**/*.ts', 'lib/**/*.ts', 'sagemaker/**/*.ts'],
     rules: { 'no-console': 'error' },
   },
   {

@@ -11,8 +11,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { performance } from 'node:perf_hooks';
 
-import { CodeBuildBuild } from '../lambda/core/codebuild-build';
-import { collectEvent, CollectorPorts, DataLakeStore } from '../lambda/core/collector';
+import { CodeBuildBuild } from '../core/collection/codebuild-build';
+import { collectEvent, CollectorPorts, DataLakeStore } from '../core/collection/collector';
 import { FileDataLake } from '../local/file-data-lake';
 import { RecordedCodeBuild, recordedCodeBuildPorts } from '../local/recorded-codebuild';
 

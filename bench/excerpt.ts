@@ -16,7 +16,7 @@ import {
   normaliseLine,
   selectFailureExcerpt,
   splitLogLines,
-} from '../lambda/core/log-excerpt';
+} from '../core/logs/log-excerpt';
 
 const DATA_DIR = sharedDataPath('ci-logs');
 

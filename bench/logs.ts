@@ -22,8 +22,8 @@ import * as path from 'node:path';
 import { correctedGroundTruth, evaluate, parseGroundTruth } from './excerpt';
 import { adaptGitLabTrace } from './gitlab-trace';
 import { sharedDataPath } from './shared-data';
+import { selectFailureExcerpt, splitLogLines } from '../core/logs/log-excerpt';
 import { BuildFacts, classify, ClassifyPorts } from '../lambda/classify/classify';
-import { selectFailureExcerpt, splitLogLines } from '../lambda/core/log-excerpt';
 
 const COMMAND = 'npx tsx bench/logs.ts';
 const verbose = process.argv.includes('--verbose');

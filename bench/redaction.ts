@@ -25,13 +25,13 @@ import { Command } from 'commander';
 import { sharedDataPath } from './shared-data';
 import { registerExcerptCommand } from '../bin/commands/excerpt';
 import { registerSuggestCommand } from '../bin/commands/suggest';
-import { findEnvironmentFaults } from '../lambda/core/environment-faults';
-import { FixSuggestionDeps, handleFinishedBuild } from '../lambda/core/fix-suggestions';
-import { selectFailureExcerpt } from '../lambda/core/log-excerpt';
-import { suggestFix } from '../lambda/core/offline-suggester';
-import { selectRedactedExcerpt } from '../lambda/core/redacted-excerpt';
-import { redact, redactSecrets } from '../lambda/core/redaction';
-import { Suggestion } from '../lambda/core/suggestion';
+import { findEnvironmentFaults } from '../core/logs/environment-faults';
+import { selectFailureExcerpt } from '../core/logs/log-excerpt';
+import { selectRedactedExcerpt } from '../core/logs/redacted-excerpt';
+import { redact, redactSecrets } from '../core/logs/redaction';
+import { FixSuggestionDeps, handleFinishedBuild } from '../core/suggestions/fix-suggestions';
+import { suggestFix } from '../core/suggestions/offline-suggester';
+import { Suggestion } from '../core/suggestions/suggestion';
 import { AwsSuggestionDelivery, BedrockSuggestionModel } from '../lambda/suggester/adapters';
 import {
   alteredNearMisses,

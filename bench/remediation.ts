@@ -14,8 +14,8 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 import { sharedDataPath } from './shared-data';
-import { findEnvironmentFaults } from '../lambda/core/environment-faults';
-import { DEFAULT_GUARD_LIMITS } from '../lambda/core/guards';
+import { findEnvironmentFaults } from '../core/logs/environment-faults';
+import { DEFAULT_GUARD_LIMITS } from '../core/remediation/guards';
 import { createLocalRemediation } from '../local/remediation-local-handlers';
 import {
   LocalTaskError,

@@ -10,10 +10,10 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { NoSuchKey, S3Client } from '@aws-sdk/client-s3';
 import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 
-import { normalize } from '../lambda/core/baseline';
-import { buildRecordKey } from '../lambda/core/build-record';
-import { CURRENT_MODEL_MANIFEST_KEY, ModelManifest } from '../lambda/core/model-manifest';
-import { ModelKind } from '../lambda/core/scoring';
+import { buildRecordKey } from '../core/collection/build-record';
+import { normalize } from '../core/scoring/baseline';
+import { CURRENT_MODEL_MANIFEST_KEY, ModelManifest } from '../core/scoring/model-manifest';
+import { ModelKind } from '../core/scoring/scoring';
 import { EmbeddedScorer } from '../lambda/scorer/embedded-scorer';
 import { EndpointScorer } from '../lambda/scorer/endpoint-scorer';
 import { S3BuildRecords } from '../lambda/scorer/s3-build-records';

@@ -6,7 +6,7 @@
  *
  *   npm run bench:training [-- <buildsPerDay> <days>]
  */
-import { FEATURE_DIMENSION } from '../lambda/core/build-record';
+import { FEATURE_DIMENSION } from '../core/collection/build-record';
 import {
   EmbeddedTrainingSettings,
   TrainingStore,

@@ -4,7 +4,7 @@ import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
-import { ANOMALY_SCORE_RATIO_METRIC, PROJECT_DIMENSION } from '../lambda/core/scoring-metrics';
+import { ANOMALY_SCORE_RATIO_METRIC, PROJECT_DIMENSION } from '../core/scoring/scoring-metrics';
 
 /** The namespace of the shared Powertools metrics (lambda/shared/powertools.ts). */
 const NAMESPACE = 'Pipemend';

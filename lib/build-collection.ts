@@ -9,7 +9,7 @@ import { Construct } from 'constructs';
 import { DataLake } from './data-lake';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { PipemendFunction } from './pipemend-function';
-import { FEATURE_NAMES } from '../lambda/core/build-record';
+import { FEATURE_NAMES } from '../core/collection/build-record';
 
 /** Data-lake prefixes the collector writes (and, for links, reads). */
 export const COLLECTOR_WRITE_PREFIXES = ['builds/', 'features/', 'pipelines/', 'pipeline-links/'] as const;

@@ -3,8 +3,10 @@
  */
 import { z } from 'zod';
 
-export const REMEDIATION_MODES = ['shadow', 'suggest', 'enforce'] as const;
-export type RemediationMode = (typeof REMEDIATION_MODES)[number];
+import { REMEDIATION_MODES, RemediationMode } from '../core/remediation/remediation';
+
+export { REMEDIATION_MODES };
+export type { RemediationMode };
 
 export const SCORER_KINDS = ['endpoint', 'embedded'] as const;
 

@@ -14,7 +14,7 @@ import {
   PIPELINE_FAILURE_STATUSES,
   PIPELINE_INITIATOR_PREFIX,
   SUGGESTER_VERDICT_STATUSES,
-} from '../lambda/core/suggestion-routing';
+} from '../core/suggestions/suggestion-routing';
 
 /** Verdict statuses the suggester handles: failures get a suggestion, successes become the diff baseline. */
 export const SUGGESTER_BUILD_STATUSES: string[] = [...SUGGESTER_VERDICT_STATUSES];

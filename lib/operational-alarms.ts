@@ -7,7 +7,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct, IConstruct } from 'constructs';
 
-import { PROJECT_DIMENSION, SCORING_ERRORS_METRIC } from '../lambda/core/scoring-metrics';
+import { PROJECT_DIMENSION, SCORING_ERRORS_METRIC } from '../core/scoring/scoring-metrics';
 
 /** The namespace of the shared Powertools metrics (lambda/shared/powertools.ts). */
 const NAMESPACE = 'Pipemend';

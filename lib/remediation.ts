@@ -15,13 +15,13 @@ import { Construct } from 'constructs';
 import { RemediationMode } from './config';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { PipemendFunction } from './pipemend-function';
-import { DEFAULT_GUARD_LIMITS, GuardLimits, validateGuardLimits } from '../lambda/core/guards';
+import { DEFAULT_GUARD_LIMITS, GuardLimits, validateGuardLimits } from '../core/remediation/guards';
 import {
   APPROVAL_DENIED_ERROR,
   REMEDIATION_MARKER_VARIABLE,
   REMEDIATION_STATES,
-} from '../lambda/core/remediation';
-import { PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../lambda/core/verdict';
+} from '../core/remediation/remediation';
+import { PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../core/scoring/verdict';
 
 /** The first state: it keeps the trigger event under `$.event` and sets every path the record reads. */
 export const REMEDIATION_START_STATE = 'Start';

@@ -9,7 +9,7 @@ import * as path from 'node:path';
 
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 
-import { FEATURE_NAMES } from '../lambda/core/build-record';
+import { FEATURE_NAMES } from '../core/collection/build-record';
 import {
   COMPACTED_FEATURES_PREFIX,
   compactedPartitionKey,

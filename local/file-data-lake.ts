@@ -6,7 +6,7 @@
 import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises';
 import * as path from 'node:path';
 
-import { DataLakeStore } from '../lambda/core/collector';
+import { DataLakeStore } from '../core/collection/collector';
 
 export class FileDataLake implements DataLakeStore {
   readonly root: string;

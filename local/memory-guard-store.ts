@@ -2,8 +2,8 @@
  * GuardStore in memory, with the same semantics as the DynamoDB store, for the local replay and tests.
  * Single-threaded JavaScript makes each method atomic.
  */
-import { BreakerState, BudgetClaim, CLOSED_BREAKER, GuardStore } from '../lambda/core/guards';
-import { RemediationMode } from '../lambda/core/remediation';
+import { BreakerState, BudgetClaim, CLOSED_BREAKER, GuardStore } from '../core/remediation/guards';
+import { RemediationMode } from '../core/remediation/remediation';
 
 export class MemoryGuardStore implements GuardStore {
   readonly budgets = new Map<string, number>();

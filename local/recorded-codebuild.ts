@@ -4,8 +4,8 @@
  */
 import { readFile } from 'node:fs/promises';
 
-import { CodeBuildBuild, CodeBuildReport, UtilizationMetric } from '../lambda/core/codebuild-build';
-import { CollectorPorts } from '../lambda/core/collector';
+import { CodeBuildBuild, CodeBuildReport, UtilizationMetric } from '../core/collection/codebuild-build';
+import { CollectorPorts } from '../core/collection/collector';
 
 export interface RecordedCodeBuild {
   readonly builds: readonly CodeBuildBuild[];

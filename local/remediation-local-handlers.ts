@@ -6,11 +6,11 @@
 import { MemoryGuardStore } from './memory-guard-store';
 import { MemoryIdempotencyStore } from './memory-idempotency-store';
 import { RemediationTaskHandlers } from './remediation-runner';
+import { DEFAULT_GUARD_LIMITS, GuardLimits } from '../core/remediation/guards';
+import { RemediationMode } from '../core/remediation/remediation';
+import { DecisionRecord, DecisionRecordSink } from '../core/remediation/remediation-record';
 import { ClassifyConfig, ClassifyPorts, classify } from '../lambda/classify/classify';
 import { parseTrigger } from '../lambda/classify/events';
-import { DEFAULT_GUARD_LIMITS, GuardLimits } from '../lambda/core/guards';
-import { RemediationMode } from '../lambda/core/remediation';
-import { DecisionRecord, DecisionRecordSink } from '../lambda/core/remediation-record';
 import { createGuardOnce, LambdaContext } from '../lambda/guard/guard-once';
 import { recordOutcome } from '../lambda/record-outcome/record-outcome';
 import { guardRequestSchema, outcomeReportSchema, parseInput } from '../lambda/remediation/schemas';

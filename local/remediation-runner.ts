@@ -7,7 +7,7 @@
 import { App } from 'aws-cdk-lib';
 import { StateMachine, StateMachineDefinition } from 'aws-local-stepfunctions';
 
-import { REMEDIATION_STATES } from '../lambda/core/remediation';
+import { REMEDIATION_STATES } from '../core/remediation/remediation';
 import { parsePipemendConfig, PipemendConfig } from '../lib/config';
 import { PipemendStack } from '../lib/pipemend-stack';
 

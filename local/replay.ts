@@ -3,7 +3,7 @@
  * AWS. Each finished build is collected into a local data lake (`out/data-lake/`, S3's key layout), scored
  * by the scoring core (the cold-start baseline until the first model, then the embedded Random Cut Forest),
  * handed to remediation (the synthesized state machine run locally) and, when the deployed rules would
- * (lambda/core/suggestion-routing.ts), to the suggester.
+ * (core/suggestions/suggestion-routing.ts), to the suggester.
  * The first model is trained after a warm-up; retraining follows the weekly schedule.
  */
 import { rm } from 'node:fs/promises';
@@ -20,12 +20,12 @@ import { toActionStateChangeEvent, toStateChangeEvent } from './simulation/codeb
 import { generateHistory, IncidentTruth } from './simulation/history';
 import { ScenarioConfig } from './simulation/scenario';
 import { SimulatedCi } from './simulation/simulated-ci';
-import { BuildRecord } from '../lambda/core/build-record';
-import { buildMetrics, collectEvent, CollectorPorts, storeBuildRecord } from '../lambda/core/collector';
-import { scoreBuild } from '../lambda/core/score-build';
-import { Suggestion } from '../lambda/core/suggestion';
-import { suggestionRoute } from '../lambda/core/suggestion-routing';
-import { BuildVerdict } from '../lambda/core/verdict';
+import { BuildRecord } from '../core/collection/build-record';
+import { buildMetrics, collectEvent, CollectorPorts, storeBuildRecord } from '../core/collection/collector';
+import { scoreBuild } from '../core/scoring/score-build';
+import { BuildVerdict } from '../core/scoring/verdict';
+import { Suggestion } from '../core/suggestions/suggestion';
+import { suggestionRoute } from '../core/suggestions/suggestion-routing';
 import { RemediationMode } from '../lib/config';
 import { EmbeddedTrainingSettings } from '../sagemaker/training/embedded-training';
 import { InsufficientTrainingDataError } from '../sagemaker/training/window';

@@ -8,7 +8,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 import { runReplay } from '../../bin/commands/replay';
-import { toFeatureVector, BuildRecord } from '../../lambda/core/build-record';
+import { toFeatureVector, BuildRecord } from '../../core/collection/build-record';
 import { DEFAULT_SCENARIO } from '../../local/simulation/scenario';
 
 async function main() {

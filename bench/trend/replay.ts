@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 
-import { assessTrend, TrendOptions, TrendPoint } from '../../lambda/core/trend';
+import { assessTrend, TrendOptions, TrendPoint } from '../../core/scoring/trend';
 import type { ReplayResult } from '../../local/replay';
 import { computeMetrics } from '../../local/report/metrics';
 

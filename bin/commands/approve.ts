@@ -8,7 +8,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { Command, InvalidArgumentError } from 'commander';
 
-import { APPROVAL_DENIED_ERROR, REMEDIATION_STATES } from '../../lambda/core/remediation';
+import { APPROVAL_DENIED_ERROR, REMEDIATION_STATES } from '../../core/remediation/remediation';
 
 export interface ApprovalAnswer {
   readonly executionArn: string;

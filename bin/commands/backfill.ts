@@ -3,19 +3,19 @@ import { CodeBuildClient, paginateListBuildsForProject } from '@aws-sdk/client-c
 import { S3Client } from '@aws-sdk/client-s3';
 import { Command, InvalidArgumentError, Option } from 'commander';
 
+import { BuildNotFinishedError, InvalidBuildError, toIso } from '../../core/collection/codebuild-build';
+import {
+  DataLakeStore,
+  recordOfBuild,
+  storeBuildRecord,
+  UtilizationQuery,
+} from '../../core/collection/collector';
 import {
   CloudWatchUtilizationAdapter,
   CODEBUILD_BATCH_SIZE,
   CodeBuildAdapter,
   S3DataLake,
 } from '../../lambda/collector/aws-ports';
-import { BuildNotFinishedError, InvalidBuildError, toIso } from '../../lambda/core/codebuild-build';
-import {
-  DataLakeStore,
-  recordOfBuild,
-  storeBuildRecord,
-  UtilizationQuery,
-} from '../../lambda/core/collector';
 import { FileDataLake } from '../../local/file-data-lake';
 import { UsageError } from '../cli-errors';
 

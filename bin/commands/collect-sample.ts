@@ -3,7 +3,7 @@ import * as path from 'node:path';
 
 import { Command } from 'commander';
 
-import { BuildMetric, CollectionOutcome, collectEvent } from '../../lambda/core/collector';
+import { BuildMetric, CollectionOutcome, collectEvent } from '../../core/collection/collector';
 import { packageRoot } from '../../lib/package-root';
 import { FileDataLake } from '../../local/file-data-lake';
 import { readRecordedCodeBuild, recordedCodeBuildPorts } from '../../local/recorded-codebuild';

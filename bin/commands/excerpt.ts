@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 
 import { Command, InvalidArgumentError } from 'commander';
 
-import { DEFAULT_EXCERPT_BUDGET, MAX_EXCERPT_BUDGET } from '../../lambda/core/log-excerpt';
-import { selectRedactedExcerpt } from '../../lambda/core/redacted-excerpt';
+import { DEFAULT_EXCERPT_BUDGET, MAX_EXCERPT_BUDGET } from '../../core/logs/log-excerpt';
+import { selectRedactedExcerpt } from '../../core/logs/redacted-excerpt';
 
 export interface ExcerptCommandOptions {
   readonly fail: string;

@@ -2,7 +2,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, paginateScan } from '@aws-sdk/lib-dynamodb';
 import { Command, InvalidArgumentError, Option } from 'commander';
 
-import { BreakerState, DEFAULT_GUARD_LIMITS, GuardLimits, isBreakerOpen } from '../../lambda/core/guards';
+import {
+  BreakerState,
+  DEFAULT_GUARD_LIMITS,
+  GuardLimits,
+  isBreakerOpen,
+} from '../../core/remediation/guards';
 import { REMEDIATION_MODES } from '../../lib/config';
 
 export interface RemediationState {

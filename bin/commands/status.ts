@@ -8,8 +8,8 @@ import { Command } from 'commander';
 
 import { DEFAULT_STACK_NAME, DeployedStack, findDeployedStack } from './deployed-stack';
 import { formatRemediationState, readRemediationState } from './remediation-status';
-import { DEFAULT_GUARD_LIMITS } from '../../lambda/core/guards';
-import { CURRENT_MODEL_MANIFEST_KEY } from '../../lambda/core/model-manifest';
+import { DEFAULT_GUARD_LIMITS } from '../../core/remediation/guards';
+import { CURRENT_MODEL_MANIFEST_KEY } from '../../core/scoring/model-manifest';
 
 export interface StatusClients {
   readonly cloudFormation: CloudFormationClient;

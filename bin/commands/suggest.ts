@@ -1,9 +1,9 @@
 import { Command } from 'commander';
 
 import { parseBudget, readLog } from './excerpt';
-import { DEFAULT_EXCERPT_BUDGET, MAX_EXCERPT_BUDGET } from '../../lambda/core/log-excerpt';
-import { suggestFix } from '../../lambda/core/offline-suggester';
-import { Suggestion } from '../../lambda/core/suggestion';
+import { DEFAULT_EXCERPT_BUDGET, MAX_EXCERPT_BUDGET } from '../../core/logs/log-excerpt';
+import { suggestFix } from '../../core/suggestions/offline-suggester';
+import { Suggestion } from '../../core/suggestions/suggestion';
 
 interface SuggestCommandOptions {
   readonly fail: string;

@@ -14,9 +14,9 @@ import {
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 import { BuildFacts, ClassifyPorts } from './classify';
-import { BuildStatus } from '../core/build-record';
-import { HealthSignal } from '../core/decision-policy';
-import { TestCaseResult, TestRun } from '../core/flaky-tests';
+import { BuildStatus } from '../../core/collection/build-record';
+import { HealthSignal } from '../../core/remediation/decision-policy';
+import { TestCaseResult, TestRun } from '../../core/remediation/flaky-tests';
 
 export interface AwsClients {
   readonly codebuild: CodeBuildClient;

@@ -4,13 +4,18 @@
  * it into a Classification. Loop prevention runs first, so Pipemend's own actions never come back here.
  */
 import { Trigger } from './events';
-import { BuildStatus, TERMINAL_BUILD_STATUSES } from '../core/build-record';
-import { decideRemediation, DecisionInput, HealthSignal } from '../core/decision-policy';
-import { findEnvironmentFaults } from '../core/environment-faults';
-import { analyseFailureCause } from '../core/failure-cause';
-import { analyzeFlakyTests, FlakyTestAnalysis, TestCaseResult, TestRun } from '../core/flaky-tests';
-import { loopPreventionReason, TriggerOrigin } from '../core/guards';
-import { Classification, RemediationTarget, targetClaimKey } from '../core/remediation';
+import { BuildStatus, TERMINAL_BUILD_STATUSES } from '../../core/collection/build-record';
+import { findEnvironmentFaults } from '../../core/logs/environment-faults';
+import { analyseFailureCause } from '../../core/logs/failure-cause';
+import { decideRemediation, DecisionInput, HealthSignal } from '../../core/remediation/decision-policy';
+import {
+  analyzeFlakyTests,
+  FlakyTestAnalysis,
+  TestCaseResult,
+  TestRun,
+} from '../../core/remediation/flaky-tests';
+import { loopPreventionReason, TriggerOrigin } from '../../core/remediation/guards';
+import { Classification, RemediationTarget, targetClaimKey } from '../../core/remediation/remediation';
 import { InvalidRemediationInputError } from '../remediation/errors';
 
 /** What CodeBuild's BatchGetBuilds says about a build. */

@@ -4,8 +4,8 @@
  */
 import * as z from 'zod/mini';
 
-import { TriggerOrigin } from '../core/guards';
-import { BuildVerdict, PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../core/verdict';
+import { TriggerOrigin } from '../../core/remediation/guards';
+import { BuildVerdict, PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../../core/scoring/verdict';
 import { InvalidRemediationInputError } from '../remediation/errors';
 import { parseInput as parse } from '../remediation/schemas';
 import '../shared/zod-messages';

@@ -9,7 +9,7 @@ import * as z from 'zod/mini';
 import { awsClassifyPorts } from './aws-ports';
 import { classify, ClassifyConfig } from './classify';
 import { parseClassifyInput } from './events';
-import { Classification } from '../core/remediation';
+import { Classification } from '../../core/remediation/remediation';
 import { parseInput } from '../remediation/schemas';
 import { optionalEnv, requireEnv } from '../shared/env';
 import { logger, tracer } from '../shared/powertools';

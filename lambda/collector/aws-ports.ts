@@ -17,8 +17,8 @@ import {
   CodeBuildReport,
   UTILIZATION_METRICS,
   UtilizationMetric,
-} from '../core/codebuild-build';
-import { CollectorPorts, DataLakeStore, UtilizationQuery } from '../core/collector';
+} from '../../core/collection/codebuild-build';
+import { CollectorPorts, DataLakeStore, UtilizationQuery } from '../../core/collection/collector';
 
 /** BatchGetBuilds and BatchGetReports take at most 100 ids per call. */
 export const CODEBUILD_BATCH_SIZE = 100;

@@ -10,7 +10,12 @@ import { CodeBuildClient } from '@aws-sdk/client-codebuild';
 import { S3Client } from '@aws-sdk/client-s3';
 
 import { awsCollectorPorts } from './aws-ports';
-import { BuildMetric, CollectionOutcome, collectEvent, CollectorPorts } from '../core/collector';
+import {
+  BuildMetric,
+  CollectionOutcome,
+  collectEvent,
+  CollectorPorts,
+} from '../../core/collection/collector';
 import { requireEnv } from '../shared/env';
 import { logger, metrics, tracer } from '../shared/powertools';
 

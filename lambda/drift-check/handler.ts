@@ -12,10 +12,10 @@ import {
   StartPipelineExecutionCommand,
 } from '@aws-sdk/client-sagemaker';
 
+import { CURRENT_MODEL_MANIFEST_KEY } from '../../core/scoring/model-manifest';
 import { DriftReport, detectDrift } from '../../sagemaker/training/drift';
 import { S3TrainingData } from '../../sagemaker/training/s3-training-data';
 import { windowStartDate } from '../../sagemaker/training/window';
-import { CURRENT_MODEL_MANIFEST_KEY } from '../core/model-manifest';
 import { parseManifest } from '../scorer/s3-manifest-source';
 import { getJsonOrNull } from '../scorer/s3-objects';
 import { numberEnv, optionalEnv, requireEnv } from '../shared/env';

@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
 
-import { GuardContext, guardDecision } from '../core/guards';
-import { Classification, GuardResult } from '../core/remediation';
+import { GuardContext, guardDecision } from '../../core/remediation/guards';
+import { Classification, GuardResult } from '../../core/remediation/remediation';
 
 export interface GuardRequest {
   readonly classification: Classification;

@@ -6,8 +6,8 @@ import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dyn
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 
 import { createGuardOnce, LambdaContext } from './guard-once';
-import { GuardLimits, validateGuardLimits } from '../core/guards';
-import { GuardResult, REMEDIATION_MODES, RemediationMode } from '../core/remediation';
+import { GuardLimits, validateGuardLimits } from '../../core/remediation/guards';
+import { GuardResult, REMEDIATION_MODES, RemediationMode } from '../../core/remediation/remediation';
 import { DynamoDbGuardStore } from '../remediation/dynamodb-guard-store';
 import { guardRequestSchema, parseInput } from '../remediation/schemas';
 import { numberEnv, requireEnv } from '../shared/env';

@@ -23,13 +23,13 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import * as z from 'zod/mini';
 
+import { CURRENT_MODEL_MANIFEST_KEY, modelManifestKey } from '../../core/scoring/model-manifest';
 import {
   endpointResourceName,
   modelVersionOfArtifact,
   modelVersionOfResource,
 } from '../../sagemaker/training/model-version';
 import { S3TrainingData } from '../../sagemaker/training/s3-training-data';
-import { CURRENT_MODEL_MANIFEST_KEY, modelManifestKey } from '../core/model-manifest';
 import { parseManifest } from '../scorer/s3-manifest-source';
 import { numberEnv, requireEnv } from '../shared/env';
 import { logger } from '../shared/powertools';

@@ -12,7 +12,7 @@ import {
   ListPipelineExecutionsCommand,
 } from '@aws-sdk/client-codepipeline';
 
-import { Classification } from '../core/remediation';
+import { Classification } from '../../core/remediation/remediation';
 import {
   InvalidRemediationInputError,
   RollbackNotPossibleError,

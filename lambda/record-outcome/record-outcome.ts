@@ -2,7 +2,7 @@
  * Records how a remediation ended: the decision record (state and history), the circuit breaker fed
  * with the result of every action taken, the outcome label, and the notification a human should get.
  */
-import { BreakerState, GuardStore } from '../core/guards';
+import { BreakerState, GuardStore } from '../../core/remediation/guards';
 import {
   buildDecisionRecord,
   DecisionRecordSink,
@@ -10,7 +10,7 @@ import {
   Notification,
   notificationFor,
   OutcomeReport,
-} from '../core/remediation-record';
+} from '../../core/remediation/remediation-record';
 
 export interface RecordOutcomeDependencies {
   readonly guardStore: GuardStore;

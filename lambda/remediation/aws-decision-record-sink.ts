@@ -7,8 +7,12 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 
-import { labelKey } from '../core/labels';
-import { DecisionRecord, decisionRecordKey, DecisionRecordSink } from '../core/remediation-record';
+import { labelKey } from '../../core/remediation/labels';
+import {
+  DecisionRecord,
+  decisionRecordKey,
+  DecisionRecordSink,
+} from '../../core/remediation/remediation-record';
 
 /** Summary items live 90 days; the history in S3 follows the data lake's lifecycle. */
 const RECORD_TTL_SECONDS = 90 * 86400;

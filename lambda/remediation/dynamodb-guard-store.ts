@@ -11,8 +11,8 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
-import { BreakerState, BudgetClaim, CLOSED_BREAKER, GuardStore } from '../core/guards';
-import { REMEDIATION_MODES, RemediationMode } from '../core/remediation';
+import { BreakerState, BudgetClaim, CLOSED_BREAKER, GuardStore } from '../../core/remediation/guards';
+import { REMEDIATION_MODES, RemediationMode } from '../../core/remediation/remediation';
 
 export const breakerKey = (scope: string): string => `breaker#${scope}`;
 export const modeKey = (scope: string): string => `mode#${scope}`;

@@ -13,7 +13,7 @@ import {
   REMEDIATION_MODES,
   REMEDIATION_STATUSES,
   RemediationStatus,
-} from '../core/remediation';
+} from '../../core/remediation/remediation';
 import '../shared/zod-messages';
 
 const targetSchema = z.discriminatedUnion('kind', [

@@ -5,11 +5,11 @@
 import { S3Client } from '@aws-sdk/client-s3';
 
 import { getJsonOrNull } from './s3-objects';
+import { FEATURE_DIMENSION } from '../../core/collection/build-record';
+import { ModelManifest } from '../../core/scoring/model-manifest';
+import { ModelScore, ModelScorer } from '../../core/scoring/score-build';
+import { ModelUnavailableError } from '../../core/scoring/scoring-errors';
 import { RandomCutForest, SerializedForest } from '../../sagemaker/rcf';
-import { FEATURE_DIMENSION } from '../core/build-record';
-import { ModelManifest } from '../core/model-manifest';
-import { ModelScore, ModelScorer } from '../core/score-build';
-import { ModelUnavailableError } from '../core/scoring-errors';
 
 export class EmbeddedScorer implements ModelScorer {
   private loaded: { readonly modelVersion: string; readonly forest: RandomCutForest } | undefined;

@@ -5,9 +5,9 @@
 import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import * as z from 'zod/mini';
 
-import { ModelManifest } from '../core/model-manifest';
-import { ModelScore, ModelScorer } from '../core/score-build';
-import { MalformedScoreResponseError, ModelUnavailableError } from '../core/scoring-errors';
+import { ModelManifest } from '../../core/scoring/model-manifest';
+import { ModelScore, ModelScorer } from '../../core/scoring/score-build';
+import { MalformedScoreResponseError, ModelUnavailableError } from '../../core/scoring/scoring-errors';
 
 // z.number() rejects NaN and ±Infinity.
 const responseSchema = z.object({ scores: z.array(z.object({ score: z.number() })) });

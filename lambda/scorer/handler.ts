@@ -16,7 +16,7 @@ import { S3ManifestSource } from './s3-manifest-source';
 import { S3ProjectHistory } from './s3-project-history';
 import { createScorer, ScorerResult } from './scorer-app';
 import { VerdictPublisher } from './verdict-publisher';
-import { ModelKind } from '../core/scoring';
+import { ModelKind } from '../../core/scoring/scoring';
 import { numberEnv, requireEnv } from '../shared/env';
 import { tracer } from '../shared/powertools';
 

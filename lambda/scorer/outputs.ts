@@ -6,8 +6,8 @@ import {
   ANOMALY_SCORE_RATIO_METRIC,
   PROJECT_DIMENSION,
   SCORING_ERRORS_METRIC,
-} from '../core/scoring-metrics';
-import { BuildVerdict } from '../core/verdict';
+} from '../../core/scoring/scoring-metrics';
+import { BuildVerdict } from '../../core/scoring/verdict';
 import { metrics } from '../shared/powertools';
 
 export interface VerdictSink {

@@ -7,8 +7,8 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod/mini';
 
 import { getJsonOrNull } from './s3-objects';
-import { BuildRecord, buildRecordKey, TERMINAL_BUILD_STATUSES } from '../core/build-record';
-import { BuildRecordNotFoundError } from '../core/scoring-errors';
+import { BuildRecord, buildRecordKey, TERMINAL_BUILD_STATUSES } from '../../core/collection/build-record';
+import { BuildRecordNotFoundError } from '../../core/scoring/scoring-errors';
 
 const DAY_MILLIS = 86_400_000;
 

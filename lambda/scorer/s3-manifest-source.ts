@@ -3,9 +3,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod/mini';
 
 import { getJsonOrNull } from './s3-objects';
-import { FEATURE_DIMENSION } from '../core/build-record';
-import { CURRENT_MODEL_MANIFEST_KEY, ModelManifest } from '../core/model-manifest';
-import { ModelManifestSource } from '../core/score-build';
+import { FEATURE_DIMENSION } from '../../core/collection/build-record';
+import { CURRENT_MODEL_MANIFEST_KEY, ModelManifest } from '../../core/scoring/model-manifest';
+import { ModelManifestSource } from '../../core/scoring/score-build';
 import '../shared/zod-messages';
 
 const nonEmpty = z.string().check(z.minLength(1));

@@ -8,9 +8,9 @@ import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/clien
 import * as z from 'zod/mini';
 
 import { getJsonOrNull, getTextOrNull } from './s3-objects';
-import { computeBaseline, ProjectBaseline } from '../core/baseline';
-import { FEATURE_DIMENSION } from '../core/build-record';
-import { ProjectHistory } from '../core/score-build';
+import { FEATURE_DIMENSION } from '../../core/collection/build-record';
+import { computeBaseline, ProjectBaseline } from '../../core/scoring/baseline';
+import { ProjectHistory } from '../../core/scoring/score-build';
 import { logger } from '../shared/powertools';
 
 const DAY_MILLIS = 86_400_000;

@@ -14,10 +14,10 @@ import * as z from 'zod/mini';
 
 import { recordScoringError, recordVerdict, VerdictSink } from './outputs';
 import { findStageBuild, StageBuildLocation, StageBuildNotFoundError } from './pipeline-builds';
-import { BuildRecord } from '../core/build-record';
-import { scoreBuild, ScoringPorts } from '../core/score-build';
-import { InvalidScoringRequestError, ModelUnavailableError } from '../core/scoring-errors';
-import { BuildVerdict } from '../core/verdict';
+import { BuildRecord } from '../../core/collection/build-record';
+import { scoreBuild, ScoringPorts } from '../../core/scoring/score-build';
+import { InvalidScoringRequestError, ModelUnavailableError } from '../../core/scoring/scoring-errors';
+import { BuildVerdict } from '../../core/scoring/verdict';
 import { logger } from '../shared/powertools';
 import '../shared/zod-messages';
 

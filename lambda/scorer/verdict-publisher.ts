@@ -1,7 +1,7 @@
 /** Publishes verdicts as `Pipemend Build Verdict` events on Pipemend's bus. */
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 
-import { BuildVerdict, PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../core/verdict';
+import { BuildVerdict, PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../../core/scoring/verdict';
 
 export class VerdictPublisher {
   constructor(

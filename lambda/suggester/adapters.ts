@@ -19,6 +19,7 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
+import { PIPEMEND_EVENT_SOURCE } from '../../core/scoring/verdict';
 import {
   BuildLogUnavailableError,
   LogLocation,
@@ -28,10 +29,9 @@ import {
   SuggestionDelivery,
   SuggestionModel,
   TokenBudget,
-} from '../core/fix-suggestions';
-import { ConverseRequest } from '../core/prompts';
-import { FIX_SUGGESTION_DETAIL_TYPE, Suggestion, suggestionKey } from '../core/suggestion';
-import { PIPEMEND_EVENT_SOURCE } from '../core/verdict';
+} from '../../core/suggestions/fix-suggestions';
+import { ConverseRequest } from '../../core/suggestions/prompts';
+import { FIX_SUGGESTION_DETAIL_TYPE, Suggestion, suggestionKey } from '../../core/suggestions/suggestion';
 
 /** Logs beyond this size keep only their end, where builds report why they failed. */
 export const MAX_LOG_CHARACTERS = 20_000_000;

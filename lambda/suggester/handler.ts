@@ -1,6 +1,6 @@
 /**
  * Suggester Lambda: a `Pipemend Build Verdict` event, or the `CodeBuild Build State Change` of a failed build
- * that CodePipeline started (it gets no verdict: lambda/core/suggestion-routing.ts), in; for a failed build a fix suggestion out (stored
+ * that CodePipeline started (it gets no verdict: core/suggestions/suggestion-routing.ts), in; for a failed build a fix suggestion out (stored
  * with the decision record, published on the bus, sent to the topic); for a passing build its log becomes
  * the project's diff baseline. Malformed events are rejected with a logged reason and a metric (a retry
  * cannot fix them); AWS failures throw so the asynchronous retries and the dead-letter queue apply.
@@ -22,18 +22,18 @@ import {
   DynamoTokenBudget,
   S3PassingBuildIndex,
 } from './adapters';
-import { BuildStatus } from '../core/build-record';
-import { buildIdFromArn, codeBuildStateChangeSchema } from '../core/ci-events';
+import { BuildStatus } from '../../core/collection/build-record';
+import { buildIdFromArn, codeBuildStateChangeSchema } from '../../core/collection/ci-events';
+import { PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../../core/scoring/verdict';
 import {
   FixSuggestionConfig,
   FixSuggestionConfigError,
   FixSuggestionDeps,
   FixSuggestionOutcome,
   handleFinishedBuild,
-} from '../core/fix-suggestions';
-import { DEFAULT_MAX_TOKENS } from '../core/prompts';
-import { isPipelineBuild, PIPELINE_FAILURE_STATUSES } from '../core/suggestion-routing';
-import { PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../core/verdict';
+} from '../../core/suggestions/fix-suggestions';
+import { DEFAULT_MAX_TOKENS } from '../../core/suggestions/prompts';
+import { isPipelineBuild, PIPELINE_FAILURE_STATUSES } from '../../core/suggestions/suggestion-routing';
 import { numberEnv, optionalEnv, requireEnv } from '../shared/env';
 import { logger, metrics, tracer } from '../shared/powertools';
 import '../shared/zod-messages';

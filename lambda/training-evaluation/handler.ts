@@ -12,6 +12,8 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import * as z from 'zod/mini';
 
+import { FEATURE_SCHEMA_VERSION } from '../../core/collection/build-record';
+import { MODEL_INPUT_VERSION, ModelManifest, modelManifestKey } from '../../core/scoring/model-manifest';
 import {
   compareWithApproved,
   evaluateScores,
@@ -21,8 +23,6 @@ import {
 } from '../../sagemaker/training/evaluation';
 import { trainingKeys } from '../../sagemaker/training/model-version';
 import { parseS3Uri, S3TrainingData } from '../../sagemaker/training/s3-training-data';
-import { FEATURE_SCHEMA_VERSION } from '../core/build-record';
-import { MODEL_INPUT_VERSION, ModelManifest, modelManifestKey } from '../core/model-manifest';
 import { requireEnv } from '../shared/env';
 import { logger } from '../shared/powertools';
 import '../shared/zod-messages';

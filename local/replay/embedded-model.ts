@@ -3,10 +3,10 @@
  * data lake, and the scoring core's manifest and model ports read from that data lake exactly as the scorer
  * Lambda reads S3: `models/current.json`, then the forest at the manifest's artifact key.
  */
-import { computeBaseline, ProjectBaseline } from '../../lambda/core/baseline';
-import { BuildRecord, FEATURE_DIMENSION, toFeatureVector } from '../../lambda/core/build-record';
-import { CURRENT_MODEL_MANIFEST_KEY, ModelManifest } from '../../lambda/core/model-manifest';
-import { ModelManifestSource, ModelScore, ModelScorer, ProjectHistory } from '../../lambda/core/score-build';
+import { BuildRecord, FEATURE_DIMENSION, toFeatureVector } from '../../core/collection/build-record';
+import { computeBaseline, ProjectBaseline } from '../../core/scoring/baseline';
+import { CURRENT_MODEL_MANIFEST_KEY, ModelManifest } from '../../core/scoring/model-manifest';
+import { ModelManifestSource, ModelScore, ModelScorer, ProjectHistory } from '../../core/scoring/score-build';
 import { RandomCutForest, SerializedForest } from '../../sagemaker/rcf';
 import {
   EmbeddedTrainingResult,

@@ -13,11 +13,11 @@ import {
   SimulatedAwsCalls,
   simulatedPipelineClients,
 } from './simulated-aws';
-import { DEFAULT_GUARD_LIMITS } from '../../lambda/core/guards';
-import { labelKey } from '../../lambda/core/labels';
-import { REMEDIATION_STATES } from '../../lambda/core/remediation';
-import { decisionRecordKey } from '../../lambda/core/remediation-record';
-import { BuildVerdict, PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../../lambda/core/verdict';
+import { DEFAULT_GUARD_LIMITS } from '../../core/remediation/guards';
+import { labelKey } from '../../core/remediation/labels';
+import { REMEDIATION_STATES } from '../../core/remediation/remediation';
+import { decisionRecordKey } from '../../core/remediation/remediation-record';
+import { BuildVerdict, PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../../core/scoring/verdict';
 import {
   findRetryExecution,
   findRollbackTarget,

@@ -8,9 +8,9 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 
+import { TestCaseResult, TestRun } from '../../core/remediation/flaky-tests';
+import { REMEDIATION_MARKER_VARIABLE } from '../../core/remediation/remediation';
 import { BuildFacts, ClassifyPorts } from '../../lambda/classify/classify';
-import { TestCaseResult, TestRun } from '../../lambda/core/flaky-tests';
-import { REMEDIATION_MARKER_VARIABLE } from '../../lambda/core/remediation';
 import { PipelineClients } from '../../lambda/pipeline-target/pipeline-target';
 import { LocalTaskError, RemediationTaskHandlers } from '../remediation-runner';
 import { SimulatedBuild, watchedTestNames } from '../simulation/build';

@@ -6,16 +6,16 @@
  */
 import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 
-import { BuildRecord } from '../../lambda/core/build-record';
+import { BuildRecord } from '../../core/collection/build-record';
 import {
   FixSuggestionDeps,
   handleFinishedBuild,
   LogLocation,
   PassingBuildIndex,
   TokenBudget,
-} from '../../lambda/core/fix-suggestions';
-import { DEFAULT_MAX_TOKENS } from '../../lambda/core/prompts';
-import { Suggestion } from '../../lambda/core/suggestion';
+} from '../../core/suggestions/fix-suggestions';
+import { DEFAULT_MAX_TOKENS } from '../../core/suggestions/prompts';
+import { Suggestion } from '../../core/suggestions/suggestion';
 import { BedrockSuggestionModel } from '../../lambda/suggester/adapters';
 import type { Suggester } from '../replay';
 import { SimulatedCi } from '../simulation/simulated-ci';

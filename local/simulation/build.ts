@@ -5,7 +5,7 @@
  */
 import { SeededRandom } from './random';
 import { EnvFaultVariant, IncidentKind, PipelineSpec } from './scenario';
-import { BuildStatus, PhaseType } from '../../lambda/core/build-record';
+import { BuildStatus, PhaseType } from '../../core/collection/build-record';
 
 export type StageName = 'Build' | 'Deploy';
 

@@ -6,7 +6,7 @@
 import { Build, BuildPhase, ComputeType, Report } from '@aws-sdk/client-codebuild';
 
 import { SIMULATED_ACCOUNT, SIMULATED_REGION, SimulatedBuild } from './build';
-import { UtilizationMetric } from '../../lambda/core/codebuild-build';
+import { UtilizationMetric } from '../../core/collection/codebuild-build';
 
 export interface CodeBuildStateChangeEvent {
   readonly version: '0';

@@ -11,9 +11,9 @@ import { SimulatedHistory } from './history';
 import { renderBuildLog } from './logs';
 import { SeededRandom, seedFrom } from './random';
 import { PipelineSpec } from './scenario';
-import { CodeBuildBuild, CodeBuildReport, UtilizationMetric } from '../../lambda/core/codebuild-build';
-import { CollectorPorts } from '../../lambda/core/collector';
-import { REMEDIATION_MARKER_VARIABLE } from '../../lambda/core/remediation';
+import { CodeBuildBuild, CodeBuildReport, UtilizationMetric } from '../../core/collection/codebuild-build';
+import { CollectorPorts } from '../../core/collection/collector';
+import { REMEDIATION_MARKER_VARIABLE } from '../../core/remediation/remediation';
 
 /** The role session CodeBuild reports as the initiator of Pipemend's reruns. */
 export const REMEDIATION_INITIATOR = 'PipemendRemediationRole/pipemend-remediation';

@@ -20,7 +20,7 @@ import {
   PipelineValue,
   stepProperty,
 } from './expressions';
-import { FEATURE_DIMENSION } from '../../lambda/core/build-record';
+import { FEATURE_DIMENSION } from '../../core/collection/build-record';
 
 export const PIPELINE_DEFINITION_VERSION = '2020-12-01';
 

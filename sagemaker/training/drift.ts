@@ -5,8 +5,8 @@
  * standard deviations; a project the model has never seen counts as drift once it has enough builds.
  */
 import { FeatureRow } from './window';
-import { median, ProjectBaseline, robustScale } from '../../lambda/core/baseline';
-import { FEATURE_NAMES, FeatureName } from '../../lambda/core/build-record';
+import { FEATURE_NAMES, FeatureName } from '../../core/collection/build-record';
+import { median, ProjectBaseline, robustScale } from '../../core/scoring/baseline';
 
 export interface DriftOptions {
   /** A project needs this many recent builds before its drift counts (fewer is noise). */

@@ -6,15 +6,14 @@
  * builds' scores are out-of-sample scores of the model being built: the honest analogue of the pipeline's
  * batch transform. Runs on any `TrainingStore` (S3 in the Lambda, files in the local replay).
  */
-import { normalize } from '../../lambda/core/baseline';
-import { FEATURE_SCHEMA_VERSION } from '../../lambda/core/build-record';
+import { FEATURE_SCHEMA_VERSION } from '../../core/collection/build-record';
 import {
   CURRENT_MODEL_MANIFEST_KEY,
   MODEL_INPUT_VERSION,
   ModelManifest,
   modelArtifactKey,
   modelManifestKey,
-} from '../../lambda/core/model-manifest';
+} from '../../core/scoring/model-manifest';
 import { RandomCutForest, SerializedForest, trainForest } from '../rcf';
 import {
   compareWithApproved,
@@ -28,6 +27,7 @@ import {
 import { embeddedModelVersion } from './model-version';
 import type { WindowSample } from './parquet-window';
 import { assembleTrainingWindow, FeatureRow, windowStartDate } from './window';
+import { normalize } from '../../core/scoring/baseline';
 
 /** What embedded training reads from and writes to (the data lake, or a local directory). */
 export interface TrainingStore {

@@ -3,7 +3,7 @@
  * where remediation outcomes labelled builds, and whether the candidate is no worse than the approved model.
  * Pure logic; the pipeline's Evaluate step, the embedded trainer and the local replay share it.
  */
-import { MAD_TO_SIGMA, median } from '../../lambda/core/baseline';
+import { MAD_TO_SIGMA, median } from '../../core/scoring/baseline';
 
 /** How many robust standard deviations above the median log score a build must be to count as anomalous. */
 export const THRESHOLD_SIGMAS = 3;
@@ -82,7 +82,7 @@ export function scoreDistribution(scores: readonly number[]): ScoreDistribution 
 
 /**
  * Confusion counts of `score > threshold` on the scored builds. Remediation outcomes only ever label
- * builds as anomalous (see lambda/core/labels.ts), so unlabelled builds count as normal: recall is exact
+ * builds as anomalous (see core/remediation/labels.ts), so unlabelled builds count as normal: recall is exact
  * for the labelled anomalies, precision is a lower bound (a flagged unlabelled build may be a real anomaly
  * nobody remediated).
  */
@@ -164,7 +164,7 @@ export function compareWithApproved(
 }
 
 /**
- * Reads remediation outcome labels (`labels/...json`, format in lambda/core/labels.ts): JSON objects
+ * Reads remediation outcome labels (`labels/...json`, format in core/remediation/labels.ts): JSON objects
  * (one per file, an array, or JSON lines) with a `buildId` and `anomalous: boolean` (or
  * `label: "anomalous" | "normal"`). Labels without a build (a pipeline-stage label) or unreadable ones
  * are counted as skipped rather than guessed; a later label for the same build wins.

@@ -22,8 +22,8 @@
  * exactly what it trained on before compaction.
  */
 import { FeatureRow } from './window';
-import { computeBaseline, ProjectBaseline } from '../../lambda/core/baseline';
-import { FEATURE_NAMES } from '../../lambda/core/build-record';
+import { FEATURE_NAMES } from '../../core/collection/build-record';
+import { computeBaseline, ProjectBaseline } from '../../core/scoring/baseline';
 
 /** Where compacted feature partitions live in the data lake. */
 export const COMPACTED_FEATURES_PREFIX = 'compacted/features/';

@@ -6,8 +6,8 @@
  * Every project's rows are normalised with that project's own median/MAD baseline, so one model serves
  * all projects; the baselines travel in the model manifest so the scorer normalises the same way.
  */
-import { computeBaseline, normalize, ProjectBaseline } from '../../lambda/core/baseline';
-import { FEATURE_DIMENSION } from '../../lambda/core/build-record';
+import { FEATURE_DIMENSION } from '../../core/collection/build-record';
+import { computeBaseline, normalize, ProjectBaseline } from '../../core/scoring/baseline';
 
 /** One build's feature row as stored under `features/project=<p>/date=<d>/<buildId>.csv`. */
 export interface FeatureRow {

@@ -1,4 +1,4 @@
-import { DataLakeStore } from '../../lambda/core/collector';
+import { DataLakeStore } from '../../core/collection/collector';
 
 /** An in-memory data lake that counts writes, for collector tests. */
 export class MemoryDataLake implements DataLakeStore {

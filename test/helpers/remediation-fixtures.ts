@@ -1,5 +1,5 @@
 /** One remediation as the state machine carries it: the classification of a failed build and the guard's verdict. */
-import { Classification, GuardResult } from '../../lambda/core/remediation';
+import { Classification, GuardResult } from '../../core/remediation/remediation';
 
 /** Build app:1 of CodeBuild project `app` failed on DNS; the classifier chose a clean rerun. */
 export const dnsFailureRerun: Classification = {

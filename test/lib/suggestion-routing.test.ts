@@ -3,8 +3,8 @@ import * as path from 'node:path';
 
 import { Match, Template } from 'aws-cdk-lib/assertions';
 
-import { BuildStatus } from '../../lambda/core/build-record';
-import { suggestionRoute } from '../../lambda/core/suggestion-routing';
+import { BuildStatus } from '../../core/collection/build-record';
+import { suggestionRoute } from '../../core/suggestions/suggestion-routing';
 import { matchesEventPattern } from '../helpers/event-pattern';
 import { sampleEvent } from '../helpers/sample-events';
 import { synthPipemend } from '../helpers/synth';

@@ -2,7 +2,7 @@ import { mkdtemp, rm, utimes } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
-import { FEATURE_NAMES } from '../../lambda/core/build-record';
+import { FEATURE_NAMES } from '../../core/collection/build-record';
 import { DuckDbLake } from '../../local/duckdb-lake';
 import { FileDataLake } from '../../local/file-data-lake';
 import { featureColumn } from '../../sagemaker/training/parquet-window';

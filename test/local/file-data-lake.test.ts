@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
-import { collectEvent } from '../../lambda/core/collector';
+import { collectEvent } from '../../core/collection/collector';
 import { FileDataLake } from '../../local/file-data-lake';
 import { recordedCodeBuildPorts } from '../../local/recorded-codebuild';
 import { sampleCodeBuild, sampleEvent } from '../helpers/sample-events';

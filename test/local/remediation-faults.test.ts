@@ -6,7 +6,7 @@
  * failure is published and the execution fails.
  */
 import { alarmEvent, failedBuildEvent, failedStageEvent, FakeAws, FakeCi } from './remediation-fixtures';
-import { GuardLimits } from '../../lambda/core/guards';
+import { GuardLimits } from '../../core/remediation/guards';
 import { createLocalRemediation, LocalRemediation } from '../../local/remediation-local-handlers';
 import {
   LocalExecution,

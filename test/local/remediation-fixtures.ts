@@ -1,7 +1,7 @@
 /** Events, classifier look-ups and AWS actions for running the remediation state machine locally. */
+import { HealthSignal } from '../../core/remediation/decision-policy';
+import { TestCaseResult, TestRun } from '../../core/remediation/flaky-tests';
 import { BuildFacts, ClassifyPorts } from '../../lambda/classify/classify';
-import { HealthSignal } from '../../lambda/core/decision-policy';
-import { TestCaseResult, TestRun } from '../../lambda/core/flaky-tests';
 import { LocalTaskError, RemediationTaskHandlers } from '../../local/remediation-runner';
 
 export function failedBuildEvent(

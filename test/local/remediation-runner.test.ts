@@ -1,6 +1,6 @@
 import { alarmEvent, failedBuildEvent, failedStageEvent, FakeAws, FakeCi } from './remediation-fixtures';
-import { GuardLimits } from '../../lambda/core/guards';
-import { RemediationMode } from '../../lambda/core/remediation';
+import { GuardLimits } from '../../core/remediation/guards';
+import { RemediationMode } from '../../core/remediation/remediation';
 import { createLocalRemediation, LocalRemediation } from '../../local/remediation-local-handlers';
 import {
   LocalTaskError,

@@ -3,6 +3,7 @@ import { BatchGetBuildsCommand, CodeBuildClient } from '@aws-sdk/client-codebuil
 import { ListObjectVersionsCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 
+import { collectEvent } from '../../../core/collection/collector';
 import {
   buildIdDimensionValues,
   CloudWatchUtilizationAdapter,
@@ -10,7 +11,6 @@ import {
   metricPeriodFor,
   S3DataLake,
 } from '../../../lambda/collector/aws-ports';
-import { collectEvent } from '../../../lambda/core/collector';
 import { recordedCodeBuildPorts } from '../../../local/recorded-codebuild';
 import { RunningS3rver, startS3rver } from '../../helpers/s3rver';
 import { sampleCodeBuild, sampleEvent } from '../../helpers/sample-events';

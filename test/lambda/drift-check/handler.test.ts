@@ -6,8 +6,8 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 
-import { computeBaseline } from '../../../lambda/core/baseline';
-import { FEATURE_DIMENSION } from '../../../lambda/core/build-record';
+import { FEATURE_DIMENSION } from '../../../core/collection/build-record';
+import { computeBaseline } from '../../../core/scoring/baseline';
 import { checkDrift, DriftCheckSettings } from '../../../lambda/drift-check/handler';
 import { FakeLake } from '../../sagemaker/training/fake-lake';
 

@@ -1,4 +1,4 @@
-import { FEATURE_DIMENSION } from '../../../lambda/core/build-record';
+import { FEATURE_DIMENSION } from '../../../core/collection/build-record';
 import { s3TrainingStore } from '../../../lambda/embedded-trainer/handler';
 import { trainEmbeddedModel } from '../../../sagemaker/training/embedded-training';
 import { FakeLake } from '../../sagemaker/training/fake-lake';

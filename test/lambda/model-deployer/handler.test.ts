@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 
-import { FEATURE_DIMENSION } from '../../../lambda/core/build-record';
+import { FEATURE_DIMENSION } from '../../../core/collection/build-record';
 import { EndpointBusyError, handleDeployerEvent } from '../../../lambda/model-deployer/handler';
 import { S3TrainingData } from '../../../sagemaker/training/s3-training-data';
 import { FakeLake } from '../../sagemaker/training/fake-lake';

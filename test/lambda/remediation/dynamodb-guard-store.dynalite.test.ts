@@ -6,8 +6,8 @@
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 
-import { BudgetClaim, DEFAULT_GUARD_LIMITS } from '../../../lambda/core/guards';
-import { Classification } from '../../../lambda/core/remediation';
+import { BudgetClaim, DEFAULT_GUARD_LIMITS } from '../../../core/remediation/guards';
+import { Classification } from '../../../core/remediation/remediation';
 import { createGuardOnce, LambdaContext } from '../../../lambda/guard/guard-once';
 import { DynamoDbGuardStore } from '../../../lambda/remediation/dynamodb-guard-store';
 import { createStringKeyTable, RunningDynalite, startDynalite } from '../../helpers/dynalite';

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 
-import { BudgetClaim } from '../../../lambda/core/guards';
+import { BudgetClaim } from '../../../core/remediation/guards';
 import { DynamoDbGuardStore } from '../../../lambda/remediation/dynamodb-guard-store';
 
 const documents = mockClient(DynamoDBDocumentClient);

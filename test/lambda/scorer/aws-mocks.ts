@@ -17,8 +17,8 @@ import { SageMakerRuntimeClient } from '@aws-sdk/client-sagemaker-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 
 import { buildRecord, END_TIME } from './fixtures';
-import { buildRecordKey } from '../../../lambda/core/build-record';
-import { ModelKind } from '../../../lambda/core/scoring';
+import { buildRecordKey } from '../../../core/collection/build-record';
+import { ModelKind } from '../../../core/scoring/scoring';
 import { EmbeddedScorer } from '../../../lambda/scorer/embedded-scorer';
 import { EndpointScorer } from '../../../lambda/scorer/endpoint-scorer';
 import { S3BuildRecords } from '../../../lambda/scorer/s3-build-records';

@@ -2,9 +2,9 @@ import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 import { BUCKET, lake, resetAws, s3Mock } from './aws-mocks';
 import { buildRecord, historyVectors, manifest, PROJECT } from './fixtures';
-import { normalize } from '../../../lambda/core/baseline';
-import { FEATURE_DIMENSION, toFeatureVector } from '../../../lambda/core/build-record';
-import { ModelUnavailableError } from '../../../lambda/core/scoring-errors';
+import { FEATURE_DIMENSION, toFeatureVector } from '../../../core/collection/build-record';
+import { normalize } from '../../../core/scoring/baseline';
+import { ModelUnavailableError } from '../../../core/scoring/scoring-errors';
 import { EmbeddedScorer } from '../../../lambda/scorer/embedded-scorer';
 import { RandomCutForest } from '../../../sagemaker/rcf';
 

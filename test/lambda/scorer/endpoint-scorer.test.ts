@@ -2,7 +2,7 @@ import { InvokeEndpointCommand, SageMakerRuntimeClient } from '@aws-sdk/client-s
 
 import { ENDPOINT, resetAws, sageMakerMock, scoresAnswer } from './aws-mocks';
 import { manifest } from './fixtures';
-import { MalformedScoreResponseError } from '../../../lambda/core/scoring-errors';
+import { MalformedScoreResponseError } from '../../../core/scoring/scoring-errors';
 import { EndpointScorer, parseScores } from '../../../lambda/scorer/endpoint-scorer';
 
 beforeEach(() => resetAws());

@@ -1,7 +1,7 @@
 /** Build records, baselines and manifests for the scorer's tests. */
-import { computeBaseline, ProjectBaseline } from '../../../lambda/core/baseline';
-import { BuildRecord, toFeatureVector } from '../../../lambda/core/build-record';
-import { MODEL_INPUT_VERSION, ModelManifest } from '../../../lambda/core/model-manifest';
+import { BuildRecord, toFeatureVector } from '../../../core/collection/build-record';
+import { computeBaseline, ProjectBaseline } from '../../../core/scoring/baseline';
+import { MODEL_INPUT_VERSION, ModelManifest } from '../../../core/scoring/model-manifest';
 
 export const PROJECT = 'app-build';
 export const BUILD_ID = `${PROJECT}:0b7c5b5e-1111-4222-8333-944445555666`;

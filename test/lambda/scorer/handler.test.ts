@@ -1,6 +1,6 @@
 import * as awsMocks from './aws-mocks';
 import { BUILD_ID, END_TIME, manifest } from './fixtures';
-import { CURRENT_MODEL_MANIFEST_KEY } from '../../../lambda/core/model-manifest';
+import { CURRENT_MODEL_MANIFEST_KEY } from '../../../core/scoring/model-manifest';
 
 type Handler = (event: unknown) => Promise<unknown>;
 

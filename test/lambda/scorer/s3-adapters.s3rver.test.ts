@@ -1,10 +1,10 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 import { BUILD_ID, buildRecord, END_TIME, historyVectors, manifest, PROJECT } from './fixtures';
-import { computeBaseline } from '../../../lambda/core/baseline';
-import { buildRecordKey } from '../../../lambda/core/build-record';
-import { CURRENT_MODEL_MANIFEST_KEY } from '../../../lambda/core/model-manifest';
-import { BuildRecordNotFoundError } from '../../../lambda/core/scoring-errors';
+import { buildRecordKey } from '../../../core/collection/build-record';
+import { computeBaseline } from '../../../core/scoring/baseline';
+import { CURRENT_MODEL_MANIFEST_KEY } from '../../../core/scoring/model-manifest';
+import { BuildRecordNotFoundError } from '../../../core/scoring/scoring-errors';
 import { S3BuildRecords } from '../../../lambda/scorer/s3-build-records';
 import { S3ManifestSource } from '../../../lambda/scorer/s3-manifest-source';
 import { baselineCacheKey, S3ProjectHistory } from '../../../lambda/scorer/s3-project-history';

@@ -17,8 +17,8 @@ import {
   storeRecord,
 } from './aws-mocks';
 import { BUILD_ARN, BUILD_ID, buildRecord, END_TIME, historyVectors, manifest, PROJECT } from './fixtures';
-import { CURRENT_MODEL_MANIFEST_KEY } from '../../../lambda/core/model-manifest';
-import { baselineThreshold } from '../../../lambda/core/scoring';
+import { CURRENT_MODEL_MANIFEST_KEY } from '../../../core/scoring/model-manifest';
+import { baselineThreshold } from '../../../core/scoring/scoring';
 import { createScorer } from '../../../lambda/scorer/scorer-app';
 
 const JOB_ID = '11111111-abcd-1111-abcd-111111111111';

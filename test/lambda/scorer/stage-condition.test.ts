@@ -21,7 +21,7 @@ import {
   storeRecord,
 } from './aws-mocks';
 import { BUILD_ID, buildRecord, manifest, PROJECT } from './fixtures';
-import { CURRENT_MODEL_MANIFEST_KEY } from '../../../lambda/core/model-manifest';
+import { CURRENT_MODEL_MANIFEST_KEY } from '../../../core/scoring/model-manifest';
 import { createScorer } from '../../../lambda/scorer/scorer-app';
 
 const JOB_ID = '22222222-abcd-2222-abcd-222222222222';

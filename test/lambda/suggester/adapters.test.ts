@@ -5,9 +5,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 
-import { FAILURE_CATEGORIES } from '../../../lambda/core/error-signatures';
-import { buildSuggestionRequest } from '../../../lambda/core/prompts';
-import { Suggestion } from '../../../lambda/core/suggestion';
+import { FAILURE_CATEGORIES } from '../../../core/logs/error-signatures';
+import { buildSuggestionRequest } from '../../../core/suggestions/prompts';
+import { Suggestion } from '../../../core/suggestions/suggestion';
 import {
   AwsLogSource,
   AwsSuggestionDelivery,

@@ -24,8 +24,8 @@ import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 
 import { sharedDataPath } from '../../../bench/shared-data';
-import { SUGGESTION_SYSTEM_PROMPT } from '../../../lambda/core/prompts';
-import { Suggestion } from '../../../lambda/core/suggestion';
+import { SUGGESTION_SYSTEM_PROMPT } from '../../../core/suggestions/prompts';
+import { Suggestion } from '../../../core/suggestions/suggestion';
 import { handler } from '../../../lambda/suggester/handler';
 
 const fixtures = path.join(__dirname, '..', '..', 'fixtures', 'suggestions');

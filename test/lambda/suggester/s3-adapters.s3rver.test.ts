@@ -9,8 +9,8 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SNSClient } from '@aws-sdk/client-sns';
 
-import { selectFailureExcerpt } from '../../../lambda/core/log-excerpt';
-import { offlineSuggestion } from '../../../lambda/core/offline-suggester';
+import { selectFailureExcerpt } from '../../../core/logs/log-excerpt';
+import { offlineSuggestion } from '../../../core/suggestions/offline-suggester';
 import { AwsLogSource, AwsSuggestionDelivery, S3PassingBuildIndex } from '../../../lambda/suggester/adapters';
 import { RunningS3rver, startS3rver } from '../../helpers/s3rver';
 

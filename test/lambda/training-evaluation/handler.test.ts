@@ -5,8 +5,8 @@ import {
 } from '@aws-sdk/client-sagemaker';
 import { mockClient } from 'aws-sdk-client-mock';
 
-import { FEATURE_DIMENSION } from '../../../lambda/core/build-record';
-import { MODEL_INPUT_VERSION } from '../../../lambda/core/model-manifest';
+import { FEATURE_DIMENSION } from '../../../core/collection/build-record';
+import { MODEL_INPUT_VERSION } from '../../../core/scoring/model-manifest';
 import { evaluateCandidate } from '../../../lambda/training-evaluation/handler';
 import { scoreDistribution } from '../../../sagemaker/training/evaluation';
 import { S3TrainingData } from '../../../sagemaker/training/s3-training-data';

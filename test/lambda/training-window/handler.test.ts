@@ -1,4 +1,4 @@
-import { FEATURE_DIMENSION } from '../../../lambda/core/build-record';
+import { FEATURE_DIMENSION } from '../../../core/collection/build-record';
 import { assembleWindow } from '../../../lambda/training-window/handler';
 import { S3TrainingData } from '../../../sagemaker/training/s3-training-data';
 import { FakeLake } from '../../sagemaker/training/fake-lake';

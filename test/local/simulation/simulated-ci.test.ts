@@ -1,5 +1,5 @@
 import { SMALL_SCENARIO } from './small-scenario';
-import { collectEvent, DataLakeStore } from '../../../lambda/core/collector';
+import { collectEvent, DataLakeStore } from '../../../core/collection/collector';
 import { toActionStateChangeEvent, toStateChangeEvent } from '../../../local/simulation/codebuild-shapes';
 import { generateHistory } from '../../../local/simulation/history';
 import { PipelineExecutionNotFoundError, SimulatedCi } from '../../../local/simulation/simulated-ci';

@@ -1,5 +1,5 @@
 import { SMALL_SCENARIO } from './small-scenario';
-import { findEnvironmentFaults } from '../../../lambda/core/environment-faults';
+import { findEnvironmentFaults } from '../../../core/logs/environment-faults';
 import { generateHistory } from '../../../local/simulation/history';
 import { renderBuildLog } from '../../../local/simulation/logs';
 import { DEFAULT_SCENARIO } from '../../../local/simulation/scenario';

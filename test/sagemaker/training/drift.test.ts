@@ -1,5 +1,5 @@
-import { computeBaseline } from '../../../lambda/core/baseline';
-import { FEATURE_DIMENSION } from '../../../lambda/core/build-record';
+import { FEATURE_DIMENSION } from '../../../core/collection/build-record';
+import { computeBaseline } from '../../../core/scoring/baseline';
 import { detectDrift } from '../../../sagemaker/training/drift';
 import { FeatureRow } from '../../../sagemaker/training/window';
 

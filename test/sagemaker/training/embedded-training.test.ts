@@ -1,4 +1,4 @@
-import { FEATURE_DIMENSION } from '../../../lambda/core/build-record';
+import { FEATURE_DIMENSION } from '../../../core/collection/build-record';
 import { RandomCutForest, SerializedForest } from '../../../sagemaker/rcf';
 import {
   EmbeddedTrainingSettings,

@@ -1,6 +1,6 @@
-import { computeBaseline } from '../../../lambda/core/baseline';
-import { FEATURE_DIMENSION } from '../../../lambda/core/build-record';
-import { ModelManifest } from '../../../lambda/core/model-manifest';
+import { FEATURE_DIMENSION } from '../../../core/collection/build-record';
+import { computeBaseline } from '../../../core/scoring/baseline';
+import { ModelManifest } from '../../../core/scoring/model-manifest';
 import { trainEmbeddedModel } from '../../../sagemaker/training/embedded-training';
 import {
   athenaUnloadSampleSql,

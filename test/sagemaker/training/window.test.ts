@@ -1,4 +1,4 @@
-import { FEATURE_DIMENSION, featureRowKey } from '../../../lambda/core/build-record';
+import { FEATURE_DIMENSION, featureRowKey } from '../../../core/collection/build-record';
 import {
   assembleTrainingWindow,
   FeatureRow,

@@ -1,0 +1,89 @@
+/**
+ * Scores one finished build through ports (manifest, history, model scorers): picks the scorer, scores,
+ * explains and returns the verdict. Shared by the CodePipeline action, the EventBridge path and the
+ * local replay.
+ */
+import { ProjectBaseline } from './baseline';
+import { ModelManifest } from './model-manifest';
+import {
+  BaselineReason,
+  buildVerdict,
+  chooseScorer,
+  explainAttribution,
+  explainDeviation,
+  ModelKind,
+  modelInput,
+  scoreAgainstBaseline,
+  ScoreResult,
+} from './scoring';
+import { BuildVerdict } from './verdict';
+import { BuildRecord, toFeatureVector } from '../collection/build-record';
+
+/** Where the current model's manifest comes from; `null` until a model has been trained. */
+export interface ModelManifestSource {
+  current(): Promise<ModelManifest | null>;
+}
+
+/** The project's recent builds as a median/MAD baseline, without the build being scored. */
+export interface ProjectHistory {
+  baseline(projectName: string, excludingBuildId: string): Promise<ProjectBaseline | null>;
+}
+
+export interface ModelScore {
+  readonly score: number;
+  /** Per-feature attribution summing to the score, when the scorer can explain (embedded RCF). */
+  readonly attribution?: readonly number[];
+}
+
+/** A trained model that scores one normalised feature vector. */
+export interface ModelScorer {
+  score(manifest: ModelManifest, input: readonly number[]): Promise<ModelScore>;
+}
+
+export interface ScoringPorts {
+  readonly manifests: ModelManifestSource;
+  readonly history: ProjectHistory;
+  /** The configured model kind and its scorer. */
+  readonly modelKind: ModelKind;
+  readonly modelScorer: ModelScorer;
+  readonly now?: () => Date;
+}
+
+export interface ScoredBuild {
+  readonly verdict: BuildVerdict;
+  /** Set when the baseline scorer decided: why the model did not. */
+  readonly baselineReason?: BaselineReason;
+}
+
+export async function scoreBuild(record: BuildRecord, ports: ScoringPorts): Promise<ScoredBuild> {
+  const vector = toFeatureVector(record);
+  const choice = chooseScorer(record.projectName, await ports.manifests.current(), ports.modelKind);
+  const decidedAt = (ports.now ?? (() => new Date()))();
+  if (choice.scorer === 'baseline') {
+    const baseline = await ports.history.baseline(record.projectName, record.buildId);
+    const result = scoreAgainstBaseline(vector, baseline);
+    return {
+      verdict: buildVerdict({ record, vector, result, scorer: 'baseline', modelVersion: null, decidedAt }),
+      baselineReason: choice.reason,
+    };
+  }
+  const { manifest, modelBaseline } = choice;
+  const modelScore = await ports.modelScorer.score(manifest, modelInput(vector, modelBaseline));
+  const result: ScoreResult = {
+    score: modelScore.score,
+    threshold: manifest.threshold,
+    explanation: modelScore.attribution
+      ? explainAttribution(vector, modelBaseline, modelScore.attribution)
+      : explainDeviation(vector, modelBaseline),
+  };
+  return {
+    verdict: buildVerdict({
+      record,
+      vector,
+      result,
+      scorer: choice.scorer,
+      modelVersion: manifest.modelVersion,
+      decidedAt,
+    }),
+  };
+}

@@ -1,0 +1,211 @@
+/**
+ * Trend signal for slow creeps in build metrics (memory, duration, queue time), pure: no SDK, no clock.
+ *
+ * A creep (memory leaking towards the limit, a build slowing down by a few percent a day) stays inside
+ * one build's normal range for days, so a per-build score misses it until it is severe. This test looks
+ * at the project's builds of the last day instead:
+ * 1. reference: the project's successful builds from `referenceDays` ago up to `windowHours` ago; a
+ *    Theil–Sen line through them (robust to outliers) is the expected level, so the slow growth a
+ *    growing test suite causes is extrapolated, not alarmed on; the scale is the MAD of the
+ *    reference's residuals around that line (floored);
+ * 2. recent: the successful builds of the last `windowHours` and the current one, as residuals from
+ *    the extrapolated line in units of that scale;
+ * 3. a creep is a rise that is significant (mean residual × √n ≥ `minZ`), large (mean residual ≥
+ *    `minShift` scales above the reference line, i.e. above the growth the project already had) and
+ *    rising (Mann–Kendall S > 0 over the recent builds in time order, so one odd build is not a trend).
+ * A project that builds rarely gets its last `minRecent` builds as the recent window, at most
+ * `maxWindowHours` back; the reference must hold `minReference` builds over `minReferenceDays`.
+ * Only rises count: a build that uses less memory or time than expected is not a creep.
+ */
+import { FEATURE_NAMES, FeatureName } from '../collection/build-record';
+
+/** One build of the project as the trend test sees it. */
+export interface TrendPoint {
+  /** When the build ended, epoch milliseconds. */
+  readonly at: number;
+  /** Feature values in FEATURE_NAMES order. */
+  readonly values: readonly number[];
+  /** Failed builds stop early: their durations and memory are not comparable, so they are left out. */
+  readonly succeeded: boolean;
+}
+
+export interface TrendFinding {
+  readonly feature: FeatureName;
+  /** Mean residual of the recent builds above the extrapolated level, in robust scales. */
+  readonly shift: number;
+  /** shift × √builds. */
+  readonly z: number;
+  /** Mann–Kendall S of the recent residuals (positive: rising). */
+  readonly kendallS: number;
+  /** Recent builds tested (the current one included). */
+  readonly builds: number;
+  /** Expected value at the current build's time (the reference line) and the recent mean. */
+  readonly expected: number;
+  readonly recentMean: number;
+}
+
+export interface TrendOptions {
+  /**
+   * Features tested. @default memory only: on the replay's histories, build duration and queue time
+   * added 16 and 38 false alarms on the default history and no detection (docs/detection.md); pass them
+   * explicitly where they creep.
+   */
+  readonly features?: readonly FeatureName[];
+  /** Recent window, hours. @default 24 */
+  readonly windowHours?: number;
+  /** Reference window, days before the recent window. @default 14 */
+  readonly referenceDays?: number;
+  /** Reference builds needed. @default 20 */
+  readonly minReference?: number;
+  /** Days the reference must span, so its line is not a day's noise extrapolated. @default 7 */
+  readonly minReferenceDays?: number;
+  /** Hours the recent window may stretch back to find minRecent builds of a project that builds rarely. @default 72 */
+  readonly maxWindowHours?: number;
+  /** Recent builds needed (the current one included). @default 5 */
+  readonly minRecent?: number;
+  /** Mean residual needed, in robust scales. @default 1.2 */
+  readonly minShift?: number;
+  /** shift × √n needed. @default 4 */
+  readonly minZ?: number;
+  /** Scale floor relative to the expected level (durations vary in proportion to their size). @default 0.02 */
+  readonly relativeFloor?: number;
+}
+
+export const TREND_DEFAULTS = {
+  features: ['memoryUtilizedPercent'] as readonly FeatureName[],
+  windowHours: 24,
+  referenceDays: 14,
+  minReference: 20,
+  minReferenceDays: 7,
+  maxWindowHours: 72,
+  minRecent: 5,
+  minShift: 1.2,
+  minZ: 4,
+  relativeFloor: 0.02,
+} as const;
+
+/** Absolute scale floors, as in the baseline (a constant feature must not make every change infinite). */
+const ABSOLUTE_FLOOR: Partial<Record<FeatureName, number>> = {
+  memoryUtilizedPercent: 1,
+  buildSeconds: 3,
+  durationSeconds: 3,
+  queuedSeconds: 2,
+};
+
+const HOUR_MS = 3_600_000;
+const DAY_MS = 24 * HOUR_MS;
+const MAD_TO_SIGMA = 1.4826;
+
+function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * Theil–Sen line through (x, y): the median of pairwise slopes and the median intercept. At most
+ * `maxPairs` pairs are used (evenly strided), so a long history stays cheap.
+ */
+export function theilSen(
+  xs: readonly number[],
+  ys: readonly number[],
+  maxPairs = 5000,
+): { slope: number; intercept: number } {
+  const n = xs.length;
+  if (n === 0) return { slope: 0, intercept: 0 };
+  const slopes: number[] = [];
+  const pairs = (n * (n - 1)) / 2;
+  const stride = Math.max(1, Math.floor(pairs / maxPairs));
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 1; j < n; j++, k++) {
+      if (k % stride !== 0) continue;
+      const dx = xs[j]! - xs[i]!;
+      if (dx !== 0) slopes.push((ys[j]! - ys[i]!) / dx);
+    }
+  }
+  const slope = slopes.length > 0 ? median(slopes) : 0;
+  const intercept = median(ys.map((y, i) => y - slope * xs[i]!));
+  return { slope, intercept };
+}
+
+/** Mann–Kendall S: concordant minus discordant pairs of a sequence in time order. */
+export function mannKendallS(values: readonly number[]): number {
+  let s = 0;
+  for (let i = 0; i < values.length; i++) {
+    for (let j = i + 1; j < values.length; j++) s += Math.sign(values[j]! - values[i]!);
+  }
+  return s;
+}
+
+/** Normal approximation of Mann–Kendall's S (no tie correction). */
+export function mannKendallZ(s: number, n: number): number {
+  const variance = (n * (n - 1) * (2 * n + 5)) / 18;
+  if (variance <= 0) return 0;
+  return s === 0 ? 0 : (s - Math.sign(s)) / Math.sqrt(variance);
+}
+
+/**
+ * The trend findings for the current build given the project's earlier builds (any order; the build
+ * itself excluded). Empty when nothing creeps or the history is too short to tell.
+ */
+export function assessTrend(
+  history: readonly TrendPoint[],
+  current: TrendPoint,
+  options: TrendOptions = {},
+): TrendFinding[] {
+  const o = { ...TREND_DEFAULTS, ...options };
+  const windowStart = current.at - o.windowHours * HOUR_MS;
+  const usable = history.filter((p) => p.succeeded && p.at <= current.at);
+  usable.sort((a, b) => a.at - b.at);
+  if (current.succeeded) usable.push(current);
+  // The recent window: the last windowHours, or the last minRecent builds of a project that builds rarely.
+  let first = usable.findIndex((p) => p.at >= windowStart);
+  if (first < 0) first = usable.length;
+  first = Math.max(0, Math.min(first, usable.length - o.minRecent));
+  const recent = usable.slice(first);
+  const referenceEnd = recent[0]?.at ?? windowStart;
+  if (referenceEnd < current.at - o.maxWindowHours * HOUR_MS) return [];
+  const reference = usable.slice(0, first).filter((p) => p.at >= referenceEnd - o.referenceDays * DAY_MS);
+  if (reference.length < o.minReference || recent.length < o.minRecent) return [];
+  if ((reference[0]?.at ?? referenceEnd) > referenceEnd - o.minReferenceDays * DAY_MS) return [];
+  const findings: TrendFinding[] = [];
+  for (const feature of o.features) {
+    const f = FEATURE_NAMES.indexOf(feature);
+    if (f < 0) continue;
+    // Time in days from the window start keeps the regression well conditioned.
+    const xs = reference.map((p) => (p.at - windowStart) / DAY_MS);
+    const ys = reference.map((p) => p.values[f] ?? 0);
+    // The reference's own growth (a growing test suite) is extrapolated only where it is significant
+    // (Mann–Kendall |z| ≥ 1.96): a noisy slope extrapolated over a day would invent or hide a creep.
+    const fitted = theilSen(xs, ys);
+    const line =
+      Math.abs(mannKendallZ(mannKendallS(ys), ys.length)) >= 1.96
+        ? fitted
+        : { slope: 0, intercept: median(ys) };
+    const expectedAt = (at: number): number => line.intercept + line.slope * ((at - windowStart) / DAY_MS);
+    const referenceResiduals = ys.map((y, i) => y - (line.intercept + line.slope * xs[i]!));
+    const expected = expectedAt(current.at);
+    const scale = Math.max(
+      median(referenceResiduals.map(Math.abs)) * MAD_TO_SIGMA,
+      ABSOLUTE_FLOOR[feature] ?? 0,
+      Math.abs(expected) * o.relativeFloor,
+    );
+    const residuals = recent.map((p) => ((p.values[f] ?? 0) - expectedAt(p.at)) / scale);
+    const shift = residuals.reduce((sum, r) => sum + r, 0) / residuals.length;
+    const z = shift * Math.sqrt(residuals.length);
+    if (shift < o.minShift || z < o.minZ) continue;
+    const kendallS = mannKendallS(recent.map((p) => p.values[f] ?? 0));
+    if (kendallS <= 0) continue;
+    findings.push({
+      feature,
+      shift,
+      z,
+      kendallS,
+      builds: residuals.length,
+      expected,
+      recentMean: recent.reduce((sum, p) => sum + (p.values[f] ?? 0), 0) / recent.length,
+    });
+  }
+  return findings.sort((a, b) => b.z - a.z);
+}

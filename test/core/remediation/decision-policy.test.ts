@@ -1,0 +1,170 @@
+import { findEnvironmentFaults } from '../../../core/logs/environment-faults';
+import { analyseFailureCause } from '../../../core/logs/failure-cause';
+import { decideRemediation, DecisionInput } from '../../../core/remediation/decision-policy';
+
+const base: DecisionInput = {
+  target: { kind: 'codebuild-project', projectName: 'app', buildId: 'app:1', revision: 'r1' },
+  status: 'FAILED',
+  failedPhase: 'BUILD',
+  environmentFaults: [],
+  tests: null,
+  isDeployment: false,
+};
+const stage: DecisionInput['target'] = {
+  kind: 'pipeline-stage',
+  pipelineName: 'app',
+  stageName: 'Deploy',
+  pipelineExecutionId: 'e1',
+};
+
+describe('decideRemediation', () => {
+  test('loop prevention wins over everything', () => {
+    expect(
+      decideRemediation({
+        ...base,
+        ignoreReason: 'own rerun',
+        environmentFaults: findEnvironmentFaults(['ETIMEDOUT']),
+      }),
+    ).toEqual({ action: 'NONE', reasons: ['own rerun'], confidence: 1 });
+  });
+
+  test('an environment fault in the log proposes a clean rerun, quoting the line', () => {
+    const decision = decideRemediation({
+      ...base,
+      environmentFaults: findEnvironmentFaults(['x', 'read ECONNRESET']),
+    });
+    expect(decision.action).toBe('RERUN_CLEAN');
+    expect(decision.confidence).toBeCloseTo(0.7);
+    expect(decision.reasons[0]).toBe(
+      'The log shows environment faults (network-timeout), first at line 2: "read ECONNRESET".',
+    );
+  });
+
+  test('a failure before any of the change ran proposes a clean rerun with high confidence', () => {
+    expect(decideRemediation({ ...base, failedPhase: 'DOWNLOAD_SOURCE' })).toMatchObject({
+      action: 'RERUN_CLEAN',
+      confidence: 0.85,
+    });
+  });
+
+  test('out of memory proposes the next larger compute type', () => {
+    const decision = decideRemediation({
+      ...base,
+      computeType: 'BUILD_GENERAL1_MEDIUM',
+      environmentFaults: findEnvironmentFaults(['JavaScript heap out of memory']),
+    });
+    expect(decision).toMatchObject({ action: 'RERUN_CLEAN', computeTypeOverride: 'BUILD_GENERAL1_LARGE' });
+  });
+
+  test('failures that are all flaky tests propose a clean rerun', () => {
+    const decision = decideRemediation({
+      ...base,
+      tests: {
+        failedTests: ['a'],
+        flaky: [{ name: 'a', passedOnSameRevision: true, flips: 1 }],
+        consistent: [],
+      },
+    });
+    expect(decision).toMatchObject({ action: 'RERUN_CLEAN', confidence: 0.8 });
+  });
+
+  test('a consistently failing test means a real failure: notify, even with noise in the log', () => {
+    const decision = decideRemediation({
+      ...base,
+      environmentFaults: findEnvironmentFaults(['ETIMEDOUT']),
+      tests: { failedTests: ['pay'], flaky: [], consistent: ['pay'] },
+    });
+    expect(decision.action).toBe('NOTIFY');
+    expect(decision.reasons[1]).toContain('no sign of flakiness (pay)');
+  });
+
+  test('a failure without environment signals notifies', () => {
+    expect(decideRemediation(base)).toMatchObject({ action: 'NOTIFY', confidence: 0.6 });
+  });
+
+  test('an unhealthy deployment of a pipeline stage proposes a rollback', () => {
+    expect(
+      decideRemediation({
+        ...base,
+        target: stage,
+        status: 'SUCCEEDED',
+        isDeployment: true,
+        health: { alarmName: 'api-5xx', state: 'ALARM' },
+      }),
+    ).toEqual({
+      action: 'ROLLBACK',
+      reasons: ['Health alarm api-5xx is in ALARM after the deployment.'],
+      confidence: 0.9,
+    });
+  });
+
+  test('a healthy normal success needs nothing; an anomalous success notifies with its drivers', () => {
+    expect(decideRemediation({ ...base, status: 'SUCCEEDED' }).action).toBe('NONE');
+    const anomalous = decideRemediation({
+      ...base,
+      status: 'SUCCEEDED',
+      anomaly: {
+        anomalous: true,
+        score: 4,
+        threshold: 2,
+        explanation: [{ feature: 'buildSeconds', value: 900, typical: 300, share: 0.7, direction: 'high' }],
+      },
+    });
+    expect(anomalous).toMatchObject({ action: 'NOTIFY', confidence: 0.9 });
+    expect(anomalous.reasons[0]).toContain('driven by buildSeconds high (70%)');
+  });
+
+  test('a stopped build and a missing target need nothing', () => {
+    expect(decideRemediation({ ...base, status: 'STOPPED' }).action).toBe('NONE');
+    expect(decideRemediation({ ...base, target: null }).action).toBe('NONE');
+  });
+});
+
+describe('decideRemediation with the failure cause read from the log', () => {
+  const decide = (lines: string[], extra: Partial<DecisionInput> = {}) =>
+    decideRemediation({
+      ...base,
+      environmentFaults: findEnvironmentFaults(lines),
+      cause: analyseFailureCause(lines),
+      ...extra,
+    });
+
+  test('compiler errors after a retried network warning are a real failure', () => {
+    const decision = decide([
+      '$ cargo build',
+      'warning: spurious network error (2 tries remaining): Connection reset by peer',
+      'error[E0425]: cannot find value `x` in this scope',
+      'error[E0308]: mismatched types',
+      'error[E0599]: no method named `y` found',
+    ]);
+    expect(decision.action).toBe('NOTIFY');
+    expect(decision.reasons.join(' ')).toContain('code error(s), first at line 3');
+    expect(decision.reasons.join(' ')).toContain('a warning the tool retried');
+  });
+
+  test('a runner that lost its Docker daemon is rerun, citing the line', () => {
+    const decision = decide([
+      '$ make',
+      'ERROR: Job failed (system failure): Cannot connect to the Docker daemon',
+    ]);
+    expect(decision.action).toBe('RERUN_CLEAN');
+    expect(decision.reasons[0]).toContain('line 2');
+  });
+
+  test('a host disk already full before the change ran is notified, not rerun', () => {
+    const decision = decide(['bash: line 29: /builds/tmp/CA_FILE: No space left on device'], {
+      failedPhase: 'DOWNLOAD_SOURCE',
+    });
+    expect(decision.action).toBe('NOTIFY');
+  });
+
+  test('the failed phase the log markers show stands in for a missing build record phase', () => {
+    const decision = decideRemediation({
+      ...base,
+      failedPhase: undefined,
+      cause: analyseFailureCause(['section_start:1:prepare_executor\r\u001b[0KPreparing', 'waiting']),
+    });
+    expect(decision.action).toBe('RERUN_CLEAN');
+    expect(decision.reasons[0]).toContain('PROVISIONING');
+  });
+});

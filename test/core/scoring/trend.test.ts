@@ -1,0 +1,105 @@
+import { FEATURE_NAMES } from '../../../core/collection/build-record';
+import { assessTrend, mannKendallS, mannKendallZ, theilSen, TrendPoint } from '../../../core/scoring/trend';
+import { SeededRandom } from '../../../sagemaker/rcf';
+
+const HOUR = 3_600_000;
+const MEMORY = FEATURE_NAMES.indexOf('memoryUtilizedPercent');
+const BUILD = FEATURE_NAMES.indexOf('buildSeconds');
+
+/** A build every `everyHours` for `days`: memory 50 with noise of sd 2, build time growing 1% a day. */
+function history(
+  days: number,
+  everyHours: number,
+  memory: (hour: number) => number = () => 0,
+  succeeded = true,
+  seed = 1,
+): TrendPoint[] {
+  const random = new SeededRandom(seed);
+  const gaussian = (): number =>
+    Math.sqrt(-2 * Math.log(random.nextOpen())) * Math.cos(2 * Math.PI * random.next());
+  const points: TrendPoint[] = [];
+  for (let hour = 0; hour < days * 24; hour += everyHours) {
+    const values = FEATURE_NAMES.map(() => 1);
+    values[MEMORY] = 50 + 2 * gaussian() + memory(hour);
+    values[BUILD] = 300 * (1 + (0.01 * hour) / 24) + 8 * gaussian();
+    points.push({ at: hour * HOUR, values, succeeded });
+  }
+  return points;
+}
+
+describe('theilSen', () => {
+  test('recovers a line through outliers', () => {
+    const xs = Array.from({ length: 21 }, (_, i) => i);
+    const ys = xs.map((x) => 2 * x + 1);
+    ys[3] = 100;
+    ys[17] = -50;
+    expect(theilSen(xs, ys)).toEqual({ slope: 2, intercept: 1 });
+  });
+});
+
+describe('mannKendallS', () => {
+  test('counts concordant minus discordant pairs', () => {
+    expect(mannKendallS([1, 2, 3, 4])).toBe(6);
+    expect(mannKendallS([4, 3, 2, 1])).toBe(-6);
+    expect(mannKendallS([1, 3, 2])).toBe(1);
+  });
+
+  test('has the normal approximation with continuity correction', () => {
+    // n = 10: variance 10 × 9 × 25 / 18 = 125.
+    expect(mannKendallZ(21, 10)).toBeCloseTo(20 / Math.sqrt(125), 12);
+    expect(mannKendallZ(-21, 10)).toBeCloseTo(-20 / Math.sqrt(125), 12);
+    expect(mannKendallZ(0, 10)).toBe(0);
+  });
+});
+
+describe('assessTrend', () => {
+  test('finds a memory creep within a day of its start', () => {
+    // Memory rises 0.4 points an hour from day 20 (about 10 points after a day: a leak's early days).
+    const points = history(21, 2, (hour) => (hour >= 20 * 24 ? 0.4 * (hour - 20 * 24) : 0));
+    const creepStart = points.findIndex((p) => p.at >= 20 * 24 * HOUR);
+    const firstFlag = points.findIndex(
+      (p, i) => i >= creepStart && assessTrend(points.slice(0, i), p).length > 0,
+    );
+    expect(firstFlag).toBeGreaterThan(creepStart);
+    expect(points[firstFlag]!.at - points[creepStart]!.at).toBeLessThanOrEqual(24 * HOUR);
+    const [finding] = assessTrend(points.slice(0, firstFlag), points[firstFlag]!);
+    expect(finding).toMatchObject({ feature: 'memoryUtilizedPercent' });
+    expect(finding!.kendallS).toBeGreaterThan(0);
+  });
+
+  test('stays quiet on noise and on steady growth (a growing test suite)', () => {
+    const options = { features: ['memoryUtilizedPercent', 'buildSeconds'] as const };
+    let flagged = 0;
+    let tested = 0;
+    for (const seed of [1, 2]) {
+      const points = history(30, 2, () => 0, true, seed);
+      points.forEach((p, i) => {
+        tested++;
+        if (assessTrend(points.slice(0, i), p, options).length > 0) flagged++;
+      });
+    }
+    expect(tested).toBe(720);
+    expect(flagged).toBe(0);
+  });
+
+  test('a fall is not a creep', () => {
+    const points = history(21, 2, (hour) => (hour >= 20 * 24 ? -0.4 * (hour - 20 * 24) : 0));
+    const last = points[points.length - 1]!;
+    expect(assessTrend(points.slice(0, -1), last)).toEqual([]);
+  });
+
+  test('needs a week of reference and enough recent builds', () => {
+    const young = history(5, 2, (hour) => (hour >= 4 * 24 ? 1 * (hour - 4 * 24) : 0));
+    expect(assessTrend(young.slice(0, -1), young[young.length - 1]!)).toEqual([]);
+    const points = history(21, 2, (hour) => (hour >= 20 * 24 ? 1 * (hour - 20 * 24) : 0));
+    const last = points[points.length - 1]!;
+    expect(assessTrend(points.slice(0, -1), last, { minRecent: 50 })).toEqual([]);
+  });
+
+  test('ignores failed builds, whose metrics stop early', () => {
+    const points = history(21, 2, (hour) => (hour >= 20 * 24 ? 0.6 * (hour - 20 * 24) : 0));
+    const failedRecent = points.map((p) => (p.at >= 20 * 24 * HOUR ? { ...p, succeeded: false } : p));
+    const last = failedRecent[failedRecent.length - 1]!;
+    expect(assessTrend(failedRecent.slice(0, -1), last)).toEqual([]);
+  });
+});

@@ -5,10 +5,10 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 
-import { DENIED_START_BUILD_OVERRIDES, Remediation, RemediationProps } from '../../lib/remediation';
-import { remediationDefinition } from '../../local/remediation-runner';
-import { stackArn } from '../helpers/arn';
-import { synthPipemend } from '../helpers/synth';
+import { DENIED_START_BUILD_OVERRIDES, Remediation, RemediationProps } from '../../../lib/remediation';
+import { remediationDefinition } from '../../../local/remediation-runner';
+import { stackArn } from '../../helpers/arn';
+import { synthPipemend } from '../../helpers/synth';
 
 const { template } = synthPipemend({ config: { projects: ['app-build'], pipelines: ['app'] } });
 const definition = remediationDefinition(template.toJSON() as Parameters<typeof remediationDefinition>[0]);

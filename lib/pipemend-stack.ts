@@ -4,6 +4,7 @@ import { Construct } from 'constructs';
 import { AnomalyScoreAlarm } from './anomaly-score-alarm';
 import { BuildCollection } from './build-collection';
 import { BuildScoring } from './build-scoring';
+import { CompactedFeatures } from './compaction';
 import { PipemendConfig } from './config';
 import { DataLake } from './data-lake';
 import { EmbeddedTraining } from './embedded-training';
@@ -25,6 +26,8 @@ export class PipemendStack extends Stack {
   public readonly dataLake: DataLake;
   public readonly events: PipemendEvents;
   public readonly collection: BuildCollection;
+  /** The Glue table of the compacted (daily Parquet) feature rows; see docs/data-lake.md. */
+  public readonly compactedFeatures: CompactedFeatures;
   public readonly scoring: BuildScoring;
   public readonly anomalyAlarm: AnomalyScoreAlarm;
   public readonly remediation: Remediation;
@@ -54,6 +57,7 @@ export class PipemendStack extends Stack {
       projects: config.projects,
       pipelines: config.pipelines,
     });
+    this.compactedFeatures = new CompactedFeatures(this, 'CompactedFeatures', { dataLake: this.dataLake });
     this.scoring = new BuildScoring(this, 'Scoring', {
       dataLake: this.dataLake,
       eventBus: this.events.bus,

@@ -5,9 +5,10 @@
  * the window sample is the same text Athena runs in AWS (`sagemaker/training/parquet-window.ts`).
  */
 import { mkdir, readdir, rename, stat, utimes } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
-import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { DuckDBConnection, DuckDBInstance, DuckDBVector } from '@duckdb/node-api';
 
 import { FEATURE_NAMES } from '../core/collection/build-record';
 import {
@@ -75,6 +76,8 @@ export class DuckDbLake {
     const instance = await DuckDBInstance.create(':memory:', {
       threads: String(options.threads ?? 1),
       memory_limit: options.memoryLimit ?? '1GB',
+      // Sorting a large sample spills here rather than failing at the memory limit.
+      temp_directory: path.join(tmpdir(), `pipemend-duckdb-${process.pid}`),
     });
     const connection = await instance.connect();
     return new DuckDbLake(path.resolve(root), instance, connection);
@@ -108,7 +111,9 @@ export class DuckDbLake {
     featureNames: readonly string[] = FEATURE_NAMES,
   ): Promise<CompactionResult> {
     const target = this.partitionFile(date);
-    const hasCsv = (await this.newestCsvTime(date)) !== undefined;
+    // Taken before reading: a per-build object written while compacting is newer, so compacted next time.
+    const newest = await this.newestCsvTime(date);
+    const hasCsv = newest !== undefined;
     const hasPrevious = await exists(target);
     const partition = `date=${date}`;
     if (!hasCsv && !hasPrevious) return { partition, rows: 0 };
@@ -133,7 +138,6 @@ export class DuckDbLake {
 ) TO ${sqlString(temporary)} (FORMAT PARQUET, COMPRESSION ZSTD)`);
     await rename(temporary, target);
     // The file's time is that of the newest source it holds: a per-build object newer than it is news.
-    const newest = await this.newestCsvTime(date);
     if (newest !== undefined) await utimes(target, newest / 1000, newest / 1000);
     const [count] = await this.query(`SELECT count(*) AS n FROM read_parquet(${sqlString(target)})`);
     return { partition, rows: Number(count?.n ?? 0) };
@@ -149,7 +153,8 @@ export class DuckDbLake {
       const target = this.partitionFile(date);
       const compactedAt = (await exists(target)) ? (await stat(target)).mtimeMs : -Infinity;
       const newest = await this.newestCsvTime(date);
-      if (newest !== undefined && newest > compactedAt) results.push(await this.compactPartition(date));
+      // 1 ms of slack: file times set through utimes lose sub-millisecond precision.
+      if (newest !== undefined && newest > compactedAt + 1) results.push(await this.compactPartition(date));
     }
     return results;
   }
@@ -165,17 +170,22 @@ export class DuckDbLake {
     for (;;) {
       const chunk = await result.fetchChunk();
       if (!chunk || chunk.rowCount === 0) break;
-      const columns = chunk.getColumns();
+      // Vectors read item by item: doubles straight from their buffers, strings only where needed.
+      const vectors = Array.from({ length: chunk.columnCount }, (_, c) => chunk.getColumnVector(c));
+      const [projects, dates, buildIds] = vectors as [DuckDBVector, DuckDBVector, DuckDBVector];
+      const builds = vectors[3 + dimension]!;
+      const forest = vectors[4 + dimension]!;
       for (let i = 0; i < chunk.rowCount; i++) {
-        const values: number[] = [];
-        for (let f = 0; f < dimension; f++) values.push(Number(columns[3 + f]![i]));
+        const values = new Array<number>(dimension);
+        for (let f = 0; f < dimension; f++) values[f] = Number(vectors[3 + f]!.getItem(i));
+        const inForest = forest.getItem(i) === true;
         accumulator.add({
-          project: String(columns[0]![i]),
-          date: String(columns[1]![i]),
-          buildId: String(columns[2]![i]),
+          project: String(projects.getItem(i)),
+          date: inForest ? String(dates.getItem(i)) : '',
+          buildId: inForest ? String(buildIds.getItem(i)) : '',
           values,
-          projectBuilds: Number(columns[3 + dimension]![i]),
-          inForest: columns[4 + dimension]![i] === true,
+          projectBuilds: Number(builds.getItem(i)),
+          inForest,
         });
       }
     }

@@ -12,8 +12,9 @@
  *
  * The training window is a stratified sample, so that training time and memory stay flat however many
  * builds a day the installation runs:
- * - per project, a deterministic Bernoulli sample of expected max(`baselineSampleSize`, `forestRows` / P)
- *   builds (P = projects with at least `minBuildsPerProject` builds; rate min(1, k / n_p), decided by a
+ * - per project, a deterministic Bernoulli sample of expected
+ *   max(min(`baselineSampleSize`, `maxSampledRows` / P), `forestRows` / P) builds (P = projects with at
+ *   least `minBuildsPerProject` builds; rate min(1, k / n_p), decided by a
  *   hash of the build id, so the same build is in or out on every run and on every engine that hashes the
  *   same way); each project's median/MAD baseline is computed from it;
  * - of those, a nested sample of expected `forestRows` / P rows per project is what the forest is trained
@@ -47,6 +48,12 @@ export interface WindowSamplePlan {
   readonly forestRows: number;
   /** Projects with fewer builds in the window get no baseline (as before compaction). */
   readonly minBuildsPerProject: number;
+  /**
+   * Cap of the baseline sample over all projects: with more projects than maxSampledRows /
+   * baselineSampleSize, each project's baseline comes from maxSampledRows / P builds instead.
+   * @default 4000000 (1,000 per project up to 4,000 projects; 200 per project at 20,000)
+   */
+  readonly maxSampledRows: number;
   /** Changes which builds are sampled. @default 42 */
   readonly seed: number;
 }
@@ -54,6 +61,7 @@ export interface WindowSamplePlan {
 export const DEFAULT_SAMPLE_PLAN: Omit<WindowSamplePlan, 'minBuildsPerProject'> = {
   baselineSampleSize: 1000,
   forestRows: 100_000,
+  maxSampledRows: 4_000_000,
   seed: 42,
 };
 
@@ -62,12 +70,15 @@ export const HASH_BUCKETS = 1_000_000;
 
 type Dialect = 'duckdb' | 'athena';
 
-/** A number in [0, HASH_BUCKETS) from the build id and seed, the same for every row of a build. */
+/**
+ * A number in [0, HASH_BUCKETS) from the build id and seed, the same for every row of a build. The two
+ * engines hash differently (DuckDB's hash, Athena's xxhash64), so they draw different but equally
+ * random samples; each is deterministic.
+ */
 function bucketExpression(dialect: Dialect, seed: number): string {
-  const text = `build_id || '#${Math.trunc(seed)}'`;
   return dialect === 'duckdb'
-    ? `(hash(${text}) % ${HASH_BUCKETS})`
-    : `(abs(from_big_endian_64(xxhash64(to_utf8(${text})))) % ${HASH_BUCKETS})`;
+    ? `(hash(build_id, ${Math.trunc(seed)}) % ${HASH_BUCKETS})`
+    : `(abs(from_big_endian_64(xxhash64(to_utf8(build_id || '#${Math.trunc(seed)}')))) % ${HASH_BUCKETS})`;
 }
 
 function sqlString(value: string): string {
@@ -82,25 +93,34 @@ function sqlString(value: string): string {
  */
 function windowSampleSql(dialect: Dialect, source: string, fromDate: string, plan: WindowSamplePlan): string {
   const bucket = bucketExpression(dialect, plan.seed);
-  const features = FEATURE_COLUMNS.map((c) => `coalesce(CAST(${c} AS DOUBLE), 0) AS ${c}`).join(', ');
-  const double = dialect === 'duckdb' ? 'DOUBLE' : 'DOUBLE';
-  return `WITH src AS (
-  SELECT project, date, build_id, ${features}, ${bucket} AS bucket
-  FROM ${source}
-  WHERE date >= ${sqlString(fromDate)}
-),
-counts AS (
-  SELECT project, count(*) AS project_builds FROM src GROUP BY project
+  const from = sqlString(fromDate);
+  // Explicit doubles: Athena (Trino) divides integers as integers, DuckDB as doubles.
+  const buckets = `CAST(${HASH_BUCKETS} AS DOUBLE)`;
+  const perProject = `CAST(${plan.forestRows} AS DOUBLE) / eligible.projects`;
+  // The source is read twice, never through a CTE of its rows (an engine may materialise a CTE used
+  // twice: the whole window): once for the per-project counts (one column), once for the sampled rows.
+  return `WITH counts AS (
+  SELECT project, count(*) AS project_builds FROM ${source} WHERE date >= ${from} GROUP BY project
 ),
 eligible AS (
   SELECT greatest(count(*), 1) AS projects FROM counts WHERE project_builds >= ${Math.trunc(plan.minBuildsPerProject)}
+),
+rates AS (
+  SELECT counts.project, counts.project_builds,
+    ${buckets} * greatest(least(${plan.baselineSampleSize}, CAST(${plan.maxSampledRows} AS DOUBLE) / eligible.projects), ${perProject}) / counts.project_builds AS keep_below,
+    ${buckets} * ${perProject} / counts.project_builds AS forest_below
+  FROM counts CROSS JOIN eligible
+),
+sampled AS (
+  SELECT s.project, s.date, s.build_id, ${FEATURE_COLUMNS.map((c) => `s.${c}`).join(', ')},
+    rates.project_builds, rates.forest_below, ${bucket.replace(/build_id/g, 's.build_id')} AS bucket
+  FROM ${source} s JOIN rates ON s.project = rates.project
+  WHERE s.date >= ${from} AND ${bucket.replace(/build_id/g, 's.build_id')} < rates.keep_below
 )
-SELECT src.project, src.date, src.build_id, ${FEATURE_COLUMNS.map((c) => `src.${c}`).join(', ')},
-  counts.project_builds,
-  src.bucket < CAST(${HASH_BUCKETS} AS ${double}) * ${plan.forestRows} / eligible.projects / counts.project_builds AS in_forest
-FROM src JOIN counts ON src.project = counts.project CROSS JOIN eligible
-WHERE src.bucket < CAST(${HASH_BUCKETS} AS ${double}) * greatest(${plan.baselineSampleSize}, ${plan.forestRows} / eligible.projects) / counts.project_builds
-ORDER BY src.project, src.date, src.build_id`;
+SELECT project, date, build_id, ${FEATURE_COLUMNS.map((c) => `coalesce(CAST(${c} AS DOUBLE), 0) AS ${c}`).join(', ')},
+  project_builds, bucket < forest_below AS in_forest
+FROM sampled
+ORDER BY project, date, build_id`;
 }
 
 /** The sample query over the compacted Parquet files under `root` (a directory or `s3://bucket`), on DuckDB. */
@@ -119,10 +139,17 @@ export function athenaWindowSampleSql(table: string, fromDate: string, plan: Win
   return windowSampleSql('athena', table, fromDate, plan);
 }
 
+/** Hive-style partitions of the UNLOADed sample (UNLOAD allows at most 100): projects hashed into buckets. */
+export const UNLOAD_PROJECT_BUCKETS = 64;
+
 /**
- * Athena `UNLOAD` of the sample to CSV (gzip, no header) under `location`, for the SageMaker pipeline's
- * window step and the embedded trainer. Columns as `duckdbWindowSampleSql`'s; UNLOAD writes files in
- * parallel, so the order is restored by the reader.
+ * Athena `UNLOAD` of the sample to text files under `location` (an empty prefix: UNLOAD refuses to write
+ * into one that has data), for the SageMaker pipeline's window step and the embedded trainer. UNLOAD
+ * writes files in parallel with no order between them, so the rows are partitioned by a hash of the
+ * project (`project_bucket=<n>/`, the partition column last, written in the path, not the files): a
+ * reader takes one bucket at a time, sorts it by project, date and build id, and feeds the
+ * accumulator. TEXTFILE output is gzip-compressed by Athena; the columns are those of
+ * `parseSampleCsvLine`.
  */
 export function athenaUnloadSampleSql(
   table: string,
@@ -130,9 +157,10 @@ export function athenaUnloadSampleSql(
   plan: WindowSamplePlan,
   location: string,
 ): string {
-  return `UNLOAD (${athenaWindowSampleSql(table, fromDate, plan)})
+  return `UNLOAD (SELECT *, abs(from_big_endian_64(xxhash64(to_utf8(project)))) % ${UNLOAD_PROJECT_BUCKETS} AS project_bucket
+FROM (${athenaWindowSampleSql(table, fromDate, plan)}))
 TO ${sqlString(location)}
-WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'GZIP')`;
+WITH (format = 'TEXTFILE', field_delimiter = ',', partitioned_by = ARRAY['project_bucket'])`;
 }
 
 /** One row of the sample query, as an engine returns it. */

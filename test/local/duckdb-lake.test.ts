@@ -119,7 +119,13 @@ describe('DuckDbLake compaction (real Parquet on DuckDB)', () => {
       for (let b = 0; b < 10; b++) await putFeature('small', date, `small:${d}-${b}`, row(50 + b), 1_000);
     }
     await lake.compactStale();
-    const plan = { baselineSampleSize: 300, forestRows: 100, minBuildsPerProject: 20, seed: 42 };
+    const plan = {
+      baselineSampleSize: 300,
+      forestRows: 100,
+      maxSampledRows: 1_000_000,
+      minBuildsPerProject: 20,
+      seed: 42,
+    };
     const sample = await lake.readWindowSample('2026-11-01', plan);
     expect(sample.projectBuilds).toEqual({ big: 1200, small: 30 });
     expect(Object.keys(sample.baselines).sort()).toEqual(['big', 'small']);

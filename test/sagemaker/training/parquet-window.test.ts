@@ -78,12 +78,20 @@ describe('the Athena side', () => {
     const sql = athenaUnloadSampleSql(
       'pipemend.features_compacted',
       '2026-08-24',
-      { baselineSampleSize: 1000, forestRows: 100_000, minBuildsPerProject: 20, seed: 42 },
+      {
+        baselineSampleSize: 1000,
+        forestRows: 100_000,
+        maxSampledRows: 4_000_000,
+        minBuildsPerProject: 20,
+        seed: 42,
+      },
       's3://lake/training/run-1/sample/',
     );
-    expect(sql).toMatch(/^UNLOAD \(WITH src AS/);
+    expect(sql).toMatch(/^UNLOAD \(SELECT \*, .* AS project_bucket\nFROM \(WITH counts AS/);
     expect(sql).toContain("TO 's3://lake/training/run-1/sample/'");
-    expect(sql).toContain("WITH (format = 'TEXTFILE', field_delimiter = ',', compression = 'GZIP')");
+    expect(sql).toContain(
+      "WITH (format = 'TEXTFILE', field_delimiter = ',', partitioned_by = ARRAY['project_bucket'])",
+    );
     expect(sql).toContain('xxhash64(to_utf8(');
     expect(sql).toContain(`coalesce(CAST(${featureColumn('durationSeconds')} AS DOUBLE), 0)`);
     const line = ['api', '2026-11-01', 'api:1', ...values(42), '4500', 'true'].join(',');

@@ -146,8 +146,9 @@ export function summary(run: ReplayRun): string {
   const h = (value: number | null) => (value === null ? 'n/a' : `${value.toFixed(1)} h`);
   const lines = [
     '',
-    `Replayed ${metrics.buildsReplayed} builds over ${result.days.toFixed(0)} days in ${(run.wallMs / 1000).toFixed(1)} s (${metrics.buildsPerSecond.toFixed(0)} builds/s in the replay loop), mode ${result.mode}.`,
-    `Models trained: ${result.trainings.length}; anomalous builds: ${metrics.anomalousBuilds} of ${metrics.organicBuilds}.`,
+    // The same duration as the report's header (the replay itself); synthesis and the report come on top.
+    `Replayed ${metrics.buildsReplayed} builds (${metrics.organicBuilds} from the history, ${metrics.pipemendBuilds} started by Pipemend) over ${result.days.toFixed(0)} days; the replay took ${(result.wallMs / 1000).toFixed(1)} s (${metrics.buildsPerSecond.toFixed(0)} builds/s), ${(run.wallMs / 1000).toFixed(1)} s with the stack's synthesis and the report; mode ${result.mode}.`,
+    `Models trained: ${result.trainings.length}; anomalous builds: ${metrics.anomalousBuilds} of the ${metrics.organicBuilds} history builds.`,
     ...(result.source === 'simulation'
       ? [
           `Detection: precision ${pct(d.precision)} (${pct(d.modelPrecision)} once a model scores), build recall ${pct(d.buildRecall)}, incidents detected ${pct(d.incidentRecall)} (${metrics.incidents.filter((i) => i.detected).length}/${metrics.incidents.length}), mean time to detect ${h(d.meanHoursToDetect)}.`,

@@ -48,7 +48,9 @@ export function formatSuggestion(suggestion: Suggestion): string {
     `Root cause: ${suggestion.rootCause}`,
     `Suggested fix: ${suggestion.suggestedFix}`,
     `Evidence: lines ${suggestion.evidenceLines.join(', ') || 'none'}${
-      suggestion.redactedSecrets > 0 ? ` (${suggestion.redactedSecrets} secrets redacted)` : ''
+      suggestion.redactedSecrets > 0
+        ? ` (${suggestion.redactedSecrets} ${suggestion.redactedSecrets === 1 ? 'secret' : 'secrets'} redacted)`
+        : ''
     }`,
     '',
     ...suggestion.excerpt.lines.map(

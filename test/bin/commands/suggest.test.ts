@@ -1,3 +1,5 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 import { Command } from 'commander';
@@ -33,6 +35,18 @@ describe('pipemend suggest', () => {
   test('prints the Suggestion object with --json', async () => {
     const suggestion = JSON.parse(await run('--fail', failFile, '--json')) as Record<string, unknown>;
     expect(suggestion).toMatchObject({ source: 'offline', category: 'compilation', evidenceLines: [16] });
+  });
+
+  test('counts one redacted secret in the singular', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'pipemend-suggest-'));
+    const log = path.join(dir, 'one-secret.log');
+    writeFileSync(
+      log,
+      "src/a.ts(1,1): error TS2322: Type 'string' is not assignable to type 'number'.\nDB_PASSWORD=Zq8vLk2mPw9xRt4n\n",
+    );
+    const output = await run('--fail', log);
+    rmSync(dir, { recursive: true, force: true });
+    expect(output).toContain('(1 secret redacted)');
   });
 
   test('names a missing log file', async () => {

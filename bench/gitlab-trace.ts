@@ -9,32 +9,7 @@
  * any section failed before the runner could prepare anything: PROVISIONING.
  */
 
-/** GitLab runner section name → CodeBuild phase. Unknown sections are the job's own steps (BUILD). */
-const SECTION_PHASES: Readonly<Record<string, string>> = {
-  resolve_secrets: 'PROVISIONING',
-  prepare_executor: 'PROVISIONING',
-  prepare_script: 'PROVISIONING',
-  get_sources: 'DOWNLOAD_SOURCE',
-  clear_worktree: 'DOWNLOAD_SOURCE',
-  restore_cache: 'INSTALL',
-  download_artifacts: 'INSTALL',
-  step_script: 'BUILD',
-  build_script: 'BUILD',
-  after_script: 'POST_BUILD',
-  archive_cache: 'UPLOAD_ARTIFACTS',
-  upload_artifacts_on_success: 'UPLOAD_ARTIFACTS',
-  archive_cache_on_failure: 'UPLOAD_ARTIFACTS',
-  upload_artifacts_on_failure: 'UPLOAD_ARTIFACTS',
-  cleanup_file_variables: 'FINALIZING',
-};
-
-/** Sections the runner runs after a failure too: they never are the failed one. */
-const ALWAYS_RUN = new Set([
-  'after_script',
-  'archive_cache_on_failure',
-  'upload_artifacts_on_failure',
-  'cleanup_file_variables',
-]);
+import { GITLAB_ALWAYS_RUN as ALWAYS_RUN, GITLAB_PHASES as SECTION_PHASES } from '../core/logs/log-structure';
 
 export interface AdaptedGitLabJob {
   readonly status: 'FAILED' | 'TIMED_OUT';

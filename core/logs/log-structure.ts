@@ -57,17 +57,19 @@ const JENKINS_FAILED = /^Finished: FAILURE$/;
 const COMMAND_ECHO = /^\$ \S/;
 
 /** GitLab runner sections that run after a failure too: never the failed one. */
-const GITLAB_ALWAYS_RUN = new Set([
+export const GITLAB_ALWAYS_RUN: ReadonlySet<string> = new Set([
   'after_script',
   'archive_cache_on_failure',
   'upload_artifacts_on_failure',
   'cleanup_file_variables',
 ]);
-const GITLAB_PHASES: Readonly<Record<string, string>> = {
+/** GitLab runner section name → the CodeBuild phase that does the same work. Unknown: the job's own steps. */
+export const GITLAB_PHASES: Readonly<Record<string, string>> = {
   resolve_secrets: 'PROVISIONING',
   prepare_executor: 'PROVISIONING',
   prepare_script: 'PROVISIONING',
   get_sources: 'DOWNLOAD_SOURCE',
+  clear_worktree: 'DOWNLOAD_SOURCE',
   restore_cache: 'INSTALL',
   download_artifacts: 'INSTALL',
   step_script: 'BUILD',
@@ -75,6 +77,9 @@ const GITLAB_PHASES: Readonly<Record<string, string>> = {
   after_script: 'POST_BUILD',
   archive_cache: 'UPLOAD_ARTIFACTS',
   upload_artifacts_on_success: 'UPLOAD_ARTIFACTS',
+  archive_cache_on_failure: 'UPLOAD_ARTIFACTS',
+  upload_artifacts_on_failure: 'UPLOAD_ARTIFACTS',
+  cleanup_file_variables: 'FINALIZING',
 };
 
 /** Which CI system wrote the log, by the markers only that system prints. */

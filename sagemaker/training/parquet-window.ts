@@ -99,6 +99,8 @@ function windowSampleSql(dialect: Dialect, source: string, fromDate: string, pla
   const perProject = `CAST(${plan.forestRows} AS DOUBLE) / eligible.projects`;
   // The source is read twice, never through a CTE of its rows (an engine may materialise a CTE used
   // twice: the whole window): once for the per-project counts (one column), once for the sampled rows.
+  // Duplicates of a build (an at-least-once writer such as Firehose) hash alike, so they are sampled
+  // together and only the latest ingested copy is kept; the counts may include a rare duplicate.
   return `WITH counts AS (
   SELECT project, count(*) AS project_builds FROM ${source} WHERE date >= ${from} GROUP BY project
 ),
@@ -113,13 +115,19 @@ rates AS (
 ),
 sampled AS (
   SELECT s.project, s.date, s.build_id, ${FEATURE_COLUMNS.map((c) => `s.${c}`).join(', ')},
-    rates.project_builds, rates.forest_below, ${bucket.replace(/build_id/g, 's.build_id')} AS bucket
+    rates.project_builds, rates.forest_below, ${bucket.replace(/build_id/g, 's.build_id')} AS bucket, s.ingested_at
   FROM ${source} s JOIN rates ON s.project = rates.project
   WHERE s.date >= ${from} AND ${bucket.replace(/build_id/g, 's.build_id')} < rates.keep_below
+),
+latest AS (
+  SELECT build_id, ${['project', 'date', ...FEATURE_COLUMNS, 'project_builds', 'forest_below', 'bucket']
+    .map((c) => `max_by(${c}, ingested_at) AS ${c}`)
+    .join(', ')}
+  FROM sampled GROUP BY build_id
 )
 SELECT project, date, build_id, ${FEATURE_COLUMNS.map((c) => `coalesce(CAST(${c} AS DOUBLE), 0) AS ${c}`).join(', ')},
   project_builds, bucket < forest_below AS in_forest
-FROM sampled
+FROM latest
 ORDER BY project, date, build_id`;
 }
 

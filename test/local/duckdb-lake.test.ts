@@ -143,4 +143,28 @@ describe('DuckDbLake compaction (real Parquet on DuckDB)', () => {
     // The window start is respected.
     expect((await lake.readWindowSample('2026-11-03', plan)).projectBuilds).toEqual({ big: 400, small: 10 });
   });
+
+  it('keeps the latest copy of a build delivered twice (an at-least-once writer such as Firehose)', async () => {
+    await putFeature('api', '2026-11-01', 'api:1', row(100), 1_000);
+    await putFeature('api', '2026-11-01', 'api:2', row(200), 1_000);
+    await lake.compactStale();
+    // A second file in the same day holding a later copy of api:1.
+    const second = lake.partitionFile('2026-11-01').replace('part.parquet', 'part-2.parquet');
+    await lake.query(
+      `COPY (SELECT project, build_id, ingested_at + INTERVAL 1 HOUR AS ingested_at, * EXCLUDE (project, build_id, ingested_at) REPLACE (150.0 AS duration_seconds)
+       FROM read_parquet('${lake.partitionFile('2026-11-01')}') WHERE build_id = 'api:1') TO '${second}' (FORMAT PARQUET)`,
+    );
+    const plan = {
+      baselineSampleSize: 100,
+      forestRows: 100,
+      maxSampledRows: 1_000,
+      minBuildsPerProject: 1,
+      seed: 1,
+    };
+    const sample = await lake.readWindowSample('2026-11-01', plan);
+    expect(sample.rows.map((r) => [r.buildId, r.values[0]])).toEqual([
+      ['api:1', 150],
+      ['api:2', 200],
+    ]);
+  });
 });

@@ -13,6 +13,7 @@ import { ClassifyConfig, ClassifyPorts, classify } from '../lambda/classify/clas
 import { parseTrigger } from '../lambda/classify/events';
 import { createGuardOnce, LambdaContext } from '../lambda/guard/guard-once';
 import { recordOutcome } from '../lambda/record-outcome/record-outcome';
+import { MemoryFlakyTestHistory } from '../lambda/remediation/s3-flaky-test-history';
 import { guardRequestSchema, outcomeReportSchema, parseInput } from '../lambda/remediation/schemas';
 
 export interface LocalRemediationOptions {
@@ -32,6 +33,8 @@ export interface LocalRemediationOptions {
 export interface LocalRemediation {
   readonly handlers: RemediationTaskHandlers;
   readonly guardStore: MemoryGuardStore;
+  /** Tests recorded as flaky (a rerun of the same revision passed after they failed). */
+  readonly flakyTests: MemoryFlakyTestHistory;
   /** Every decision record written, in order. */
   readonly records: DecisionRecord[];
 }
@@ -39,6 +42,14 @@ export interface LocalRemediation {
 export function createLocalRemediation(options: LocalRemediationOptions): LocalRemediation {
   const now = options.now ?? (() => new Date());
   const guardStore = new MemoryGuardStore();
+  const flakyTests = new MemoryFlakyTestHistory();
+  // The caller's ports (possibly a class instance) read the flaky tests record-outcome writes, unless they
+  // bring their own.
+  const classifyPorts: ClassifyPorts = options.classifyPorts.knownFlakyTests
+    ? options.classifyPorts
+    : Object.assign(Object.create(options.classifyPorts) as ClassifyPorts, {
+        knownFlakyTests: (projectName: string) => flakyTests.knownFlaky(projectName),
+      });
   const records: DecisionRecord[] = [];
   const sink: DecisionRecordSink = {
     save: (record) => {
@@ -68,13 +79,19 @@ export function createLocalRemediation(options: LocalRemediationOptions): LocalR
   };
   return {
     guardStore,
+    flakyTests,
     records,
     handlers: {
       ...options.actions,
-      classify: (input) => classify(parseTrigger(input.event), options.classifyPorts, classifyConfig),
+      classify: (input) => classify(parseTrigger(input.event), classifyPorts, classifyConfig),
       guard: (input) => guardOnce(parseInput(guardRequestSchema, input, 'guard request')),
       recordOutcome: (input) =>
-        recordOutcome(parseInput(outcomeReportSchema, input, 'outcome report'), { guardStore, sink, now }),
+        recordOutcome(parseInput(outcomeReportSchema, input, 'outcome report'), {
+          guardStore,
+          sink,
+          flakyTests,
+          now,
+        }),
     },
   };
 }

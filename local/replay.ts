@@ -50,6 +50,10 @@ export interface RemediationResult {
   readonly lambdaInvocations: number;
   readonly guarded: boolean;
   readonly notifications: number;
+  /** For a rerun decided on failed tests: what it was decided on (known flakes, or a first failure). */
+  readonly testsBasis?: 'first-failure' | 'flaky';
+  /** How that rerun ended: `rescued-by-rerun` (the tests are flaky) or `failed-again` (a regression). */
+  readonly testOutcome?: string;
   /** Simulated time the execution ended (after reruns, polls and approvals). */
   readonly endedAt: string;
 }
@@ -92,6 +96,8 @@ export interface ReplayedBuild {
   readonly stageName?: string;
   readonly startTime: string;
   readonly endTime: string;
+  /** The source revision built, when the record has one. */
+  readonly revision?: string;
   readonly status: string;
   readonly failedPhase?: string;
   readonly score: number;
@@ -361,6 +367,9 @@ class Replay {
       ...(record.pipeline?.stageName ? { stageName: record.pipeline.stageName } : {}),
       startTime: record.startTime,
       endTime: record.endTime,
+      ...((record.resolvedSourceVersion ?? record.sourceVersion)
+        ? { revision: record.resolvedSourceVersion ?? record.sourceVersion }
+        : {}),
       status: record.status,
       ...(record.failedPhase ? { failedPhase: record.failedPhase } : {}),
       score: verdict.score,

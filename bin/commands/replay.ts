@@ -156,7 +156,8 @@ export function summary(run: ReplayRun): string {
             Object.entries(r.decided)
               .map(([action, n]) => `${action} ${n}`)
               .join(', ') || 'none'
-          }; builds saved by reruns ${r.buildsSavedByReruns}, rollbacks ${r.rollbacksPerformed}.`,
+          }; builds saved by reruns ${r.buildsSavedByReruns}, rollbacks ${r.rollbacksPerformed}; notifications sent ${r.notifications}.`,
+          `Flaky-test failures: ${r.flakyTests.flakyFailures}, rescued by a rerun without a page ${r.flakyTests.rescuedWithoutPage}, paged ${r.flakyTests.paged}; regression builds rerun ${r.flakyTests.regressionReruns} (at most ${r.flakyTests.maxRerunsOfOneRegressionRevision} per revision); broken tests treated as flaky ${r.flakyTests.brokenTreatedAsFlaky}.`,
           `Mean time to recovery: ${h(metrics.meanHoursToRecoverManually)} without Pipemend, ${h(metrics.meanHoursToRecover)} with it.`,
         ]
       : []),

@@ -7,6 +7,7 @@ import { FlakyTestAnalysis } from './flaky-tests';
 import { RemediationDecision, RemediationTarget } from './remediation';
 import { BuildStatus } from '../collection/build-record';
 import { EnvironmentFaultMatch, summarizeEnvironmentFaults } from '../logs/environment-faults';
+import { matchSignature } from '../logs/error-signatures';
 import { FailureCause } from '../logs/failure-cause';
 import { FeatureContribution } from '../scoring/verdict';
 
@@ -51,6 +52,10 @@ export interface PolicyDecision extends RemediationDecision {
   /** For RERUN_CLEAN: a larger compute type, when the build ran out of memory. */
   readonly computeTypeOverride?: string;
 }
+
+/** The reason of the one budgeted rerun a first test failure gets. */
+export const FIRST_FAILURE_RERUN_REASON =
+  'first failure of these tests: one rerun to tell a flake from a regression';
 
 /** CodeBuild phases that only the environment can fail: nothing of the change has run yet. */
 const ENVIRONMENT_PHASES = new Set(['SUBMITTED', 'QUEUED', 'PROVISIONING', 'DOWNLOAD_SOURCE', 'FINALIZING']);
@@ -146,19 +151,33 @@ function decideAfterFailure(input: DecisionInput): PolicyDecision {
       reasons.push(
         `${tests.consistent.length} failed test(s) show no sign of flakiness (${tests.consistent.slice(0, 3).join(', ')}): likely a real failure.`,
       );
+      // A failure on tests alone, none of which ever failed before: one rerun tells a flake from a regression
+      // (a rerun that fails again is a regression; the per-revision budget never allows a second one).
+      if (isFirstTestFailure(input, tests, faultKinds.length, inEnvironmentPhase)) {
+        return {
+          action: 'RERUN_CLEAN',
+          reasons: [
+            `${FIRST_FAILURE_RERUN_REASON} (${tests.consistent.slice(0, 3).join(', ')}${tests.consistent.length > 3 ? ', ...' : ''}).`,
+          ],
+          confidence: 0.5,
+        };
+      }
       // Real test failures outweigh flaky ones and ambiguous log lines: a rerun would fail again.
       if (!inEnvironmentPhase) {
         return { action: 'NOTIFY', reasons, confidence: 0.8 };
       }
     } else {
       const sameRevision = tests.flaky.filter((test) => test.passedOnSameRevision).length;
+      const known = tests.flaky.filter((test) => test.known).length;
       reasons.push(
         `All ${tests.failedTests.length} failed test(s) are flaky` +
           (sameRevision > 0
             ? ` (${sameRevision} passed on this same revision).`
-            : ' (they flip between pass and fail).'),
+            : known > 0
+              ? ` (${known} recorded as flaky: a rerun of the same revision passed before).`
+              : ' (they flip between pass and fail).'),
       );
-      confidence = Math.max(confidence, sameRevision > 0 ? 0.8 : 0.7);
+      confidence = Math.max(confidence, sameRevision > 0 || known > 0 ? 0.8 : 0.7);
     }
   }
   if (confidence > 0) {
@@ -186,6 +205,23 @@ function decideAfterFailure(input: DecisionInput): PolicyDecision {
     ],
     confidence: 0.6,
   };
+}
+
+/**
+ * Whether the build failed on tests alone (a test report with failures, no compiler error, no environment
+ * fault or phase) and every failed test without flaky evidence fails for the first time.
+ */
+function isFirstTestFailure(
+  input: DecisionInput,
+  tests: FlakyTestAnalysis,
+  faultCount: number,
+  inEnvironmentPhase: boolean,
+): boolean {
+  if (input.status !== 'FAILED' || inEnvironmentPhase || faultCount > 0) return false;
+  if (input.cause?.codeErrors.some((error) => matchSignature(error.line)?.category === 'compilation'))
+    return false;
+  const first = new Set(tests.firstFailures);
+  return tests.consistent.length > 0 && tests.consistent.every((name) => first.has(name));
 }
 
 function decideAfterUnhealthyDeploy(input: DecisionInput, health: HealthSignal): PolicyDecision {

@@ -25,6 +25,8 @@ export interface FlakyTestEvidence {
   readonly passedOnSameRevision: boolean;
   /** Pass/fail flips in the history window, including this build. */
   readonly flips: number;
+  /** Recorded as flaky earlier: a rerun of the same revision passed after it failed (see FlakyTestHistory). */
+  readonly known?: boolean;
 }
 
 export interface FlakyTestOptions {
@@ -33,6 +35,8 @@ export interface FlakyTestOptions {
    * @default 2
    */
   readonly minFlips?: number;
+  /** Tests of the project recorded as flaky with evidence (they flipped on one revision). */
+  readonly knownFlaky?: ReadonlySet<string>;
 }
 
 export interface FlakyTestAnalysis {
@@ -42,6 +46,16 @@ export interface FlakyTestAnalysis {
   readonly flaky: FlakyTestEvidence[];
   /** Failed tests without such evidence: likely real failures. */
   readonly consistent: string[];
+  /**
+   * Of `consistent`, the tests with no failure in the history window: their first failure, which one rerun
+   * tells apart (a flake passes, a regression fails again).
+   */
+  readonly firstFailures: string[];
+  /**
+   * Of `consistent`, the tests that already failed on this same revision and never passed on it: broken, not
+   * flaky, whatever their flips.
+   */
+  readonly broken: string[];
 }
 
 /** Classifies the tests that failed in `current` against `history` (earlier builds, oldest first). */
@@ -56,22 +70,50 @@ export function analyzeFlakyTests(
     .map((result) => result.name);
   const flaky: FlakyTestEvidence[] = [];
   const consistent: string[] = [];
+  const firstFailures: string[] = [];
+  const broken: string[] = [];
   for (const name of failedTests) {
     const outcomes = history.flatMap((run) =>
       run.results
         .filter((result) => result.name === name)
         .map((result) => ({ run, outcome: result.outcome })),
     );
-    const passedOnSameRevision =
-      current.revision !== undefined &&
-      outcomes.some(({ run, outcome }) => run.revision === current.revision && outcome === 'PASSED');
+    const onSameRevision = outcomes.filter(
+      ({ run }) => current.revision !== undefined && run.revision === current.revision,
+    );
+    const passedOnSameRevision = onSameRevision.some(({ outcome }) => outcome === 'PASSED');
+    const failedOnSameRevision = onSameRevision.some(({ outcome }) => outcome === 'FAILED');
     const sequence = [...outcomes.map(({ outcome }) => outcome), 'FAILED' as const];
     const flips = sequence.slice(1).filter((outcome, index) => outcome !== sequence[index]).length;
-    if (passedOnSameRevision || flips >= minFlips) {
-      flaky.push({ name, passedOnSameRevision, flips });
+    const known = options.knownFlaky?.has(name) ?? false;
+    if (failedOnSameRevision && !passedOnSameRevision) {
+      // Failed again on the revision it failed on: a rerun did not help, so it is broken, never flaky.
+      consistent.push(name);
+      broken.push(name);
+    } else if (passedOnSameRevision || flips >= minFlips || known) {
+      flaky.push({ name, passedOnSameRevision, flips, ...(known ? { known } : {}) });
     } else {
       consistent.push(name);
+      if (!outcomes.some(({ outcome }) => outcome === 'FAILED')) firstFailures.push(name);
     }
   }
-  return { failedTests, flaky, consistent };
+  return { failedTests, flaky, consistent, firstFailures, broken };
+}
+
+/** A project's flaky tests with evidence, kept across builds (the data lake in AWS, memory locally). */
+export interface FlakyTestHistory {
+  /** Names of the project's tests recorded as flaky. */
+  knownFlaky(projectName: string): Promise<string[]>;
+  /** Records tests that failed and then passed a rerun of the same revision. */
+  recordFlaky(projectName: string, tests: readonly string[], evidence: FlakyEvidenceRun): Promise<void>;
+}
+
+/** The rerun that showed the tests flip on one revision. */
+export interface FlakyEvidenceRun {
+  /** The build that failed. */
+  readonly failedBuildId?: string;
+  readonly revision?: string;
+  /** The remediation whose rerun passed. */
+  readonly remediationId: string;
+  readonly recordedAt: string;
 }

@@ -32,6 +32,25 @@ export interface DecisionRecord {
   readonly trigger?: { readonly source?: string; readonly detailType?: string };
   readonly recordedAt: string;
   readonly label?: OutcomeLabel;
+  /**
+   * For a rerun decided on failed tests: `rescued-by-rerun` when it passed (the tests flipped on the same
+   * revision: flaky, with evidence), `failed-again` when it failed (a regression: never rerun again).
+   */
+  readonly testOutcome?: TestRerunOutcome;
+}
+
+export type TestRerunOutcome = 'rescued-by-rerun' | 'failed-again';
+
+/** How a rerun decided on failed tests ended, if the record is one. */
+export function testRerunOutcome(
+  classification: Classification | null,
+  guard: GuardResult | null,
+  status: RemediationStatus,
+): TestRerunOutcome | undefined {
+  if (!classification?.tests || classification.decision.action !== 'RERUN_CLEAN') return undefined;
+  if (guard?.outcome !== 'PROCEED') return undefined;
+  if (status === 'SUCCEEDED') return 'rescued-by-rerun';
+  return status === 'FAILED' ? 'failed-again' : undefined;
 }
 
 /**
@@ -73,6 +92,7 @@ export function buildDecisionRecord(report: OutcomeReport, recordedAt: string): 
           at: recordedAt,
         })
       : undefined;
+  const testOutcome = testRerunOutcome(classification, guard, status);
   return {
     schemaVersion: DECISION_RECORD_SCHEMA_VERSION,
     // Without the guard's id, the execution names the remediation (one record per execution either way).
@@ -88,6 +108,7 @@ export function buildDecisionRecord(report: OutcomeReport, recordedAt: string): 
     ...(trigger && Object.keys(trigger).length > 0 ? { trigger } : {}),
     recordedAt,
     ...(label ? { label } : {}),
+    ...(testOutcome ? { testOutcome } : {}),
   };
 }
 
@@ -123,8 +144,9 @@ export function notificationFor(record: DecisionRecord): Notification {
   const { classification, guard, status } = record;
   const action = classification?.decision.action ?? 'remediation';
   const where = record.scope ?? 'an unknown target';
+  const rescued = record.testOutcome === 'rescued-by-rerun';
   const headline: Record<RemediationStatus, string> = {
-    SUCCEEDED: `${action} of ${where} succeeded`,
+    SUCCEEDED: rescued ? `Flaky tests of ${where} rescued by a rerun` : `${action} of ${where} succeeded`,
     FAILED: `${action} of ${where} failed`,
     SHADOWED: `Would ${action} ${where} (shadow mode)`,
     SUGGESTED: `Proposed: ${action} for ${where}`,
@@ -151,11 +173,13 @@ export function notificationFor(record: DecisionRecord): Notification {
       ? [`Error: ${record.error.error}${record.error.cause ? `: ${record.error.cause}` : ''}`]
       : []),
     ...(record.label ? [`Label: ${record.label.kind}`] : []),
+    ...(record.testOutcome ? [`Tests: ${record.testOutcome}`] : []),
     '',
     JSON.stringify(record, null, 2),
   ];
   return {
-    notify: !SILENT_STATUSES.has(status),
+    // A flake rescued by its rerun needs nobody: it is recorded (and the test as flaky), not paged.
+    notify: !SILENT_STATUSES.has(status) && !rescued,
     subject: `Pipemend: ${headline[status]}`.replace(/[^\x20-\x7e]/g, '?').slice(0, 100),
     message: lines.join('\n'),
   };

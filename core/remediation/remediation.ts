@@ -54,6 +54,15 @@ export interface Classification {
   readonly decision: RemediationDecision;
   /** For a CodeBuild rerun: the compute type to run on (the build's own, or a larger one after OOM). */
   readonly rerun?: { readonly computeType: string };
+  /**
+   * For a rerun decided on failed tests (flaky, or failing for the first time): the tests, so that the
+   * outcome tells a flake (the rerun passes: recorded as flaky) from a regression (it fails again).
+   */
+  readonly tests?: {
+    readonly projectName: string;
+    readonly failed: string[];
+    readonly basis: 'first-failure' | 'flaky';
+  };
   /** The health alarm consulted, if any, so the outcome check can consult it again. */
   readonly healthAlarmName?: string;
   readonly classifiedAt: string;

@@ -17,6 +17,7 @@ import { BuildFacts, ClassifyPorts } from './classify';
 import { BuildStatus } from '../../core/collection/build-record';
 import { HealthSignal } from '../../core/remediation/decision-policy';
 import { TestCaseResult, TestRun } from '../../core/remediation/flaky-tests';
+import { S3FlakyTestHistory } from '../remediation/s3-flaky-test-history';
 
 export interface AwsClients {
   readonly codebuild: CodeBuildClient;
@@ -61,6 +62,7 @@ export function awsClassifyPorts(clients: AwsClients, options: AwsPortsOptions):
   const logTailLines = options.logTailLines ?? 500;
   const historyRuns = options.historyRuns ?? 20;
   const maxTestCases = options.maxTestCases ?? 2000;
+  const flakyTests = new S3FlakyTestHistory(options.bucketName, clients.s3);
   return {
     async getBuild(buildId) {
       const { builds = [] } = await clients.codebuild.send(new BatchGetBuildsCommand({ ids: [buildId] }));
@@ -129,6 +131,8 @@ export function awsClassifyPorts(clients: AwsClients, options: AwsPortsOptions):
       );
       return events.flatMap((event) => (event.message ?? '').split('\n'));
     },
+
+    knownFlakyTests: (projectName) => flakyTests.knownFlaky(projectName),
 
     async recentTestRuns(projectName, excludeBuildId) {
       const { Contents = [] } = await clients.s3.send(

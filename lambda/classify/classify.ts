@@ -7,7 +7,12 @@ import { Trigger } from './events';
 import { BuildStatus, TERMINAL_BUILD_STATUSES } from '../../core/collection/build-record';
 import { findEnvironmentFaults } from '../../core/logs/environment-faults';
 import { analyseFailureCause } from '../../core/logs/failure-cause';
-import { decideRemediation, DecisionInput, HealthSignal } from '../../core/remediation/decision-policy';
+import {
+  decideRemediation,
+  DecisionInput,
+  FIRST_FAILURE_RERUN_REASON,
+  HealthSignal,
+} from '../../core/remediation/decision-policy';
 import {
   analyzeFlakyTests,
   FlakyTestAnalysis,
@@ -40,6 +45,8 @@ export interface ClassifyPorts {
   testResults(reportArns: readonly string[]): Promise<TestCaseResult[]>;
   /** The last lines of the build log. */
   logTail(logs: NonNullable<BuildFacts['logs']>): Promise<string[]>;
+  /** The project's tests recorded as flaky with evidence (a rerun of the same revision passed). */
+  knownFlakyTests?(projectName: string): Promise<string[]>;
   /** The project's recent test runs, oldest first, without the given build. */
   recentTestRuns(projectName: string, excludeBuildId: string): Promise<TestRun[]>;
   recordTestRun(projectName: string, run: TestRun, endTime: string): Promise<void>;
@@ -116,6 +123,18 @@ export async function classify(
   });
   const { computeTypeOverride, ...remediationDecision } = decision;
   const computeType = computeTypeOverride ?? build?.computeType;
+  const testsRerun =
+    build && tests && decision.action === 'RERUN_CLEAN' && tests.failedTests.length > 0
+      ? {
+          projectName: build.projectName,
+          failed: tests.failedTests,
+          basis: tests.consistent.length > 0 ? ('first-failure' as const) : ('flaky' as const),
+        }
+      : undefined;
+  // Only a rerun decided on the tests themselves waits for them to tell a flake from a regression.
+  const testsDecided =
+    testsRerun &&
+    (testsRerun.basis === 'flaky' || decision.reasons[0]?.startsWith(FIRST_FAILURE_RERUN_REASON) === true);
   return {
     eventId: trigger.eventId,
     claimKey: gathered.target ? targetClaimKey(gathered.target) : `event:${trigger.eventId}`,
@@ -124,6 +143,7 @@ export async function classify(
     ...(gathered.target?.kind === 'codebuild-project' && computeType !== undefined
       ? { rerun: { computeType } }
       : {}),
+    ...(testsRerun && testsDecided ? { tests: testsRerun } : {}),
     ...(gathered.healthAlarmName !== undefined ? { healthAlarmName: gathered.healthAlarmName } : {}),
     classifiedAt: config.now().toISOString(),
   };
@@ -309,9 +329,12 @@ async function testAnalysis(build: BuildFacts, ports: ClassifyPorts): Promise<Fl
     ...(build.revision !== undefined ? { revision: build.revision } : {}),
     results,
   };
-  const history = await ports.recentTestRuns(build.projectName, build.buildId);
+  const [history, knownFlaky] = await Promise.all([
+    ports.recentTestRuns(build.projectName, build.buildId),
+    ports.knownFlakyTests?.(build.projectName) ?? [],
+  ]);
   await ports.recordTestRun(build.projectName, run, build.endTime ?? new Date().toISOString());
-  return analyzeFlakyTests(run, history);
+  return analyzeFlakyTests(run, history, { knownFlaky: new Set(knownFlaky) });
 }
 
 function asBuildStatus(status: string): BuildStatus {

@@ -5,6 +5,7 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { RecordedOutcome, recordOutcome } from './record-outcome';
 import { AwsDecisionRecordSink } from '../remediation/aws-decision-record-sink';
 import { DynamoDbGuardStore } from '../remediation/dynamodb-guard-store';
+import { S3FlakyTestHistory } from '../remediation/s3-flaky-test-history';
 import { outcomeReportSchema, parseInput } from '../remediation/schemas';
 import { requireEnv } from '../shared/env';
 import { logger, tracer } from '../shared/powertools';
@@ -12,9 +13,11 @@ import { logger, tracer } from '../shared/powertools';
 const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
 const s3 = tracer.captureAWSv3Client(new S3Client({}));
 const tableName = requireEnv('REMEDIATION_TABLE');
+const bucketName = requireEnv('DATA_LAKE_BUCKET');
 const dependencies = {
   guardStore: new DynamoDbGuardStore(tableName, dynamodb),
-  sink: new AwsDecisionRecordSink({ tableName, bucketName: requireEnv('DATA_LAKE_BUCKET') }, dynamodb, s3),
+  sink: new AwsDecisionRecordSink({ tableName, bucketName }, dynamodb, s3),
+  flakyTests: new S3FlakyTestHistory(bucketName, s3),
   now: () => new Date(),
 };
 

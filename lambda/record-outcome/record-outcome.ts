@@ -2,6 +2,7 @@
  * Records how a remediation ended: the decision record (state and history), the circuit breaker fed
  * with the result of every action taken, the outcome label, and the notification a human should get.
  */
+import { FlakyTestHistory } from '../../core/remediation/flaky-tests';
 import { BreakerState, GuardStore } from '../../core/remediation/guards';
 import {
   buildDecisionRecord,
@@ -15,6 +16,8 @@ import {
 export interface RecordOutcomeDependencies {
   readonly guardStore: GuardStore;
   readonly sink: DecisionRecordSink;
+  /** Where tests a rerun rescued are recorded as flaky (classify reads them back). */
+  readonly flakyTests?: FlakyTestHistory;
   readonly now: () => Date;
 }
 
@@ -22,6 +25,7 @@ export interface RecordedOutcome extends Notification {
   readonly remediationId: string;
   readonly status: OutcomeReport['status'];
   readonly labelKind?: string;
+  readonly testOutcome?: string;
   /** The breaker after this result, when the result came from an action. */
   readonly breaker?: BreakerState;
 }
@@ -43,11 +47,23 @@ export async function recordOutcome(
         )
       : undefined;
   await deps.sink.save(record);
+  const tests = report.classification?.tests;
+  if (record.testOutcome === 'rescued-by-rerun' && tests && deps.flakyTests) {
+    // The tests failed and then passed on the same revision: flaky, with evidence.
+    const target = report.classification?.target;
+    await deps.flakyTests.recordFlaky(tests.projectName, tests.failed, {
+      ...(target?.buildId !== undefined ? { failedBuildId: target.buildId } : {}),
+      ...(target?.revision !== undefined ? { revision: target.revision } : {}),
+      remediationId: record.remediationId,
+      recordedAt: record.recordedAt,
+    });
+  }
   return {
     ...notificationFor(record),
     remediationId: record.remediationId,
     status: record.status,
     ...(record.label ? { labelKind: record.label.kind } : {}),
+    ...(record.testOutcome ? { testOutcome: record.testOutcome } : {}),
     ...(breaker ? { breaker } : {}),
   };
 }

@@ -46,6 +46,13 @@ export const classificationSchema = z.object({
     computeTypeOverride: z.optional(z.string()),
   }),
   rerun: z.optional(z.object({ computeType: z.string().check(z.minLength(1)) })),
+  tests: z.optional(
+    z.object({
+      projectName: z.string().check(z.minLength(1)),
+      failed: z.array(z.string()),
+      basis: z.enum(['first-failure', 'flaky']),
+    }),
+  ),
   healthAlarmName: z.optional(z.string()),
   classifiedAt: z.string(),
 }) satisfies z.ZodMiniType<Classification>;

@@ -219,6 +219,7 @@ export class Remediation extends Construct {
         resources: [
           props.dataLakeBucket.arnForObjects('remediations/*'),
           props.dataLakeBucket.arnForObjects('labels/*'),
+          props.dataLakeBucket.arnForObjects('test-history/flaky/*'),
         ],
       }),
     );
@@ -401,7 +402,7 @@ export class Remediation extends Construct {
     const recordPolicy = recordOutcome?.role?.node.tryFindChild('DefaultPolicy');
     if (recordPolicy) {
       Validations.of(recordPolicy).acknowledge(
-        ...['remediations', 'labels'].map((prefix) => ({
+        ...['remediations', 'labels', 'test-history/flaky'].map((prefix) => ({
           id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketToken}.Arn>/${prefix}/*]`,
           reason: `One object per remediation under ${prefix}/; keys are only known at run time.`,
         })),

@@ -155,6 +155,8 @@ export class SimulatedRemediator implements Remediator {
         ? [...(record.classification?.decision.reasons ?? []), ...(record.guard?.reasons ?? [])]
         : [],
       ...(record?.detail ? { detail: record.detail } : {}),
+      ...(record?.classification?.tests ? { testsBasis: record.classification.tests.basis } : {}),
+      ...(record?.testOutcome ? { testOutcome: record.testOutcome } : {}),
       executionMs: performance.now() - started,
       stateTransitions: execution.states.length,
       lambdaInvocations: execution.states.filter((state) => LAMBDA_STATES.has(state)).length,

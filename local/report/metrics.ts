@@ -66,6 +66,22 @@ export interface RemediationSummary {
   readonly ran: boolean;
   /** Executions by decided action, then by final status. */
   readonly outcomes: Record<string, Record<string, number>>;
+  readonly flakyTests: FlakyTestSummary;
+}
+
+/** How the failures of flaky tests and of regressions were handled (simulation truth). */
+export interface FlakyTestSummary {
+  /** History builds that failed on a flaky test and reached remediation. */
+  readonly flakyFailures: number;
+  /** Of those, rescued by a rerun (it passed) without a notification. */
+  readonly rescuedWithoutPage: number;
+  /** Of those, the ones that notified someone. */
+  readonly paged: number;
+  /** Regression builds rerun (or retried) by Pipemend, and the most reruns of any one revision. */
+  readonly regressionReruns: number;
+  readonly maxRerunsOfOneRegressionRevision: number;
+  /** Regression builds whose tests were treated as flaky (a rerun on the flaky basis, or rescued): must be 0. */
+  readonly brokenTreatedAsFlaky: number;
 }
 
 /** The fix suggestions of one distinct cause: same project, category and summary. */
@@ -254,7 +270,30 @@ function remediationSummary(
     const original = b.truth?.remediationOf ? byId.get(b.truth.remediationOf) : undefined;
     return b.status === 'SUCCEEDED' && original !== undefined && original.status !== 'SUCCEEDED';
   });
+  const flaky = builds.filter((b) => b.truth?.kind === 'flaky' && !b.truth.remediation && b.remediation);
+  const regressionRerunsByRevision = new Map<string, number>();
+  for (const rerun of reruns) {
+    const original = rerun.truth?.remediationOf ? byId.get(rerun.truth.remediationOf) : undefined;
+    if (original?.truth?.kind !== 'regression') continue;
+    const key = `${original.projectName}#${original.revision ?? original.buildId}`;
+    regressionRerunsByRevision.set(key, (regressionRerunsByRevision.get(key) ?? 0) + 1);
+  }
+  const flakyTests: FlakyTestSummary = {
+    flakyFailures: flaky.length,
+    rescuedWithoutPage: flaky.filter(
+      (b) => b.remediation?.testOutcome === 'rescued-by-rerun' && b.remediation.notifications === 0,
+    ).length,
+    paged: flaky.filter((b) => (b.remediation?.notifications ?? 0) > 0).length,
+    regressionReruns: [...regressionRerunsByRevision.values()].reduce((n, c) => n + c, 0),
+    maxRerunsOfOneRegressionRevision: Math.max(0, ...regressionRerunsByRevision.values()),
+    brokenTreatedAsFlaky: builds.filter(
+      (b) =>
+        b.truth?.kind === 'regression' &&
+        (b.remediation?.testsBasis === 'flaky' || b.remediation?.testOutcome === 'rescued-by-rerun'),
+    ).length,
+  };
   return {
+    flakyTests,
     decided,
     statuses,
     buildsSavedByReruns: savedFailures.length,

@@ -71,17 +71,22 @@ describe('replay of the small scenario', () => {
       ]);
     });
 
-    it('notifies about a real regression instead of wasting a rerun on it', () => {
+    it('reruns the first failure of a regression once, then notifies without rerunning again', () => {
       const regression = enforce.builds.filter(
-        (b) => b.truth?.incidentId === 'regression' && b.status === 'FAILED',
+        (b) => b.truth?.incidentId === 'regression' && b.status === 'FAILED' && !b.truth.remediation,
       );
       expect(regression.length).toBeGreaterThan(0);
-      for (const build of regression) {
-        expect(build.remediation).toMatchObject({
-          action: 'NOTIFY',
-          status: 'NOTIFIED',
-          startedBuildIds: [],
-        });
+      const [first, ...later] = regression;
+      expect(first!.remediation).toMatchObject({
+        action: 'RERUN_CLEAN',
+        status: 'FAILED',
+        testsBasis: 'first-failure',
+        testOutcome: 'failed-again',
+      });
+      expect(first!.remediation?.reasons[0]).toContain('first failure of these tests');
+      expect(startedBy(enforce, first!)).toMatchObject([{ status: 'FAILED' }]);
+      for (const build of later) {
+        expect(build.remediation).toMatchObject({ action: 'NOTIFY', startedBuildIds: [] });
       }
     });
 

@@ -1,6 +1,10 @@
 import { findEnvironmentFaults } from '../../../core/logs/environment-faults';
 import { analyseFailureCause } from '../../../core/logs/failure-cause';
-import { decideRemediation, DecisionInput } from '../../../core/remediation/decision-policy';
+import {
+  decideRemediation,
+  DecisionInput,
+  FIRST_FAILURE_RERUN_REASON,
+} from '../../../core/remediation/decision-policy';
 
 const base: DecisionInput = {
   target: { kind: 'codebuild-project', projectName: 'app', buildId: 'app:1', revision: 'r1' },
@@ -63,6 +67,8 @@ describe('decideRemediation', () => {
         failedTests: ['a'],
         flaky: [{ name: 'a', passedOnSameRevision: true, flips: 1 }],
         consistent: [],
+        firstFailures: [],
+        broken: [],
       },
     });
     expect(decision).toMatchObject({ action: 'RERUN_CLEAN', confidence: 0.8 });
@@ -72,7 +78,7 @@ describe('decideRemediation', () => {
     const decision = decideRemediation({
       ...base,
       environmentFaults: findEnvironmentFaults(['ETIMEDOUT']),
-      tests: { failedTests: ['pay'], flaky: [], consistent: ['pay'] },
+      tests: { failedTests: ['pay'], flaky: [], consistent: ['pay'], firstFailures: ['pay'], broken: [] },
     });
     expect(decision.action).toBe('NOTIFY');
     expect(decision.reasons[1]).toContain('no sign of flakiness (pay)');
@@ -166,5 +172,71 @@ describe('decideRemediation with the failure cause read from the log', () => {
     });
     expect(decision.action).toBe('RERUN_CLEAN');
     expect(decision.reasons[0]).toContain('PROVISIONING');
+  });
+
+  describe('a first failure of tests', () => {
+    const firstFailure = {
+      failedTests: ['pay'],
+      flaky: [],
+      consistent: ['pay'],
+      firstFailures: ['pay'],
+      broken: [],
+    };
+
+    test('gets one budgeted rerun to tell a flake from a regression', () => {
+      const decision = decideRemediation({ ...base, tests: firstFailure });
+      expect(decision.action).toBe('RERUN_CLEAN');
+      expect(decision.reasons[0]).toBe(`${FIRST_FAILURE_RERUN_REASON} (pay).`);
+    });
+
+    test('with a compiler error in the log notifies: a rerun cannot fix the code', () => {
+      const decision = decideRemediation({
+        ...base,
+        tests: firstFailure,
+        cause: analyseFailureCause([
+          '[Container] 2024/01/01 00:00:00 Entering phase BUILD',
+          '[Container] 2024/01/01 00:00:01 Running command npm test',
+          "src/pay.ts(3,7): error TS2322: Type 'string' is not assignable to type 'number'.",
+          '[Container] 2024/01/01 00:00:02 Command did not exit successfully npm test exit status 1',
+          '[Container] 2024/01/01 00:00:02 Phase complete: BUILD State: FAILED',
+        ]),
+      });
+      expect(decision.action).toBe('NOTIFY');
+    });
+
+    test('of a test that already failed (or is broken) notifies', () => {
+      for (const tests of [
+        { ...firstFailure, firstFailures: [] },
+        { ...firstFailure, firstFailures: [], broken: ['pay'] },
+      ]) {
+        expect(decideRemediation({ ...base, tests }).action).toBe('NOTIFY');
+      }
+    });
+
+    test('beside a test that failed before notifies', () => {
+      const tests = {
+        failedTests: ['pay', 'old'],
+        flaky: [],
+        consistent: ['pay', 'old'],
+        firstFailures: ['pay'],
+        broken: [],
+      };
+      expect(decideRemediation({ ...base, tests }).action).toBe('NOTIFY');
+    });
+
+    test('a known flaky test is rerun as a flake', () => {
+      const decision = decideRemediation({
+        ...base,
+        tests: {
+          failedTests: ['cart'],
+          flaky: [{ name: 'cart', passedOnSameRevision: false, flips: 1, known: true }],
+          consistent: [],
+          firstFailures: [],
+          broken: [],
+        },
+      });
+      expect(decision).toMatchObject({ action: 'RERUN_CLEAN', confidence: 0.8 });
+      expect(decision.reasons[0]).toContain('recorded as flaky');
+    });
   });
 });

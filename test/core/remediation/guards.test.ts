@@ -79,6 +79,32 @@ describe('guardDecision', () => {
     expect(outcomes).toEqual(['PROCEED', 'PROCEED', 'PROCEED', 'ESCALATE', 'SUPPRESS']);
   });
 
+  test('a first-failure rerun spends the revision budget: a second failure of that revision is never rerun', async () => {
+    const store = new MemoryGuardStore();
+    const first: Classification = {
+      ...classification('r1'),
+      decision: {
+        action: 'RERUN_CLEAN',
+        reasons: ['first failure of these tests: one rerun to tell a flake from a regression (pay).'],
+        confidence: 0.5,
+      },
+      tests: { projectName: 'app', failed: ['pay'], basis: 'first-failure' },
+    };
+    // The same revision fails again (a new build of it): any further rerun is refused and escalated.
+    const again: Classification = {
+      ...first,
+      eventId: 'e-r1-again',
+      claimKey: 'build:app:r1-again',
+      target: { kind: 'codebuild-project', projectName: 'app', buildId: 'app:r1-again', revision: 'r1' },
+    };
+    const outcomes = [];
+    for (const decision of [first, again, again]) {
+      outcomes.push((await guardDecision(decision, context(store, 1_000_000 + 4 * 3600))).outcome);
+    }
+    expect(outcomes).toEqual(['PROCEED', 'ESCALATE', 'SUPPRESS']);
+    expect(DEFAULT_GUARD_LIMITS.maxActionsPerRevision).toBe(1);
+  });
+
   test('an open breaker escalates without spending budget', async () => {
     const store = new MemoryGuardStore();
     for (let index = 0; index < 3; index += 1) await store.recordResult('project:app', false, 999_000);

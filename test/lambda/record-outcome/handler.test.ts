@@ -160,4 +160,39 @@ describe('record-outcome handler', () => {
     });
     expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
   });
+
+  test('a first-failure rerun that passed is rescued: recorded, its tests recorded as flaky, nobody paged', async () => {
+    const recorded = await handler({
+      classification: {
+        ...dnsFailureRerun,
+        tests: { projectName: 'app', failed: ['cart › debounces'], basis: 'first-failure' },
+      },
+      guard: enforcedProceed,
+      status: 'SUCCEEDED',
+      detail: 'clean rerun app:2 succeeded',
+    });
+
+    expect(recorded).toMatchObject({ testOutcome: 'rescued-by-rerun', notify: false });
+    expect(s3).toHaveReceivedCommandWith(PutObjectCommand, {
+      Bucket: 'lake',
+      Key: `test-history/flaky/project=app/${encodeURIComponent('cart › debounces')}.json`,
+    });
+  });
+
+  test('a first-failure rerun that failed again is a regression: notified, its tests never recorded as flaky', async () => {
+    const recorded = await handler({
+      classification: {
+        ...dnsFailureRerun,
+        tests: { projectName: 'app', failed: ['pay'], basis: 'first-failure' },
+      },
+      guard: enforcedProceed,
+      status: 'FAILED',
+      detail: 'clean rerun app:2 failed',
+    });
+
+    expect(recorded).toMatchObject({ testOutcome: 'failed-again', notify: true });
+    expect(s3).not.toHaveReceivedCommandWith(PutObjectCommand, {
+      Key: expect.stringMatching(/^test-history\/flaky\//),
+    });
+  });
 });

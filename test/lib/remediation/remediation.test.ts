@@ -248,7 +248,7 @@ describe('Remediation construct', () => {
     );
   });
 
-  test('the recorder may only write decision history and labels in the data lake', () => {
+  test('the recorder may only write decision history, labels and flaky-test evidence in the data lake', () => {
     expect(statementsOf('RemediationRecordOutcomeServiceRoleDefaultPolicy')).toEqual(
       expect.arrayContaining([
         {
@@ -265,6 +265,15 @@ describe('Remediation construct', () => {
               'Fn::Join': [
                 '',
                 [{ 'Fn::GetAtt': [expect.stringMatching(/^DataLakeBucket/), 'Arn'] }, '/remediations/*'],
+              ],
+            },
+            {
+              'Fn::Join': [
+                '',
+                [
+                  { 'Fn::GetAtt': [expect.stringMatching(/^DataLakeBucket/), 'Arn'] },
+                  '/test-history/flaky/*',
+                ],
               ],
             },
           ],

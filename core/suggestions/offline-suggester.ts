@@ -308,7 +308,9 @@ const TEST_NAME = [
   /^\s*\[-\] (.+)$/,
   /^Tests run: .*<<< FAIL(?:URE|ED)!? - in (\S+)/,
   /^(\w+\([\w.$]+\))(?:\s|$)/,
-  /^\s*([\w.$]+) .*<<< FAIL(?:URE|ED)!/,
+  // Maven Surefire: `[ERROR] testTotal(com.acme.CheckoutTest)  Time elapsed: 0.1 s  <<< FAILURE!` (2.x),
+  // `[ERROR] com.acme.CheckoutTest.testTotal -- Time elapsed: 0.1 s <<< ERROR!` (3.x).
+  /^\s*(?:\[ERROR\]\s+)?([\w.$]+(?:\([\w.$]+\))?)\s.*<<< (?:FAIL(?:URE|ED)|ERROR)!/,
 ];
 /** How test runners show an assertion. */
 const ASSERTION =

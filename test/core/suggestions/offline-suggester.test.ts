@@ -158,6 +158,32 @@ describe('suggestFix agrees with the decision and names the cause', () => {
     expect(suggestion.rootCause).toContain('Expected: 200');
   });
 
+  test.each([
+    [
+      'Surefire 2',
+      '[ERROR] testTotal(com.acme.CheckoutTest)  Time elapsed: 0.12 s  <<< FAILURE!',
+      'testTotal(com.acme.CheckoutTest)',
+    ],
+    [
+      'Surefire 3',
+      '[ERROR] com.acme.CheckoutTest.testTotal -- Time elapsed: 0.12 s <<< ERROR!',
+      'com.acme.CheckoutTest.testTotal',
+    ],
+  ])('a Maven %s failure names the failing test', (_format, line, name) => {
+    const suggestion = suggestFix({
+      failLog: [
+        '[INFO] Running com.acme.CheckoutTest',
+        line,
+        'org.opentest4j.AssertionFailedError: expected: <32.00> but was: <31.99>',
+        '[ERROR] Tests run: 12, Failures: 1, Errors: 0, Skipped: 0',
+        '[INFO] BUILD FAILURE',
+      ].join('\n'),
+      now,
+    });
+    expect(suggestion.summary).toBe(`Tests failed: ${name}`);
+    expect(suggestion.rootCause).toContain('expected: <32.00> but was: <31.99>');
+  });
+
   test('says "inconclusive" when the log only reports that the build failed', () => {
     const suggestion = suggestFix({ failLog: 'compiling\nBUILD FAILED', now });
     expect(suggestion.summary).toMatch(/^Inconclusive/);

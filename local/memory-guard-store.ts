@@ -2,11 +2,14 @@
  * GuardStore in memory, with the same semantics as the DynamoDB store, for the local replay and tests.
  * Single-threaded JavaScript makes each method atomic.
  */
+import { FingerprintOccurrence, NotificationDedupStore } from '../core/remediation/failure-fingerprint';
 import { BreakerState, BudgetClaim, CLOSED_BREAKER, GuardStore } from '../core/remediation/guards';
 import { RemediationMode } from '../core/remediation/remediation';
 
-export class MemoryGuardStore implements GuardStore {
+export class MemoryGuardStore implements GuardStore, NotificationDedupStore {
   readonly budgets = new Map<string, number>();
+  /** `fingerprint#<hash>` items: occurrences in the window, who was notified, when the window ends. */
+  readonly fingerprints = new Map<string, { occurrences: number; notifiedBy: string; expiresAt: number }>();
   readonly breakers = new Map<string, BreakerState>();
   readonly modes = new Map<string, RemediationMode>();
   /** Per scope, the results counted since the last success (DynamoDB's `resultIds`). */
@@ -54,5 +57,21 @@ export class MemoryGuardStore implements GuardStore {
 
   getMode(scope: string): Promise<RemediationMode | undefined> {
     return Promise.resolve(this.modes.get(scope));
+  }
+
+  noteOccurrence(
+    hash: string,
+    notifiedBy: string,
+    nowSeconds: number,
+    windowSeconds: number,
+  ): Promise<FingerprintOccurrence> {
+    const item = this.fingerprints.get(hash);
+    if (!item || item.expiresAt <= nowSeconds) {
+      this.fingerprints.set(hash, { occurrences: 1, notifiedBy, expiresAt: nowSeconds + windowSeconds });
+      return Promise.resolve({ first: true, count: 1 });
+    }
+    if (item.notifiedBy === notifiedBy) return Promise.resolve({ first: true, count: item.occurrences });
+    item.occurrences++;
+    return Promise.resolve({ first: false, count: item.occurrences });
   }
 }

@@ -90,6 +90,7 @@ export function createLocalRemediation(options: LocalRemediationOptions): LocalR
           guardStore,
           sink,
           flakyTests,
+          notificationDedup: guardStore,
           now,
         }),
     },

@@ -54,6 +54,10 @@ export interface RemediationResult {
   readonly testsBasis?: 'first-failure' | 'flaky';
   /** How that rerun ended: `rescued-by-rerun` (the tests are flaky) or `failed-again` (a regression). */
   readonly testOutcome?: string;
+  /** The failure's fingerprint (its hash), when the decision had one. */
+  readonly fingerprint?: string;
+  /** A repeat of a failure already notified in the window: counted, not sent. */
+  readonly notificationFolded?: boolean;
   /** Simulated time the execution ended (after reruns, polls and approvals). */
   readonly endedAt: string;
 }

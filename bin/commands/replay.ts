@@ -158,6 +158,7 @@ export function summary(run: ReplayRun): string {
               .join(', ') || 'none'
           }; builds saved by reruns ${r.buildsSavedByReruns}, rollbacks ${r.rollbacksPerformed}; notifications sent ${r.notifications}.`,
           `Flaky-test failures: ${r.flakyTests.flakyFailures}, rescued by a rerun without a page ${r.flakyTests.rescuedWithoutPage}, paged ${r.flakyTests.paged}; regression builds rerun ${r.flakyTests.regressionReruns} (at most ${r.flakyTests.maxRerunsOfOneRegressionRevision} per revision); broken tests treated as flaky ${r.flakyTests.brokenTreatedAsFlaky}.`,
+          `Notifications by failure: ${r.notifications} sent for ${r.grouping.distinctFailuresNotified} of ${r.grouping.distinctFailures} distinct failures; ${r.grouping.repeatsFolded} repeats within 24 h counted instead of sent.`,
           `Mean time to recovery: ${h(metrics.meanHoursToRecoverManually)} without Pipemend, ${h(metrics.meanHoursToRecover)} with it.`,
         ]
       : []),

@@ -37,6 +37,15 @@ export interface DecisionRecord {
    * revision: flaky, with evidence), `failed-again` when it failed (a regression: never rerun again).
    */
   readonly testOutcome?: TestRerunOutcome;
+  /**
+   * The failure's fingerprint and its occurrence in the notification window: the first is sent, repeats
+   * only count (`sent: false`).
+   */
+  readonly notification?: {
+    readonly fingerprint: string;
+    readonly occurrence: number;
+    readonly sent: boolean;
+  };
 }
 
 export type TestRerunOutcome = 'rescued-by-rerun' | 'failed-again';
@@ -174,6 +183,11 @@ export function notificationFor(record: DecisionRecord): Notification {
       : []),
     ...(record.label ? [`Label: ${record.label.kind}`] : []),
     ...(record.testOutcome ? [`Tests: ${record.testOutcome}`] : []),
+    ...(record.classification?.fingerprint
+      ? [
+          `Fingerprint: ${record.classification.fingerprint.hash} (${record.classification.fingerprint.where}: ${record.classification.fingerprint.cause})`,
+        ]
+      : []),
     '',
     JSON.stringify(record, null, 2),
   ];

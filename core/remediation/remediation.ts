@@ -63,6 +63,8 @@ export interface Classification {
     readonly failed: string[];
     readonly basis: 'first-failure' | 'flaky';
   };
+  /** What makes this failure the same as another (failure-fingerprint.ts): repeats notify once. */
+  readonly fingerprint?: { readonly hash: string; readonly where: string; readonly cause: string };
   /** The health alarm consulted, if any, so the outcome check can consult it again. */
   readonly healthAlarmName?: string;
   readonly classifiedAt: string;

@@ -13,6 +13,7 @@ import {
   FIRST_FAILURE_RERUN_REASON,
   HealthSignal,
 } from '../../core/remediation/decision-policy';
+import { failureFingerprint } from '../../core/remediation/failure-fingerprint';
 import {
   analyzeFlakyTests,
   FlakyTestAnalysis,
@@ -20,7 +21,12 @@ import {
   TestRun,
 } from '../../core/remediation/flaky-tests';
 import { loopPreventionReason, TriggerOrigin } from '../../core/remediation/guards';
-import { Classification, RemediationTarget, targetClaimKey } from '../../core/remediation/remediation';
+import {
+  Classification,
+  RemediationTarget,
+  remediationScope,
+  targetClaimKey,
+} from '../../core/remediation/remediation';
 import { InvalidRemediationInputError } from '../remediation/errors';
 
 /** What CodeBuild's BatchGetBuilds says about a build. */
@@ -108,6 +114,7 @@ export async function classify(
       : [],
     build ? testAnalysis(build, ports) : null,
   ]);
+  const cause = logLines.length > 0 ? analyseFailureCause(logLines) : undefined;
   const decision = decideRemediation({
     target: gathered.target,
     ...(gathered.ignoreReason !== undefined ? { ignoreReason: gathered.ignoreReason } : {}),
@@ -115,7 +122,7 @@ export async function classify(
     ...(build?.failedPhase !== undefined ? { failedPhase: build.failedPhase } : {}),
     ...(gathered.anomaly ? { anomaly: gathered.anomaly } : {}),
     environmentFaults: findEnvironmentFaults(logLines),
-    ...(logLines.length > 0 ? { cause: analyseFailureCause(logLines) } : {}),
+    ...(cause ? { cause } : {}),
     tests,
     isDeployment: gathered.isDeployment,
     ...(gathered.health ? { health: gathered.health } : {}),
@@ -135,6 +142,20 @@ export async function classify(
   const testsDecided =
     testsRerun &&
     (testsRerun.basis === 'flaky' || decision.reasons[0]?.startsWith(FIRST_FAILURE_RERUN_REASON) === true);
+  // The first cause line: the failing step's own environment fault or code error, else the first failed
+  // test, else what drives an anomaly most, else the decision's first reason.
+  const driver = gathered.anomaly?.anomalous ? gathered.anomaly.explanation[0] : undefined;
+  const causeLine =
+    cause?.environmentFaults[0]?.line ??
+    cause?.codeErrors[0]?.line ??
+    (tests?.failedTests[0] !== undefined ? `test failed: ${tests.failedTests[0]}` : undefined) ??
+    (driver ? `anomalous build (${gathered.status}): ${driver.feature} ${driver.direction}` : undefined) ??
+    decision.reasons[0] ??
+    decision.action;
+  const fingerprint =
+    gathered.target && decision.action !== 'NONE'
+      ? failureFingerprint(remediationScope(gathered.target), causeLine)
+      : undefined;
   return {
     eventId: trigger.eventId,
     claimKey: gathered.target ? targetClaimKey(gathered.target) : `event:${trigger.eventId}`,
@@ -144,6 +165,7 @@ export async function classify(
       ? { rerun: { computeType } }
       : {}),
     ...(testsRerun && testsDecided ? { tests: testsRerun } : {}),
+    ...(fingerprint ? { fingerprint } : {}),
     ...(gathered.healthAlarmName !== undefined ? { healthAlarmName: gathered.healthAlarmName } : {}),
     classifiedAt: config.now().toISOString(),
   };

@@ -7,15 +7,19 @@ import { AwsDecisionRecordSink } from '../remediation/aws-decision-record-sink';
 import { DynamoDbGuardStore } from '../remediation/dynamodb-guard-store';
 import { S3FlakyTestHistory } from '../remediation/s3-flaky-test-history';
 import { outcomeReportSchema, parseInput } from '../remediation/schemas';
-import { requireEnv } from '../shared/env';
+import { optionalEnv, requireEnv } from '../shared/env';
 import { logger, tracer } from '../shared/powertools';
 
 const dynamodb = tracer.captureAWSv3Client(new DynamoDBClient({}));
 const s3 = tracer.captureAWSv3Client(new S3Client({}));
 const tableName = requireEnv('REMEDIATION_TABLE');
 const bucketName = requireEnv('DATA_LAKE_BUCKET');
+const guardStore = new DynamoDbGuardStore(tableName, dynamodb);
+const windowSeconds = optionalEnv('NOTIFICATION_WINDOW_SECONDS');
 const dependencies = {
-  guardStore: new DynamoDbGuardStore(tableName, dynamodb),
+  guardStore,
+  notificationDedup: guardStore,
+  ...(windowSeconds !== undefined ? { notificationWindowSeconds: Number(windowSeconds) } : {}),
   sink: new AwsDecisionRecordSink({ tableName, bucketName }, dynamodb, s3),
   flakyTests: new S3FlakyTestHistory(bucketName, s3),
   now: () => new Date(),

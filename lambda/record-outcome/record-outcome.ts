@@ -2,6 +2,11 @@
  * Records how a remediation ended: the decision record (state and history), the circuit breaker fed
  * with the result of every action taken, the outcome label, and the notification a human should get.
  */
+import {
+  DEFAULT_NOTIFICATION_WINDOW_SECONDS,
+  isGroupable,
+  NotificationDedupStore,
+} from '../../core/remediation/failure-fingerprint';
 import { FlakyTestHistory } from '../../core/remediation/flaky-tests';
 import { BreakerState, GuardStore } from '../../core/remediation/guards';
 import {
@@ -18,6 +23,10 @@ export interface RecordOutcomeDependencies {
   readonly sink: DecisionRecordSink;
   /** Where tests a rerun rescued are recorded as flaky (classify reads them back). */
   readonly flakyTests?: FlakyTestHistory;
+  /** Counts each failure fingerprint's occurrences: repeats within the window are not sent again. */
+  readonly notificationDedup?: NotificationDedupStore;
+  /** @default DEFAULT_NOTIFICATION_WINDOW_SECONDS (24 h) */
+  readonly notificationWindowSeconds?: number;
   readonly now: () => Date;
 }
 
@@ -26,6 +35,8 @@ export interface RecordedOutcome extends Notification {
   readonly status: OutcomeReport['status'];
   readonly labelKind?: string;
   readonly testOutcome?: string;
+  /** Set when the notification is a repeat of a failure already notified in the window (not sent). */
+  readonly repeatOf?: { readonly fingerprint: string; readonly occurrence: number };
   /** The breaker after this result, when the result came from an action. */
   readonly breaker?: BreakerState;
 }
@@ -35,7 +46,32 @@ export async function recordOutcome(
   deps: RecordOutcomeDependencies,
 ): Promise<RecordedOutcome> {
   const now = deps.now();
-  const record = buildDecisionRecord(report, now.toISOString());
+  const built = buildDecisionRecord(report, now.toISOString());
+  const fingerprint = report.classification?.fingerprint;
+  const wanted = notificationFor(built).notify;
+  // Before the record is saved, so that it says whether its notification was sent or only counted.
+  const occurrence =
+    wanted &&
+    fingerprint &&
+    deps.notificationDedup &&
+    isGroupable(built.status, built.testOutcome === 'failed-again')
+      ? await deps.notificationDedup.noteOccurrence(
+          fingerprint.hash,
+          built.remediationId,
+          Math.floor(now.getTime() / 1000),
+          deps.notificationWindowSeconds ?? DEFAULT_NOTIFICATION_WINDOW_SECONDS,
+        )
+      : undefined;
+  const record = occurrence
+    ? {
+        ...built,
+        notification: {
+          fingerprint: fingerprint!.hash,
+          occurrence: occurrence.count,
+          sent: occurrence.first,
+        },
+      }
+    : built;
   // Keyed by the remediation, so a retried record (say, the save below failed) counts its result once.
   const breaker =
     record.scope !== null && report.guard?.outcome === 'PROCEED' && isActionResult(report.status)
@@ -58,8 +94,13 @@ export async function recordOutcome(
       recordedAt: record.recordedAt,
     });
   }
+  const notification = notificationFor(record);
   return {
-    ...notificationFor(record),
+    ...notification,
+    notify: notification.notify && (occurrence?.first ?? true),
+    ...(occurrence && !occurrence.first
+      ? { repeatOf: { fingerprint: fingerprint!.hash, occurrence: occurrence.count } }
+      : {}),
     remediationId: record.remediationId,
     status: record.status,
     ...(record.label ? { labelKind: record.label.kind } : {}),

@@ -7,17 +7,21 @@
  * - `breaker#<scope>`: `consecutiveFailures`, `lastFailureAt`, `escalatedAt` (epoch seconds), `resultIds`
  *   (string set: the remediations whose results were counted since the last success)
  * - `mode#<scope>`: `mode` (`shadow` | `suggest` | `enforce`), written by the user
+ * - `fingerprint#<hash>`: `occurrences`, `firstAt`, `lastAt` (epoch seconds), `notifiedBy` (the
+ *   remediation whose notification was sent); expires at the end of its notification window
  */
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
+import { FingerprintOccurrence, NotificationDedupStore } from '../../core/remediation/failure-fingerprint';
 import { BreakerState, BudgetClaim, CLOSED_BREAKER, GuardStore } from '../../core/remediation/guards';
 import { REMEDIATION_MODES, RemediationMode } from '../../core/remediation/remediation';
 
 export const breakerKey = (scope: string): string => `breaker#${scope}`;
 export const modeKey = (scope: string): string => `mode#${scope}`;
+export const fingerprintKey = (hash: string): string => `fingerprint#${hash}`;
 
-export class DynamoDbGuardStore implements GuardStore {
+export class DynamoDbGuardStore implements GuardStore, NotificationDedupStore {
   private readonly documents: DynamoDBDocumentClient;
 
   constructor(
@@ -123,6 +127,56 @@ export class DynamoDbGuardStore implements GuardStore {
       );
     }
     return mode as RemediationMode;
+  }
+
+  async noteOccurrence(
+    hash: string,
+    notifiedBy: string,
+    nowSeconds: number,
+    windowSeconds: number,
+  ): Promise<FingerprintOccurrence> {
+    const key = { pk: fingerprintKey(hash) };
+    try {
+      // The first occurrence in a window (no item, or its window over though TTL has not deleted it yet).
+      await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression:
+            'SET occurrences = :one, firstAt = :now, lastAt = :now, notifiedBy = :by, expiresAt = :expiresAt',
+          ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+          ExpressionAttributeValues: {
+            ':one': 1,
+            ':now': nowSeconds,
+            ':by': notifiedBy,
+            ':expiresAt': nowSeconds + windowSeconds,
+          },
+        }),
+      );
+      return { first: true, count: 1 };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    try {
+      // A repeat within the window: count it. The remediation that was notified retrying stays the first.
+      const { Attributes } = await this.documents.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: key,
+          UpdateExpression: 'ADD occurrences :one SET lastAt = :now',
+          ConditionExpression: 'notifiedBy <> :by',
+          ExpressionAttributeValues: { ':one': 1, ':now': nowSeconds, ':by': notifiedBy },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return { first: false, count: Number(Attributes?.occurrences ?? 2) };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const { Item } = await this.documents.send(
+        new GetCommand({ TableName: this.tableName, Key: key, ConsistentRead: true }),
+      );
+      return { first: true, count: Number(Item?.occurrences ?? 1) };
+    }
   }
 
   private async take(claim: BudgetClaim): Promise<boolean> {

@@ -53,6 +53,13 @@ export const classificationSchema = z.object({
       basis: z.enum(['first-failure', 'flaky']),
     }),
   ),
+  fingerprint: z.optional(
+    z.object({
+      hash: z.string().check(z.minLength(1)),
+      where: z.string(),
+      cause: z.string(),
+    }),
+  ),
   healthAlarmName: z.optional(z.string()),
   classifiedAt: z.string(),
 }) satisfies z.ZodMiniType<Classification>;

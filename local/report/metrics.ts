@@ -67,6 +67,17 @@ export interface RemediationSummary {
   /** Executions by decided action, then by final status. */
   readonly outcomes: Record<string, Record<string, number>>;
   readonly flakyTests: FlakyTestSummary;
+  /** Notifications grouped by failure fingerprint. */
+  readonly grouping: NotificationGrouping;
+}
+
+export interface NotificationGrouping {
+  /** Distinct fingerprints of the failures a human was to hear about (sent or folded into an earlier one). */
+  readonly distinctFailures: number;
+  /** Of those, the ones at least one notification was sent for. */
+  readonly distinctFailuresNotified: number;
+  /** Repeats within the window that only counted. */
+  readonly repeatsFolded: number;
 }
 
 /** How the failures of flaky tests and of regressions were handled (simulation truth). */
@@ -292,8 +303,20 @@ function remediationSummary(
         (b.remediation?.testsBasis === 'flaky' || b.remediation?.testOutcome === 'rescued-by-rerun'),
     ).length,
   };
+  const wanted = builds.filter(
+    (b) =>
+      b.remediation?.fingerprint && (b.remediation.notifications > 0 || b.remediation.notificationFolded),
+  );
+  const grouping: NotificationGrouping = {
+    distinctFailures: new Set(wanted.map((b) => b.remediation!.fingerprint)).size,
+    distinctFailuresNotified: new Set(
+      wanted.filter((b) => b.remediation!.notifications > 0).map((b) => b.remediation!.fingerprint),
+    ).size,
+    repeatsFolded: builds.filter((b) => b.remediation?.notificationFolded).length,
+  };
   return {
     flakyTests,
+    grouping,
     decided,
     statuses,
     buildsSavedByReruns: savedFailures.length,

@@ -106,6 +106,16 @@ describe('replay of the small scenario', () => {
       ]);
     });
 
+    it('notifies every distinct failure at least once, and folds repeats of it', () => {
+      const notified = new Set(
+        enforce.builds
+          .filter((b) => (b.remediation?.notifications ?? 0) > 0)
+          .map((b) => b.remediation?.fingerprint),
+      );
+      const folded = enforce.builds.filter((b) => b.remediation?.notificationFolded);
+      for (const build of folded) expect(notified).toContain(build.remediation?.fingerprint);
+    });
+
     it('never acts on its own builds', () => {
       const own = enforce.builds.filter((b) => b.truth?.remediation && b.remediation);
       for (const build of own) expect(build.remediation?.startedBuildIds).toEqual([]);

@@ -1,3 +1,4 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -193,6 +194,55 @@ describe('record-outcome handler', () => {
     expect(recorded).toMatchObject({ testOutcome: 'failed-again', notify: true });
     expect(s3).not.toHaveReceivedCommandWith(PutObjectCommand, {
       Key: expect.stringMatching(/^test-history\/flaky\//),
+    });
+  });
+
+  describe('notifications by failure fingerprint', () => {
+    const fingerprint = { hash: 'abc123', where: 'project:app', cause: 'test failed: pay' };
+
+    test('the first occurrence in the window is sent and the record keeps the fingerprint', async () => {
+      const recorded = await handler({
+        classification: { ...dnsFailureRerun, fingerprint },
+        guard: { ...enforcedProceed, outcome: 'SUGGEST', mode: 'suggest' },
+        status: 'SUGGESTED',
+      });
+
+      expect(recorded.notify).toBe(true);
+      expect(recorded.repeatOf).toBeUndefined();
+      expect(dynamodb).toHaveReceivedCommandWith(UpdateCommand, {
+        TableName: 'state',
+        Key: { pk: 'fingerprint#abc123' },
+        ConditionExpression: 'attribute_not_exists(pk) OR expiresAt <= :now',
+      });
+    });
+
+    test('a repeat within the window only counts: not sent, and the record says so', async () => {
+      dynamodb
+        .on(UpdateCommand, { Key: { pk: 'fingerprint#abc123' } })
+        .rejectsOnce(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }))
+        .resolves({ Attributes: { occurrences: 3 } });
+
+      const recorded = await handler({
+        classification: { ...dnsFailureRerun, fingerprint },
+        guard: { ...enforcedProceed, outcome: 'SUGGEST', mode: 'suggest' },
+        status: 'SUGGESTED',
+      });
+
+      expect(recorded).toMatchObject({ notify: false, repeatOf: { fingerprint: 'abc123', occurrence: 3 } });
+      expect(dynamodb).toHaveReceivedCommandWith(PutCommand, {
+        Item: expect.objectContaining({ pk: 'record#rem-1', fingerprint: 'abc123', notificationSent: false }),
+      });
+    });
+
+    test('an escalation is always sent, whatever the fingerprint', async () => {
+      const recorded = await handler({
+        classification: { ...dnsFailureRerun, fingerprint },
+        guard: { ...enforcedProceed, outcome: 'ESCALATE' },
+        status: 'ESCALATED',
+      });
+
+      expect(recorded.notify).toBe(true);
+      expect(dynamodb).not.toHaveReceivedCommandWith(UpdateCommand, { Key: { pk: 'fingerprint#abc123' } });
     });
   });
 });

@@ -4,7 +4,7 @@
  * idempotent guard runs with Powertools' real DynamoDB persistence layer on the same table.
  */
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
 
 import { BudgetClaim, DEFAULT_GUARD_LIMITS } from '../../../core/remediation/guards';
 import { Classification } from '../../../core/remediation/remediation';
@@ -120,6 +120,44 @@ describe('DynamoDbGuardStore (dynalite)', () => {
     await expect(store.getMode('pipeline:typo')).rejects.toThrow(
       "Item mode#pipeline:typo has mode 'enforced'; expected one of shadow, suggest, enforce",
     );
+  });
+});
+
+describe('DynamoDbGuardStore notification dedup by fingerprint (dynalite)', () => {
+  const WINDOW = 24 * 3600;
+
+  test('of many concurrent occurrences of one failure exactly one notifies; the others count', async () => {
+    const occurrences = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => store.noteOccurrence('concurrent', `rem-${i}`, 1_000, WINDOW)),
+    );
+
+    expect(occurrences.filter((occurrence) => occurrence.first)).toHaveLength(1);
+    expect(occurrences.map((occurrence) => occurrence.count).sort((a, b) => a - b)).toEqual([
+      1, 2, 3, 4, 5, 6, 7, 8, 9, 10,
+    ]);
+  });
+
+  test('a repeat within the window counts, a retry of the notified remediation stays first, and a new window notifies again', async () => {
+    expect(await store.noteOccurrence('window', 'rem-a', 1_000, WINDOW)).toEqual({ first: true, count: 1 });
+    expect(await store.noteOccurrence('window', 'rem-b', 2_000, WINDOW)).toEqual({ first: false, count: 2 });
+    expect(await store.noteOccurrence('window', 'rem-a', 2_100, WINDOW)).toEqual({ first: true, count: 2 });
+    expect(await store.noteOccurrence('window', 'rem-c', 1_000 + WINDOW, WINDOW)).toEqual({
+      first: true,
+      count: 1,
+    });
+  });
+
+  test('the item is keyed fingerprint#<hash> and expires with its window (TTL attribute)', async () => {
+    await store.noteOccurrence('ttl', 'rem-1', 5_000, WINDOW);
+    const { Item } = await client.send(
+      new GetItemCommand({ TableName: TABLE, Key: { pk: { S: 'fingerprint#ttl' } } }),
+    );
+
+    expect(Item).toMatchObject({
+      occurrences: { N: '1' },
+      notifiedBy: { S: 'rem-1' },
+      expiresAt: { N: String(5_000 + WINDOW) },
+    });
   });
 });
 

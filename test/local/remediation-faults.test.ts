@@ -5,8 +5,14 @@
  * ExecutionsFailed metric counts) with the record saved; when the record itself cannot be written, the
  * failure is published and the execution fails.
  */
-import { alarmEvent, failedBuildEvent, failedStageEvent, FakeAws, FakeCi } from './remediation-fixtures';
-import { GuardLimits } from '../../core/remediation/guards';
+import {
+  alarmEvent,
+  failedBuildEvent,
+  failedStageEvent,
+  FakeAws,
+  FakeCi,
+  LIMITS,
+} from './remediation-fixtures';
 import { createLocalRemediation, LocalRemediation } from '../../local/remediation-local-handlers';
 import {
   LocalExecution,
@@ -16,14 +22,6 @@ import {
   remediationDefinition,
   synthesizePipemendTemplate,
 } from '../../local/remediation-runner';
-
-const LIMITS: GuardLimits = {
-  maxActionsPerRevision: 1,
-  maxActionsPerWindow: 3,
-  windowSeconds: 3600,
-  breakerThreshold: 3,
-  breakerCooldownSeconds: 6 * 3600,
-};
 
 const definition = remediationDefinition(synthesizePipemendTemplate({}));
 const RECORD_FAILURE_SUBJECT = 'Pipemend: a remediation could not be recorded';

@@ -1,8 +1,18 @@
 /** Events, classifier look-ups and AWS actions for running the remediation state machine locally. */
 import { HealthSignal } from '../../core/remediation/decision-policy';
 import { TestCaseResult, TestRun } from '../../core/remediation/flaky-tests';
+import { GuardLimits } from '../../core/remediation/guards';
 import { BuildFacts, ClassifyPorts } from '../../lambda/classify/classify';
 import { LocalTaskError, RemediationTaskHandlers } from '../../local/remediation-runner';
+
+/** The guard limits the remediation tests run with (the deployed defaults, spelled out). */
+export const LIMITS: GuardLimits = {
+  maxActionsPerRevision: 1,
+  maxActionsPerWindow: 3,
+  windowSeconds: 3600,
+  breakerThreshold: 3,
+  breakerCooldownSeconds: 6 * 3600,
+};
 
 export function failedBuildEvent(
   eventId: string,

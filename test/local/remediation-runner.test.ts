@@ -1,4 +1,11 @@
-import { alarmEvent, failedBuildEvent, failedStageEvent, FakeAws, FakeCi } from './remediation-fixtures';
+import {
+  alarmEvent,
+  failedBuildEvent,
+  failedStageEvent,
+  FakeAws,
+  FakeCi,
+  LIMITS,
+} from './remediation-fixtures';
 import { GuardLimits } from '../../core/remediation/guards';
 import { RemediationMode } from '../../core/remediation/remediation';
 import { createLocalRemediation, LocalRemediation } from '../../local/remediation-local-handlers';
@@ -8,14 +15,6 @@ import {
   remediationDefinition,
   synthesizePipemendTemplate,
 } from '../../local/remediation-runner';
-
-const LIMITS: GuardLimits = {
-  maxActionsPerRevision: 1,
-  maxActionsPerWindow: 3,
-  windowSeconds: 3600,
-  breakerThreshold: 3,
-  breakerCooldownSeconds: 6 * 3600,
-};
 
 const definition = remediationDefinition(synthesizePipemendTemplate({}));
 const statesSeen = new Set<string>();

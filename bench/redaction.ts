@@ -20,11 +20,8 @@ import { BedrockRuntimeClient } from '@aws-sdk/client-bedrock-runtime';
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { HeadObjectCommand, NotFound, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { Command } from 'commander';
 
 import { sharedDataPath } from './shared-data';
-import { registerExcerptCommand } from '../bin/commands/excerpt';
-import { registerSuggestCommand } from '../bin/commands/suggest';
 import { findEnvironmentFaults } from '../core/logs/environment-faults';
 import { selectFailureExcerpt } from '../core/logs/log-excerpt';
 import { selectRedactedExcerpt } from '../core/logs/redacted-excerpt';
@@ -39,6 +36,7 @@ import {
   leaksAny,
   NEAR_MISSES,
   plantedLog,
+  runLogCommand,
   SECRET_CASES,
 } from '../test/fixtures/secrets/corpus';
 
@@ -68,27 +66,6 @@ function row(result: PathResult): string {
       ? ''
       : `${leakedCases(result.control).length}/${SECRET_CASES.length} would leak`;
   return `${result.name.padEnd(48)} ${`${redacted}/${SECRET_CASES.length}`.padEnd(10)} ${altered.padEnd(26)} ${control}`;
-}
-
-async function runCli(command: 'excerpt' | 'suggest', file: string, ...args: string[]): Promise<string> {
-  let output = '';
-  const program = new Command().exitOverride();
-  const write = (text: string): void => {
-    output += text;
-  };
-  if (command === 'excerpt') registerExcerptCommand(program, write);
-  else registerSuggestCommand(program, write);
-  await program.parseAsync([
-    'node',
-    'pipemend',
-    command,
-    '--fail',
-    file,
-    '--budget',
-    String(BUDGET),
-    ...args,
-  ]);
-  return output;
 }
 
 /** Fake AWS clients that record what they are sent. */
@@ -222,10 +199,10 @@ async function outputPaths(): Promise<PathResult[]> {
   try {
     const file = path.join(dir, 'fail.log');
     writeFileSync(file, LOG);
-    const excerptText = await runCli('excerpt', file);
-    const excerptJson = await runCli('excerpt', file, '--json');
-    const suggestText = await runCli('suggest', file);
-    const suggestJson = await runCli('suggest', file, '--json');
+    const excerptText = await runLogCommand('excerpt', file, BUDGET);
+    const excerptJson = await runLogCommand('excerpt', file, BUDGET, '--json');
+    const suggestText = await runLogCommand('suggest', file, BUDGET);
+    const suggestJson = await runLogCommand('suggest', file, BUDGET, '--json');
     results.push(
       { name: 'pipemend excerpt', output: excerptText, nearMissText: excerptText, control: raw },
       {

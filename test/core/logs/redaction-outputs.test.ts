@@ -22,10 +22,7 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { Command } from 'commander';
 
-import { registerExcerptCommand } from '../../../bin/commands/excerpt';
-import { registerSuggestCommand } from '../../../bin/commands/suggest';
 import { findEnvironmentFaults } from '../../../core/logs/environment-faults';
 import { cleanLine, selectFailureExcerpt } from '../../../core/logs/log-excerpt';
 import { selectRedactedExcerpt } from '../../../core/logs/redacted-excerpt';
@@ -38,6 +35,7 @@ import {
   leaksAny,
   NEAR_MISSES,
   plantedLog,
+  runLogCommand,
   SECRET_CASES,
 } from '../../fixtures/secrets/corpus';
 
@@ -84,28 +82,8 @@ describe('the CLI', () => {
   beforeAll(() => writeFileSync(file, LOG));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  async function run(command: 'excerpt' | 'suggest', ...args: string[]): Promise<string> {
-    let output = '';
-    const program = new Command()
-      .exitOverride()
-      .configureOutput({ writeErr: () => undefined, writeOut: () => undefined });
-    const write = (text: string): void => {
-      output += text;
-    };
-    if (command === 'excerpt') registerExcerptCommand(program, write);
-    else registerSuggestCommand(program, write);
-    await program.parseAsync([
-      'node',
-      'pipemend',
-      command,
-      '--fail',
-      file,
-      '--budget',
-      String(BUDGET),
-      ...args,
-    ]);
-    return output;
-  }
+  const run = (command: 'excerpt' | 'suggest', ...args: string[]): Promise<string> =>
+    runLogCommand(command, file, BUDGET, ...args);
 
   test('pipemend excerpt prints no planted secret', async () => {
     expect(outcome(await run('excerpt'))).toEqual({ leaked: [], altered: [] });

@@ -10,7 +10,7 @@ import { REPLAY_TRAINING_SETTINGS } from '../../local/replay/embedded-model';
 import { SimulatedRemediator, synthesizedRemediationDefinition } from '../../local/replay/remediation';
 import { simulatedSuggester, SuggesterStats } from '../../local/replay/suggestions';
 import { readEchartsSource, renderReport } from '../../local/report/html';
-import { computeMetrics, ReportMetrics } from '../../local/report/metrics';
+import { computeMetrics, formatBuildRate, ReportMetrics } from '../../local/report/metrics';
 import { DEFAULT_SCENARIO } from '../../local/simulation/scenario';
 
 export interface ReplayCommandOptions {
@@ -147,7 +147,7 @@ export function summary(run: ReplayRun): string {
   const lines = [
     '',
     // The same duration as the report's header (the replay itself); synthesis and the report come on top.
-    `Replayed ${metrics.buildsReplayed} builds (${metrics.organicBuilds} from the history, ${metrics.pipemendBuilds} started by Pipemend) over ${result.days.toFixed(0)} days; the replay took ${(result.wallMs / 1000).toFixed(1)} s (${metrics.buildsPerSecond.toFixed(0)} builds/s), ${(run.wallMs / 1000).toFixed(1)} s with the stack's synthesis and the report; mode ${result.mode}.`,
+    `Replayed ${metrics.buildsReplayed} builds (${metrics.organicBuilds} from the history, ${metrics.pipemendBuilds} started by Pipemend) over ${result.days.toFixed(0)} days; the replay took ${(result.wallMs / 1000).toFixed(1)} s (${formatBuildRate(metrics.buildsPerSecond)}), ${(run.wallMs / 1000).toFixed(1)} s with the stack's synthesis and the report; mode ${result.mode}.`,
     `Models trained: ${result.trainings.length}; anomalous builds: ${metrics.anomalousBuilds} of the ${metrics.organicBuilds} history builds.`,
     ...(result.source === 'simulation'
       ? [

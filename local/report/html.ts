@@ -7,6 +7,7 @@
 import { readFile } from 'node:fs/promises';
 
 import type { ReplayedBuild, ReplayResult } from '../replay';
+import { formatBuildRate } from './metrics';
 import type { IncidentOutcome, ReportMetrics } from './metrics';
 
 /** The echarts build the report inlines (Apache ECharts, a maintained charting library). */
@@ -192,7 +193,7 @@ export function renderReport(result: ReplayResult, metrics: ReportMetrics, echar
 <body>
 <header>
   <h1>Pipemend replay</h1>
-  <div>${escapeHtml(history)} from ${result.start.slice(0, 10)} to ${result.end.slice(0, 10)} (${plural(Math.round(result.days), 'day')}), ${remediationWording}. Replayed ${buildCount}; the replay took ${(result.wallMs / 1000).toFixed(1)} s (${metrics.buildsPerSecond.toFixed(0)} builds/s).</div>
+  <div>${escapeHtml(history)} from ${result.start.slice(0, 10)} to ${result.end.slice(0, 10)} (${plural(Math.round(result.days), 'day')}), ${remediationWording}. Replayed ${buildCount}; the replay took ${(result.wallMs / 1000).toFixed(1)} s (${formatBuildRate(metrics.buildsPerSecond)}).</div>
 </header>
 <main>
 ${missing}

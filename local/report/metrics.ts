@@ -481,3 +481,8 @@ function mean(values: readonly (number | undefined)[]): number | null {
 function fmt(value: number, digits = 0): string {
   return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
+
+/** A replay's speed as the report and the terminal print it: a rate, never a count ("0.6 builds/s"). */
+export function formatBuildRate(buildsPerSecond: number): string {
+  return `${buildsPerSecond < 10 ? buildsPerSecond.toFixed(1) : buildsPerSecond.toFixed(0)} builds/s`;
+}

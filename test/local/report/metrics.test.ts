@@ -1,5 +1,5 @@
 import type { ReplayedBuild, ReplayResult } from '../../../local/replay';
-import { computeMetrics } from '../../../local/report/metrics';
+import { computeMetrics, formatBuildRate } from '../../../local/report/metrics';
 import { UNIT_PRICES } from '../../../local/report/pricing';
 import type { IncidentTruth } from '../../../local/simulation/history';
 
@@ -133,5 +133,13 @@ describe('computeMetrics', () => {
     expect(stepFunctions.monthlyUsd).toBeCloseTo(40 * 2 * UNIT_PRICES.stepFunctionsPerTransition);
     const total = metrics.cost.lines.reduce((sum, line) => sum + line.monthlyUsd, 0);
     expect(metrics.cost.monthlyUsd).toBeCloseTo(total);
+  });
+});
+
+describe('formatBuildRate', () => {
+  test('prints a rate, never a count that reads as "1 builds"', () => {
+    expect(formatBuildRate(0.6)).toBe('0.6 builds/s');
+    expect(formatBuildRate(1)).toBe('1.0 builds/s');
+    expect(formatBuildRate(130.4)).toBe('130 builds/s');
   });
 });

@@ -12,6 +12,7 @@ import { simulatedSuggester, SuggesterStats } from '../../local/replay/suggestio
 import { readEchartsSource, renderReport } from '../../local/report/html';
 import { computeMetrics, formatBuildRate, ReportMetrics } from '../../local/report/metrics';
 import { DEFAULT_SCENARIO } from '../../local/simulation/scenario';
+import { UsageError } from '../cli-errors';
 
 export interface ReplayCommandOptions {
   readonly mode: RemediationMode;
@@ -63,6 +64,11 @@ export function registerReplayCommand(program: Command): void {
     .option('--bedrock <model-id>', 'suggest fixes with this Amazon Bedrock model (needs AWS credentials)')
     .option('--no-progress', 'no progress bar')
     .action(async (options: ReplayCommandOptions) => {
+      if (!options.data && typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
+        throw new UsageError(
+          `replay runs the synthesized state machine with aws-local-stepfunctions, which needs Node.js 22 or later; this is ${process.version}`,
+        );
+      }
       const run = await runReplay(options, (line) => process.stdout.write(`${line}\n`));
       process.stdout.write(summary(run));
     });

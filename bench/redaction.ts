@@ -32,10 +32,12 @@ import { Suggestion } from '../core/suggestions/suggestion';
 import { AwsSuggestionDelivery, BedrockSuggestionModel } from '../lambda/suggester/adapters';
 import {
   alteredNearMisses,
+  guardedText,
   leakedCases,
   leaksAny,
   NEAR_MISSES,
   plantedLog,
+  quotingModel,
   runLogCommand,
   SECRET_CASES,
 } from '../test/fixtures/secrets/corpus';
@@ -145,37 +147,6 @@ async function suggesterRun(converse: (input: unknown) => unknown): Promise<{
   return { sent, logged: warnings.join('\n') };
 }
 
-function guardContent(request: unknown): string {
-  const content = (request as { messages: { content: { guardContent?: { text: { text: string } } }[] }[] })
-    .messages[0]!.content;
-  return content.map((block) => block.guardContent?.text.text ?? '').join('\n');
-}
-
-/** A model that quotes the excerpt back in its answer, as a model may. */
-function quotingModel(input: unknown): unknown {
-  return {
-    output: {
-      message: {
-        role: 'assistant',
-        content: [
-          {
-            text: JSON.stringify({
-              summary: 'Deploy failed',
-              rootCause: guardContent(input).slice(0, 3000),
-              category: 'configuration',
-              suggestedFix: 'Fix the deploy step',
-              confidence: 0.5,
-              evidenceLines: [5],
-            }),
-          },
-        ],
-      },
-    },
-    stopReason: 'end_turn',
-    usage: { inputTokens: 1000, outputTokens: 100 },
-  };
-}
-
 async function outputPaths(): Promise<PathResult[]> {
   const raw = selectFailureExcerpt(LOG, undefined, { budget: BUDGET }).text;
   const corpusText = SECRET_CASES.map(({ text }) => text).join('\n');
@@ -237,7 +208,7 @@ async function outputPaths(): Promise<PathResult[]> {
     {
       name: 'Bedrock Converse request',
       output: JSON.stringify(answered.sent.converse),
-      nearMissText: answered.sent.converse.map(guardContent).join('\n'),
+      nearMissText: answered.sent.converse.map(guardedText).join('\n'),
       control: raw,
     },
     {

@@ -35,6 +35,7 @@ import {
   leaksAny,
   NEAR_MISSES,
   plantedLog,
+  quotingModel,
   runLogCommand,
   SECRET_CASES,
 } from '../../fixtures/secrets/corpus';
@@ -195,33 +196,7 @@ describe('the suggester Lambda (Bedrock request, stored JSON, event, e-mail, log
   }
 
   test('a model answer: no planted secret in the request, the stored JSON, the event or the e-mail', async () => {
-    bedrock
-      .on(ConverseCommand)
-      .callsFake((input: { messages: { content: { guardContent?: unknown }[] }[] }) => {
-        // The model quotes the excerpt back, as a model may: whatever it saw can come out again.
-        const excerpt = JSON.stringify(input.messages[0]!.content[1]!.guardContent);
-        return {
-          output: {
-            message: {
-              role: 'assistant',
-              content: [
-                {
-                  text: JSON.stringify({
-                    summary: 'Deploy failed',
-                    rootCause: excerpt.slice(0, 3000),
-                    category: 'configuration',
-                    suggestedFix: 'Fix the deploy step',
-                    confidence: 0.5,
-                    evidenceLines: [5],
-                  }),
-                },
-              ],
-            },
-          },
-          stopReason: 'end_turn',
-          usage: { inputTokens: 1000, outputTokens: 100, totalTokens: 1100 },
-        };
-      });
+    bedrock.on(ConverseCommand).callsFake(quotingModel);
     await handler(verdict);
     const outputs = sent();
     const { guardContent } = (

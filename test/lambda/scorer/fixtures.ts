@@ -69,3 +69,33 @@ export function manifest(overrides: Partial<ModelManifest> = {}): ModelManifest 
     ...overrides,
   };
 }
+
+/** Live-looking artifact credentials, as CodePipeline hands every Lambda job: they must never be logged. */
+export const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY';
+export const SESSION_TOKEN = 'IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN';
+
+/** A CodePipeline Lambda job (invoke action or stage-condition rule) with its UserParameters. */
+export function codePipelineJob(jobId: string, userParameters: string | undefined): unknown {
+  return {
+    'CodePipeline.job': {
+      id: jobId,
+      accountId: '123456789012',
+      data: {
+        actionConfiguration: {
+          configuration: {
+            FunctionName: 'pipemend-scorer',
+            ...(userParameters === undefined ? {} : { UserParameters: userParameters }),
+          },
+        },
+        inputArtifacts: [],
+        outputArtifacts: [],
+        artifactCredentials: {
+          accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
+          secretAccessKey: SECRET_ACCESS_KEY,
+          sessionToken: SESSION_TOKEN,
+          expirationTime: 1575493418000,
+        },
+      },
+    },
+  };
+}

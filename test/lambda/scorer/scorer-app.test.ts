@@ -16,39 +16,24 @@ import {
   scoresAnswer,
   storeRecord,
 } from './aws-mocks';
-import { BUILD_ARN, BUILD_ID, buildRecord, END_TIME, historyVectors, manifest, PROJECT } from './fixtures';
+import {
+  BUILD_ARN,
+  BUILD_ID,
+  buildRecord,
+  codePipelineJob,
+  END_TIME,
+  historyVectors,
+  manifest,
+  PROJECT,
+  SECRET_ACCESS_KEY,
+  SESSION_TOKEN,
+} from './fixtures';
 import { CURRENT_MODEL_MANIFEST_KEY } from '../../../core/scoring/model-manifest';
 import { baselineThreshold } from '../../../core/scoring/scoring';
 import { createScorer } from '../../../lambda/scorer/scorer-app';
 
 const JOB_ID = '11111111-abcd-1111-abcd-111111111111';
-const SECRET_ACCESS_KEY = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEY';
-const SESSION_TOKEN = 'IQoJb3JpZ2luX2VjEXAMPLESESSIONTOKEN';
-
-function jobEvent(userParameters: string | undefined): unknown {
-  return {
-    'CodePipeline.job': {
-      id: JOB_ID,
-      accountId: '123456789012',
-      data: {
-        actionConfiguration: {
-          configuration: {
-            FunctionName: 'pipemend-scorer',
-            ...(userParameters === undefined ? {} : { UserParameters: userParameters }),
-          },
-        },
-        inputArtifacts: [],
-        outputArtifacts: [],
-        artifactCredentials: {
-          accessKeyId: 'AKIAIOSFODNN7EXAMPLE',
-          secretAccessKey: SECRET_ACCESS_KEY,
-          sessionToken: SESSION_TOKEN,
-          expirationTime: 1575493418000,
-        },
-      },
-    },
-  };
-}
+const jobEvent = (userParameters: string | undefined): unknown => codePipelineJob(JOB_ID, userParameters);
 
 const gate = JSON.stringify({ mode: 'gate', buildId: BUILD_ID });
 const observe = JSON.stringify({ mode: 'observe', buildId: BUILD_ID });

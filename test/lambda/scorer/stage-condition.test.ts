@@ -20,7 +20,7 @@ import {
   scoresAnswer,
   storeRecord,
 } from './aws-mocks';
-import { BUILD_ID, buildRecord, manifest, PROJECT } from './fixtures';
+import { BUILD_ID, buildRecord, codePipelineJob, manifest, PROJECT } from './fixtures';
 import { CURRENT_MODEL_MANIFEST_KEY } from '../../../core/scoring/model-manifest';
 import { createScorer } from '../../../lambda/scorer/scorer-app';
 
@@ -29,21 +29,8 @@ const PIPELINE = 'app-pipeline';
 const EXECUTION = '3f1c2b4a-5d6e-4f70-8a9b-0c1d2e3f4a5b';
 const OLD_BUILD = `${PROJECT}:00000000-aaaa-4bbb-8ccc-dddddddddddd`;
 
-function ruleJob(parameters: Record<string, unknown>): unknown {
-  return {
-    'CodePipeline.job': {
-      id: JOB_ID,
-      accountId: '123456789012',
-      data: {
-        actionConfiguration: {
-          configuration: { FunctionName: 'pipemend-scorer', UserParameters: JSON.stringify(parameters) },
-        },
-        inputArtifacts: [],
-        outputArtifacts: [],
-      },
-    },
-  };
-}
+const ruleJob = (parameters: Record<string, unknown>): unknown =>
+  codePipelineJob(JOB_ID, JSON.stringify(parameters));
 
 const rule = {
   mode: 'gate',

@@ -15,11 +15,11 @@ import { packageRoot } from './package-root';
 export const PIPEMEND_RUNTIME = lambda.Runtime.NODEJS_24_X;
 
 /**
- * esbuild settings of every deployed function (and of the scorer benchmark's in-process bundles). ESM
- * entry points first: they let esbuild drop the unused parts of the SDK and Powertools (about a fifth
- * of a bundle). `npm run bench:bundles` measures the result in cdk.out.
+ * esbuild settings of every deployed function, whether bundled at synth time or ahead of time for the
+ * package (`bundleHandler`). ESM entry points first: they let esbuild drop the unused parts of the SDK
+ * and Powertools (about a fifth of a bundle). `npm run bench:bundles` measures the result in cdk.out.
  */
-export const PIPEMEND_ESBUILD = {
+const PIPEMEND_ESBUILD = {
   target: 'node24',
   minify: true,
   mainFields: ['module', 'main'],

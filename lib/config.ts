@@ -129,12 +129,8 @@ function schemaAt(path: readonly PropertyKey[]): ObjectSchema | undefined {
 
 function unwrap(schema: z.ZodType): z.ZodType {
   let current = schema;
-  while (
-    current instanceof z.ZodOptional ||
-    current instanceof z.ZodDefault ||
-    current instanceof z.ZodPipe
-  ) {
-    current = (current instanceof z.ZodPipe ? current.in : current.unwrap()) as z.ZodType;
+  while (current instanceof z.ZodOptional || current instanceof z.ZodDefault) {
+    current = current.unwrap() as z.ZodType;
   }
   return current;
 }

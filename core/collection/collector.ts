@@ -23,6 +23,7 @@ import {
   toUtilization,
   UtilizationMetric,
 } from './codebuild-build';
+import { CompactedFeatureRow, compactedFeatureRow } from './compacted-feature-row';
 import {
   PipelineLink,
   pipelineLinkKey,
@@ -47,6 +48,14 @@ export interface DataLakeStore {
   get(key: string): Promise<string | undefined>;
 }
 
+/**
+ * Where feature rows go for the compacted data lake (Amazon Data Firehose in AWS). `send` resolves once
+ * every row is accepted and throws otherwise: a row is never dropped silently.
+ */
+export interface FeatureRowSink {
+  send(rows: readonly CompactedFeatureRow[]): Promise<void>;
+}
+
 export interface BuildMetric {
   readonly name: string;
   readonly unit: 'Seconds' | 'Percent' | 'Count';
@@ -61,6 +70,14 @@ export interface CollectorPorts {
   /** Datapoints of CodeBuild's utilisation metrics for the build; absent metrics are absent keys. */
   getUtilizationMetrics(query: UtilizationQuery): Promise<Partial<Record<UtilizationMetric, number[]>>>;
   readonly store: DataLakeStore;
+  /**
+   * The compacted data lake's intake: each collected build's feature row is sent to it, beside the
+   * per-build CSV (which the readers of `features/` still use).
+   * @default - none (the row is only written as the per-build CSV)
+   */
+  readonly featureSink?: FeatureRowSink;
+  /** The clock that stamps a feature row's `ingested_at`. @default () => new Date() */
+  readonly now?: () => Date;
   /** Publishes a build's metrics under its project (CloudWatch EMF in the Lambda). */
   emitMetrics(projectName: string, metrics: readonly BuildMetric[]): void;
 }
@@ -97,7 +114,12 @@ export async function collectEvent(raw: unknown, ports: CollectorPorts): Promise
     const initiator = ci.event.detail['additional-information']?.initiator;
     const mayHaveLink = initiator === undefined || initiator.startsWith('codepipeline/');
     const link = mayHaveLink ? await findPipelineLink(buildId, ports.store) : undefined;
-    return collectBuildById(buildId, ports, { pipeline: link, emitMetrics: true, eventId: ci.event.id });
+    return collectBuildById(buildId, ports, {
+      pipeline: link,
+      emitMetrics: true,
+      sendFeatureRow: true,
+      eventId: ci.event.id,
+    });
   }
 
   const transition = toPipelineTransition(ci.event);
@@ -108,10 +130,12 @@ export async function collectEvent(raw: unknown, ports: CollectorPorts): Promise
 
   // The link is stored first so that a build event processed concurrently still finds it.
   await ports.store.put(pipelineLinkKey(link.buildId), JSON.stringify(link), 'application/json');
-  // The build event already emitted this build's metrics; rewriting the record only adds the context.
+  // The build event already emitted this build's metrics and sent its feature row (which the pipeline
+  // context does not change); rewriting the record only adds the context.
   const outcome = await collectBuildById(link.buildId, ports, {
     pipeline: contextOf(link),
     emitMetrics: false,
+    sendFeatureRow: false,
     eventId: ci.event.id,
   });
   return outcome.status === 'stored' ? { ...outcome, transitionKey } : outcome;
@@ -120,6 +144,8 @@ export async function collectEvent(raw: unknown, ports: CollectorPorts): Promise
 interface CollectOptions {
   readonly pipeline?: PipelineContext;
   readonly emitMetrics: boolean;
+  /** Send the feature row to the compacted data lake (once per build: from its build event). */
+  readonly sendFeatureRow: boolean;
   readonly eventId?: string;
 }
 
@@ -143,7 +169,11 @@ async function collectBuildById(
     if (!(error instanceof InvalidBuildError)) throw error;
     return { status: 'rejected', reason: error.message, ...optional('eventId', options.eventId) };
   }
-  const stored = await storeBuildRecord(record, ports.store);
+  const features =
+    options.sendFeatureRow && ports.featureSink
+      ? { sink: ports.featureSink, now: ports.now ?? (() => new Date()) }
+      : undefined;
+  const stored = await storeBuildRecord(record, ports.store, features);
   if (options.emitMetrics) ports.emitMetrics(record.projectName, buildMetrics(record));
   return { status: 'stored', ...stored };
 }
@@ -173,12 +203,22 @@ export async function recordOfBuild(
   return toBuildRecord({ build, tests, utilization, ...optional('pipeline', pipeline) });
 }
 
-/** Writes the record JSON and its feature row at their deterministic keys (a rewrite overwrites). */
-export async function storeBuildRecord(record: BuildRecord, store: DataLakeStore): Promise<StoredBuild> {
+/**
+ * Writes the record JSON and its feature row at their deterministic keys (a rewrite overwrites), then,
+ * given a sink, sends the feature row to the compacted data lake stamped with the ingestion time. The
+ * sink comes last: if it fails, the event is retried and the rewrite of both objects is harmless; a
+ * redelivered row is resolved by the compacted readers (the latest `ingested_at` wins).
+ */
+export async function storeBuildRecord(
+  record: BuildRecord,
+  store: DataLakeStore,
+  features?: { readonly sink: FeatureRowSink; readonly now: () => Date },
+): Promise<StoredBuild> {
   const recordKey = buildRecordKey(record);
   const featuresKey = featureRowKey(record);
   await store.put(recordKey, `${JSON.stringify(record)}\n`, 'application/json');
   await store.put(featuresKey, `${toCsvRow(toFeatureVector(record))}\n`, 'text/csv');
+  if (features) await features.sink.send([compactedFeatureRow(record, features.now())]);
   return { record, recordKey, featuresKey };
 }
 

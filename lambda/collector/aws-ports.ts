@@ -10,8 +10,10 @@ import {
   Build,
   CodeBuildClient,
 } from '@aws-sdk/client-codebuild';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { GetObjectCommand, NoSuchKey, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
+import { FirehoseFeatureSink, FirehoseFeatureSinkOptions } from './firehose-feature-sink';
 import {
   CodeBuildBuild,
   CodeBuildReport,
@@ -161,6 +163,17 @@ export interface AwsCollectorClients {
   readonly cloudWatch: CloudWatchClient;
   readonly s3: S3Client;
   readonly bucketName: string;
+  /**
+   * The compacted data lake's Firehose stream and its client; without them feature rows are only written
+   * as per-build CSVs (the backfill command, installations before the stream).
+   */
+  readonly featureStream?: {
+    readonly client: FirehoseClient;
+    readonly name: string;
+    readonly options?: FirehoseFeatureSinkOptions;
+  };
+  /** Stamps the feature rows' ingestion time. @default () => new Date() */
+  readonly now?: () => Date;
 }
 
 /** The collector's ports on AWS, except metrics publishing (the caller decides how to publish). */
@@ -175,6 +188,16 @@ export function awsCollectorPorts(
     getReports: (arns) => codeBuild.getReports(arns),
     getUtilizationMetrics: (query) => cloudWatch.getUtilizationMetrics(query),
     store: new S3DataLake(clients.s3, clients.bucketName),
+    ...(clients.featureStream
+      ? {
+          featureSink: new FirehoseFeatureSink(
+            clients.featureStream.client,
+            clients.featureStream.name,
+            clients.featureStream.options,
+          ),
+        }
+      : {}),
+    ...(clients.now ? { now: clients.now } : {}),
     emitMetrics,
   };
 }

@@ -7,6 +7,7 @@
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { FirehoseClient } from '@aws-sdk/client-firehose';
 import { S3Client } from '@aws-sdk/client-s3';
 
 import { awsCollectorPorts } from './aws-ports';
@@ -16,12 +17,13 @@ import {
   collectEvent,
   CollectorPorts,
 } from '../../core/collection/collector';
-import { requireEnv } from '../shared/env';
+import { optionalEnv, requireEnv } from '../shared/env';
 import { logger, metrics, tracer } from '../shared/powertools';
 
 const codeBuild = tracer.captureAWSv3Client(new CodeBuildClient({}));
 const cloudWatch = tracer.captureAWSv3Client(new CloudWatchClient({}));
 const s3 = tracer.captureAWSv3Client(new S3Client({}));
+const firehose = tracer.captureAWSv3Client(new FirehoseClient({}));
 
 const UNITS: Record<BuildMetric['unit'], (typeof MetricUnit)[keyof typeof MetricUnit]> = {
   Seconds: MetricUnit.Seconds,
@@ -44,10 +46,21 @@ function emitProjectMetrics(projectName: string, buildMetrics: readonly BuildMet
 
 let ports: CollectorPorts | undefined;
 
-/** Built on first use so a missing DATA_LAKE_BUCKET fails the invocation loudly, not the module load. */
+/**
+ * Built on first use so a missing DATA_LAKE_BUCKET fails the invocation loudly, not the module load.
+ * FEATURE_STREAM_NAME (the compacted data lake's Firehose stream) is optional: without it feature rows
+ * are only written as per-build CSVs.
+ */
 function currentPorts(): CollectorPorts {
+  const streamName = optionalEnv('FEATURE_STREAM_NAME');
   ports ??= awsCollectorPorts(
-    { codeBuild, cloudWatch, s3, bucketName: requireEnv('DATA_LAKE_BUCKET') },
+    {
+      codeBuild,
+      cloudWatch,
+      s3,
+      bucketName: requireEnv('DATA_LAKE_BUCKET'),
+      ...(streamName ? { featureStream: { client: firehose, name: streamName } } : {}),
+    },
     emitProjectMetrics,
   );
   return ports;

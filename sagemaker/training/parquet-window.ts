@@ -3,10 +3,11 @@
  * local replay and the scale bench run the SQL on DuckDB (`local/duckdb-lake.ts`), AWS runs the sample
  * query on Athena (`athenaWindowSampleSql`).
  *
- * Layout: one Parquet file per day, `compacted/features/date=<d>/part.parquet`, rows sorted by project and
- * build id, columns `project`, `build_id`, `ingested_at` and one DOUBLE per feature (snake_case of
- * FEATURE_NAMES). Partitioned by day only: a window is 90 files however many projects there are (one file
- * per project and day would be 1.8 million files at 20,000 projects, the small-files problem again). The per-build
+ * Layout: Parquet partitioned by day, `compacted/features/date=<d>/` (locally one `part.parquet` sorted by
+ * project and build id; in AWS the objects Firehose delivers), columns `project`, `build_id`,
+ * `ingested_at` and one DOUBLE per feature (snake_case of FEATURE_NAMES). Partitioned by day only: a
+ * window is 90 partitions however many projects there are (one file per project and day would be
+ * 1.8 million files at 20,000 projects, the small-files problem again). The per-build
  * `features/.../<buildId>.csv` objects stay the source of truth until they expire; compaction is a pure
  * function of them and the partition's previous Parquet file (latest `ingested_at` wins per build id).
  *
@@ -23,20 +24,27 @@
  * exactly what it trained on before compaction.
  */
 import { FeatureRow } from './window';
-import { FEATURE_NAMES } from '../../core/collection/build-record';
+import { FEATURE_COLUMNS, featureColumn } from '../../core/collection/compacted-feature-row';
 import { computeBaseline, ProjectBaseline } from '../../core/scoring/baseline';
+
+/**
+ * Where the AWS trainers read their window from: the per-build feature CSVs (object by object, today's
+ * layout) or the compacted table through Athena (a stratified sample).
+ */
+export const TRAINING_SOURCES = ['per-build', 'compacted'] as const;
+export type TrainingSource = (typeof TRAINING_SOURCES)[number];
 
 /** Where compacted feature partitions live in the data lake. */
 export const COMPACTED_FEATURES_PREFIX = 'compacted/features/';
 
-/** The Parquet column of a feature: `durationSeconds` → `duration_seconds` (Athena lower-cases names). */
-export function featureColumn(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
+// The Parquet columns of the features (snake case: Athena lower-cases names), shared with the collector.
+export { FEATURE_COLUMNS, featureColumn };
 
-export const FEATURE_COLUMNS: readonly string[] = FEATURE_NAMES.map(featureColumn);
-
-/** `compacted/features/date=<d>/part.parquet`: the key of a day's compacted partition. */
+/**
+ * `compacted/features/date=<d>/part.parquet`: the key of a day's partition as the local compaction writes
+ * it (one file). In AWS, Firehose writes many objects per day into the same `date=<d>/` prefix (named by
+ * the stream, with a `.parquet` extension); Athena and the DuckDB glob read every object of a partition.
+ */
 export function compactedPartitionKey(date: string): string {
   return `${COMPACTED_FEATURES_PREFIX}date=${date}/part.parquet`;
 }

@@ -1,5 +1,11 @@
 import { BuildRecord } from '../../../core/collection/build-record';
-import { BuildMetric, collectEvent, CollectorPorts } from '../../../core/collection/collector';
+import {
+  BuildMetric,
+  collectEvent,
+  CollectorPorts,
+  FeatureRowSink,
+} from '../../../core/collection/collector';
+import { CompactedFeatureRow, FEATURE_COLUMNS } from '../../../core/collection/compacted-feature-row';
 import { recordedCodeBuildPorts } from '../../../local/recorded-codebuild';
 import { MemoryDataLake } from '../../helpers/memory-data-lake';
 import { sampleCodeBuild, sampleEvent } from '../../helpers/sample-events';
@@ -264,5 +270,54 @@ describe('collectEvent on bad input', () => {
     expect(outcome).toMatchObject({ status: 'rejected', reason: expect.stringMatching(reason) });
     expect(store.puts).toBe(0);
     expect(emitted).toHaveLength(0);
+  });
+});
+
+describe('collectEvent with the compacted data lake intake', () => {
+  const ingestedAt = new Date('2026-11-20T09:19:05.123Z');
+
+  function withSink(send: FeatureRowSink['send'] = async () => {}) {
+    const sent: CompactedFeatureRow[] = [];
+    const sink: FeatureRowSink = {
+      send: async (rows) => {
+        await send(rows);
+        sent.push(...rows);
+      },
+    };
+    return { sent, ...harness({ featureSink: sink, now: () => ingestedAt }) };
+  }
+
+  test('sends the build feature row with its day and the ingestion time, beside the per-build CSV', async () => {
+    const { sent, store, ports } = withSink();
+    await collectEvent(sampleEvent('01-codebuild-succeeded'), ports);
+    expect(sent).toEqual([
+      {
+        project: 'api-build',
+        build_id: 'api-build:5f0c1a9e-3b7d-4e52-9a61-0c2f4d8b7e11',
+        ingested_at: '2026-11-20T09:19:05.123Z',
+        date: '2026-11-20',
+        ...Object.fromEntries(
+          FEATURE_COLUMNS.map((c, i) => [c, [298, 4, 23, 6, 41, 3, 212, 2, 5, 0, 94, 43.3][i]]),
+        ),
+      },
+    ]);
+    expect(store.objects.has(API_FEATURES)).toBe(true);
+  });
+
+  test('does not send the row again when a pipeline action rewrites the record with its context', async () => {
+    const { sent, ports } = withSink();
+    await collectEvent(sampleEvent('04-codebuild-succeeded-in-pipeline'), ports);
+    await collectEvent(sampleEvent('05-codepipeline-action-succeeded'), ports);
+    expect(sent).toHaveLength(1);
+  });
+
+  test('a sink failure propagates so the event is retried, after the per-build objects are written', async () => {
+    const { store, ports } = withSink(async () => {
+      throw new Error('1 of 1 feature rows were not accepted');
+    });
+    await expect(collectEvent(sampleEvent('01-codebuild-succeeded'), ports)).rejects.toThrow(
+      '1 of 1 feature rows were not accepted',
+    );
+    expect(store.objects.has(API_RECORD)).toBe(true);
   });
 });

@@ -1,17 +1,20 @@
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { BatchGetBuildsCommand, BatchGetReportsCommand, CodeBuildClient } from '@aws-sdk/client-codebuild';
+import { FirehoseClient, PutRecordBatchCommand, ServiceUnavailableException } from '@aws-sdk/client-firehose';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 
 import { handler } from '../../../lambda/collector/handler';
 import { sampleCodeBuild, sampleEvent } from '../../helpers/sample-events';
 
-// The handler reads DATA_LAKE_BUCKET on first use, not at import.
+// The handler reads DATA_LAKE_BUCKET and FEATURE_STREAM_NAME on first use, not at import.
 process.env.DATA_LAKE_BUCKET = 'pipemend-data-lake';
+process.env.FEATURE_STREAM_NAME = 'pipemend-compacted-features';
 
 const codeBuild = mockClient(CodeBuildClient);
 const cloudWatch = mockClient(CloudWatchClient);
 const s3 = mockClient(S3Client);
+const firehose = mockClient(FirehoseClient);
 const recorded = sampleCodeBuild();
 const apiBuild = recorded.builds[0]!;
 
@@ -34,6 +37,8 @@ beforeEach(() => {
   codeBuild.reset();
   cloudWatch.reset();
   s3.reset();
+  firehose.reset();
+  firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0, RequestResponses: [{ RecordId: 'r1' }] });
   codeBuild.on(BatchGetBuildsCommand).resolves({ builds: [apiBuild as never] });
   codeBuild.on(BatchGetReportsCommand).resolves({ reports: recorded.reports.slice(0, 2) as never });
   cloudWatch.on(GetMetricDataCommand).resolves({
@@ -164,4 +169,25 @@ test('an S3 failure throws too (the record must not be lost)', async () => {
     Object.assign(new Error('Service Unavailable'), { name: 'ServiceUnavailable' }),
   );
   await expect(handler(sampleEvent('01-codebuild-succeeded'))).rejects.toThrow('Service Unavailable');
+});
+
+test('the feature row also goes to the compacted data lake stream', async () => {
+  await handler(sampleEvent('01-codebuild-succeeded'));
+  const records = firehose.commandCalls(PutRecordBatchCommand)[0]!.args[0].input;
+  expect(records.DeliveryStreamName).toBe('pipemend-compacted-features');
+  expect(JSON.parse(Buffer.from(records.Records![0]!.Data!).toString('utf8'))).toMatchObject({
+    project: 'api-build',
+    build_id: 'api-build:5f0c1a9e-3b7d-4e52-9a61-0c2f4d8b7e11',
+    date: '2026-11-20',
+    duration_seconds: 298,
+  });
+});
+
+test('a stream that stays throttled throws so EventBridge retries and then dead-letters the event', async () => {
+  firehose
+    .on(PutRecordBatchCommand)
+    .rejects(new ServiceUnavailableException({ message: 'Slow down.', $metadata: {} }));
+  await expect(handler(sampleEvent('01-codebuild-succeeded'))).rejects.toThrow(
+    /not accepted by Firehose stream pipemend-compacted-features after 4 attempts/,
+  );
 });

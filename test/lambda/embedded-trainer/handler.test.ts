@@ -1,6 +1,11 @@
+import { AthenaClient, GetQueryExecutionCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+
 import { FEATURE_DIMENSION } from '../../../core/collection/build-record';
 import { s3TrainingStore } from '../../../lambda/embedded-trainer/handler';
 import { trainEmbeddedModel } from '../../../sagemaker/training/embedded-training';
+import { DEFAULT_SAMPLE_PLAN } from '../../../sagemaker/training/parquet-window';
 import { FakeLake } from '../../sagemaker/training/fake-lake';
 
 test('trains from the data lake layout and writes forest, manifest and current.json back to it', async () => {
@@ -32,4 +37,38 @@ test('trains from the data lake layout and writes forest, manifest and current.j
   });
   expect(lake.json('models/2026-11-19T06-00-00Z/forest.json')).toMatchObject({ format: 'pipemend-rcf' });
   expect(await store.readJson('models/absent.json')).toBeNull();
+});
+
+test('with the compacted source, the window sample is UNLOADed by Athena into a fresh prefix and read from it', async () => {
+  const athena = mockClient(AthenaClient);
+  athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: 'q-1' });
+  athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
+  const lake = new FakeLake();
+  const store = s3TrainingStore(lake.s3, 'lake', {
+    source: {
+      athena: new AthenaClient({}),
+      s3: lake.s3,
+      bucket: 'lake',
+      workGroup: 'Pipemend-compacted',
+      database: 'pipemend',
+      table: 'features_compacted',
+      plan: DEFAULT_SAMPLE_PLAN,
+      timing: { timeoutMillis: 1000, sleep: async () => {} },
+    },
+    newRunId: () => 'run-0001-aaaa-bbbb',
+  });
+  const sample = await store.readWindowSample!('2026-08-24', 20);
+  expect(athena).toHaveReceivedCommandWith(StartQueryExecutionCommand, {
+    WorkGroup: 'Pipemend-compacted',
+    QueryString: expect.stringContaining("TO 's3://lake/athena-results/unload/run-0001-aaaa-bbbb/'"),
+  });
+  expect(lake.mock).toHaveReceivedCommandWith(ListObjectsV2Command, {
+    Prefix: 'athena-results/unload/run-0001-aaaa-bbbb/',
+  });
+  expect(sample.rows).toEqual([]);
+  athena.restore();
+});
+
+test('without the compacted source, the store reads the per-build CSVs only', () => {
+  expect(s3TrainingStore(new FakeLake().s3, 'lake').readWindowSample).toBeUndefined();
 });

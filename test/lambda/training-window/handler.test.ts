@@ -1,4 +1,5 @@
 import { FEATURE_DIMENSION } from '../../../core/collection/build-record';
+import { ProjectBaseline } from '../../../core/scoring/baseline';
 import { assembleWindow } from '../../../lambda/training-window/handler';
 import { S3TrainingData } from '../../../sagemaker/training/s3-training-data';
 import { FakeLake } from '../../sagemaker/training/fake-lake';
@@ -97,4 +98,38 @@ test('names the argument that is wrong', async () => {
   await expect(assembleWindow({ ...request, windowDays: 'ninety' }, deps)).rejects.toThrow(
     /Invalid AssembleWindow arguments: .*windowDays/s,
   );
+});
+
+test('with the compacted source, trains on the sample rows and its baselines instead of the per-build CSVs', async () => {
+  const { lake, deps } = setup();
+  seed(lake, 'api', '2026-11-20', 50, () => 999);
+  const values = (duration: number) => [duration, ...Array.from({ length: FEATURE_DIMENSION - 1 }, () => 3)];
+  const rows = Array.from({ length: 25 }, (_, i) => ({
+    projectName: 'api',
+    buildId: `api:s${String(i).padStart(2, '0')}`,
+    date: '2026-11-19',
+    values: values(100 + i),
+  }));
+  const baseline: ProjectBaseline = { projectName: 'api', count: 4000, median: values(110), mad: values(5) };
+  const asked: [string, number][] = [];
+  const result = await assembleWindow(request, {
+    ...deps,
+    readSample: async (fromDate, minBuildsPerProject) => {
+      asked.push([fromDate, minBuildsPerProject]);
+      return {
+        rows,
+        baselines: { api: baseline },
+        projectBuilds: { api: 9000 },
+        malformed: [],
+        sampledRows: 4000,
+      };
+    },
+  });
+  expect(asked).toEqual([['2026-08-24', 5]]);
+  expect(result).toMatchObject({ trainingRows: 25, evaluationRows: 25, projects: 1 });
+  expect(lake.json('training/sm-ab12cd34ef56/window.json')).toMatchObject({
+    source: 'compacted',
+    sampledRows: 4000,
+    baselines: { api: { count: 4000 } },
+  });
 });

@@ -5,6 +5,7 @@ import { registerBackfillCommand } from './backfill';
 import { registerCollectSampleCommand } from './collect-sample';
 import { registerDetectCommand } from './detect';
 import { registerExcerptCommand } from './excerpt';
+import { registerFlakyCommand } from './flaky';
 import { registerModeCommand } from './mode';
 import { registerRedriveCommand } from './redrive';
 import { registerRemediationStatusCommand } from './remediation-status';
@@ -25,4 +26,5 @@ export function registerCommands(program: Command): void {
   registerRemediationStatusCommand(program);
   registerReplayCommand(program);
   registerRedriveCommand(program);
+  registerFlakyCommand(program);
 }

@@ -54,6 +54,8 @@ export interface RemediationResult {
   readonly testsBasis?: 'first-failure' | 'flaky';
   /** How that rerun ended: `rescued-by-rerun` (the tests are flaky) or `failed-again` (a regression). */
   readonly testOutcome?: string;
+  /** For a rerun decided on failed tests: those tests, as their test report names them. */
+  readonly failedTests?: readonly string[];
   /** The failure's fingerprint (its hash), when the decision had one. */
   readonly fingerprint?: string;
   /** A repeat of a failure already notified in the window: counted, not sent. */

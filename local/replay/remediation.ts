@@ -157,6 +157,7 @@ export class SimulatedRemediator implements Remediator {
       ...(record?.detail ? { detail: record.detail } : {}),
       ...(record?.classification?.tests ? { testsBasis: record.classification.tests.basis } : {}),
       ...(record?.testOutcome ? { testOutcome: record.testOutcome } : {}),
+      ...(record?.classification?.tests ? { failedTests: record.classification.tests.failed } : {}),
       ...(record?.classification?.fingerprint ? { fingerprint: record.classification.fingerprint.hash } : {}),
       ...(record?.notification?.sent === false ? { notificationFolded: true } : {}),
       executionMs: performance.now() - started,

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 
 import type { ReplayedBuild, ReplayResult } from '../replay';
 import { formatBuildRate } from './metrics';
-import type { IncidentOutcome, ReportMetrics } from './metrics';
+import type { FlakyTestSummary, IncidentOutcome, ReportMetrics } from './metrics';
 
 /** The echarts build the report inlines (Apache ECharts, a maintained charting library). */
 export async function readEchartsSource(): Promise<string> {
@@ -243,6 +243,7 @@ ${
       ? `<p class="note">Rollbacks wait for a human's approval, as the deployed stack requires by default; the replay's approver answers with the same delay as the team's manual response, so a rollback recovers about as fast as the team would have.</p>
   <p>${plural(r.buildsSavedByReruns, 'failed build')} turned green by a rerun or stage retry (${plural(r.rerunsFailed, 'rerun')} failed), ${plural(r.rollbacksPerformed, 'rollback')}, ${plural(r.notifications, 'notification')}.${labels ? ` Mean time to recovery ${hours(metrics.meanHoursToRecoverManually)} by hand, ${hours(metrics.meanHoursToRecover)} in this run.` : ''}</p>
   <p>Flaky tests: ${plural(r.flakyTests.flakyFailures, 'failure')} of a flaky test, ${r.flakyTests.rescuedWithoutPage} rescued by a rerun without paging anyone (outcome “rescued by rerun”), ${r.flakyTests.paged} paged; ${plural(r.flakyTests.regressionReruns, 'regression build')} rerun once to tell a flake from a regression (at most ${r.flakyTests.maxRerunsOfOneRegressionRevision} per revision); ${r.flakyTests.brokenTreatedAsFlaky} broken tests treated as flaky. Notifications are grouped by failure fingerprint: ${plural(r.notifications, 'notification')} sent for ${r.grouping.distinctFailuresNotified} of ${plural(r.grouping.distinctFailures, 'distinct failure')}; ${plural(r.grouping.repeatsFolded, 'repeat')} within 24 h counted instead of sent.</p>
+  ${flakyTestsSection(r.flakyTests)}
   <div class="grid2"><div id="actions" class="chart"></div><div class="scroll"><table><thead><tr><th>how it ended</th><th>executions</th><th>meaning</th></tr></thead><tbody>${glossary}</tbody></table></div></div>`
       : `<p>Not part of this run: ${escapeHtml(result.source === 'data' ? 'a --data replay has no CodeBuild to rerun or pipeline to roll back, so nothing was remediated' : 'no remediation stage was configured for this replay')}.</p>`
   }
@@ -497,6 +498,25 @@ function hours(value: number | null | undefined): string {
 
 function round(value: number): number {
   return Math.round(value * 1000) / 1000;
+}
+
+/** The flaky-tests part of the remediation section: rescued builds, the top flaky tests, quarantines. */
+function flakyTestsSection(flaky: FlakyTestSummary): string {
+  const rows = flaky.topTests
+    .map(
+      (t) =>
+        `<tr><td>${escapeHtml(t.name)}</td><td>${escapeHtml(t.projectName)}</td><td class="num">${t.reruns}</td><td class="num">${t.rescued}</td><td class="num">${t.failedAgain}</td></tr>`,
+    )
+    .join('');
+  const table =
+    flaky.topTests.length > 0
+      ? `<p>The tests whose failures remediation reran builds for, most rescued first:</p>
+  <div class="scroll"><table><thead><tr><th>test</th><th>project</th><th>reruns for its failure</th><th>rescued</th><th>failed again</th></tr></thead><tbody>${rows}</tbody></table></div>`
+      : '<p>No build was rerun for a failed test.</p>';
+  return `<h3>Flaky tests</h3>
+  <p>${plural(flaky.rescuedBuilds, 'build')} rescued by a rerun of the same revision that passed the tests that had failed.</p>
+  ${table}
+  <p>Quarantines: none. The replay quarantines nothing; a person quarantines a test, with an owner, a reason and an expiry, with <code>pipemend flaky quarantine</code>.</p>`;
 }
 
 function escapeHtml(text: string): string {

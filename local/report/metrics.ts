@@ -93,6 +93,57 @@ export interface FlakyTestSummary {
   readonly maxRerunsOfOneRegressionRevision: number;
   /** Regression builds whose tests were treated as flaky (a rerun on the flaky basis, or rescued): must be 0. */
   readonly brokenTreatedAsFlaky: number;
+  /** Builds whose failed tests passed the rerun of the same revision (outcome `rescued-by-rerun`). */
+  readonly rescuedBuilds: number;
+  /** The tests most often rescued by a rerun (then most often rerun for), at most TOP_FLAKY_TESTS. */
+  readonly topTests: readonly FlakyTestRow[];
+}
+
+/** A test whose failure remediation reran the build for, with how those reruns ended. */
+export interface FlakyTestRow {
+  readonly projectName: string;
+  readonly name: string;
+  /** Builds rerun because this test failed (among others, maybe). */
+  readonly reruns: number;
+  /** Of those, the reruns that passed: the test failed and passed on one revision. */
+  readonly rescued: number;
+  /** Of those, the reruns that failed again: a regression, not a flake. */
+  readonly failedAgain: number;
+}
+
+export const TOP_FLAKY_TESTS = 5;
+
+/** Per test, the reruns remediation decided on its failure and how they ended; most rescued first. */
+export function topFlakyTests(builds: readonly ReplayedBuild[], limit = TOP_FLAKY_TESTS): FlakyTestRow[] {
+  const rows = new Map<
+    string,
+    { projectName: string; name: string; reruns: number; rescued: number; failedAgain: number }
+  >();
+  for (const build of builds) {
+    for (const name of build.remediation?.failedTests ?? []) {
+      const key = JSON.stringify([build.projectName, name]);
+      const row = rows.get(key) ?? {
+        projectName: build.projectName,
+        name,
+        reruns: 0,
+        rescued: 0,
+        failedAgain: 0,
+      };
+      row.reruns += 1;
+      if (build.remediation?.testOutcome === 'rescued-by-rerun') row.rescued += 1;
+      if (build.remediation?.testOutcome === 'failed-again') row.failedAgain += 1;
+      rows.set(key, row);
+    }
+  }
+  return [...rows.values()]
+    .sort(
+      (a, b) =>
+        b.rescued - a.rescued ||
+        b.reruns - a.reruns ||
+        a.projectName.localeCompare(b.projectName) ||
+        a.name.localeCompare(b.name),
+    )
+    .slice(0, limit);
 }
 
 /** The fix suggestions of one distinct cause: same project, category and summary. */
@@ -302,6 +353,8 @@ function remediationSummary(
         b.truth?.kind === 'regression' &&
         (b.remediation?.testsBasis === 'flaky' || b.remediation?.testOutcome === 'rescued-by-rerun'),
     ).length,
+    rescuedBuilds: builds.filter((b) => b.remediation?.testOutcome === 'rescued-by-rerun').length,
+    topTests: topFlakyTests(builds),
   };
   const wanted = builds.filter(
     (b) =>

@@ -89,6 +89,22 @@ describe('the report says only what it knows', () => {
     );
   });
 
+  it("simulation: the flaky-tests section lists the replay's rescued builds, its top flaky tests and no quarantine", () => {
+    const { text, metrics } = render(simulated);
+    const { rescuedBuilds, topTests } = metrics.remediation.flakyTests;
+    expect(rescuedBuilds).toBe(
+      simulated.builds.filter((b) => b.remediation?.testOutcome === 'rescued-by-rerun').length,
+    );
+    expect(text).toContain(`${plural(rescuedBuilds, 'build')} rescued by a rerun of the same revision`);
+    expect(topTests.length).toBeGreaterThan(0);
+    for (const row of topTests) {
+      expect(text).toContain(
+        `${row.name} ${row.projectName} ${row.reruns} ${row.rescued} ${row.failedAgain}`,
+      );
+    }
+    expect(text).toContain('Quarantines: none. The replay quarantines nothing');
+  });
+
   it('--data: no precision, incidents, mode or remediation it cannot know; cost counted as for the simulation', () => {
     const { html, text, metrics } = render(fromData);
     expect(fromData.source).toBe('data');

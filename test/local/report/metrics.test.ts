@@ -1,5 +1,5 @@
 import type { ReplayedBuild, ReplayResult } from '../../../local/replay';
-import { computeMetrics, formatBuildRate } from '../../../local/report/metrics';
+import { computeMetrics, formatBuildRate, topFlakyTests } from '../../../local/report/metrics';
 import { UNIT_PRICES } from '../../../local/report/pricing';
 import type { IncidentTruth } from '../../../local/simulation/history';
 
@@ -133,6 +133,45 @@ describe('computeMetrics', () => {
     expect(stepFunctions.monthlyUsd).toBeCloseTo(40 * 2 * UNIT_PRICES.stepFunctionsPerTransition);
     const total = metrics.cost.lines.reduce((sum, line) => sum + line.monthlyUsd, 0);
     expect(metrics.cost.monthlyUsd).toBeCloseTo(total);
+  });
+});
+
+describe('topFlakyTests', () => {
+  const rerunFor = (id: string, tests: string[], testOutcome: string, projectName = 'app-build') =>
+    build(id, 10, {
+      status: 'FAILED',
+      projectName,
+      remediation: { ...remediation, testsBasis: 'first-failure', failedTests: tests, testOutcome },
+    });
+
+  it('counts per test the reruns decided on its failure and how they ended, most rescued first', () => {
+    const builds = [
+      rerunFor('b1', ['cart debounces'], 'rescued-by-rerun'),
+      rerunFor('b2', ['cart debounces', 'pay total'], 'rescued-by-rerun'),
+      rerunFor('b3', ['pay total'], 'failed-again'),
+      rerunFor('b4', ['pay total'], 'failed-again'),
+      build('b5', 11, { status: 'FAILED', remediation }),
+    ];
+    expect(topFlakyTests(builds)).toEqual([
+      { projectName: 'app-build', name: 'cart debounces', reruns: 2, rescued: 2, failedAgain: 0 },
+      { projectName: 'app-build', name: 'pay total', reruns: 3, rescued: 1, failedAgain: 2 },
+    ]);
+  });
+
+  it('keeps tests of the same name in different projects apart', () => {
+    const builds = [
+      rerunFor('b1', ['lint'], 'rescued-by-rerun', 'api'),
+      rerunFor('b2', ['lint'], 'failed-again', 'web'),
+    ];
+    expect(topFlakyTests(builds).map((row) => [row.projectName, row.rescued])).toEqual([
+      ['api', 1],
+      ['web', 0],
+    ]);
+  });
+
+  it('lists at most the given number of tests', () => {
+    const builds = ['a', 'b', 'c'].map((name, i) => rerunFor(`b${i}`, [name], 'rescued-by-rerun'));
+    expect(topFlakyTests(builds, 2).map((row) => row.name)).toEqual(['a', 'b']);
   });
 });
 

@@ -11,11 +11,13 @@ import { DEFAULT_STACK_NAME, findDeployedStack } from './deployed-stack';
 import { TestRun } from '../../core/remediation/flaky-tests';
 import {
   DEFAULT_QUARANTINE_DAYS,
+  emptyQuarantineFile,
   FlakyTestStats,
   flakyTestStats,
   isQuarantineActive,
   MAX_QUARANTINE_DAYS,
   QuarantineEntry,
+  QuarantineRequest,
   quarantineTest,
   RecordedRescue,
   releaseTest,
@@ -271,24 +273,22 @@ export function registerFlakyCommand(
       test: string,
       options: LocationOptions & { owner?: string; reason?: string; days?: number },
     ) => {
-      const clients = clientsFor(options.region);
       const at = now();
+      const request: QuarantineRequest = {
+        name: test,
+        origin: 'manual',
+        ...(options.owner !== undefined ? { owner: options.owner } : {}),
+        ...(options.reason !== undefined ? { reason: options.reason } : {}),
+        ...(options.days !== undefined ? { days: options.days } : {}),
+      };
+      // A request the rules refuse (no owner, no reason) is refused before any AWS call.
+      quarantineTest(emptyQuarantineFile(project, at), request, at);
+      const clients = clientsFor(options.region);
       const bucket = await bucketOf(clients, options);
       const result = await inBucket(bucket, options, async () => {
         const stats = (await projectFlakyStats(clients.s3, bucket, project)).find((s) => s.name === test);
         const outcome = await new S3QuarantineStore(bucket, clients.s3).update(project, at, (file) => {
-          const quarantined = quarantineTest(
-            file,
-            {
-              name: test,
-              origin: 'manual',
-              ...(options.owner !== undefined ? { owner: options.owner } : {}),
-              ...(options.reason !== undefined ? { reason: options.reason } : {}),
-              ...(options.days !== undefined ? { days: options.days } : {}),
-              ...(stats ? { evidence: stats } : {}),
-            },
-            at,
-          );
+          const quarantined = quarantineTest(file, { ...request, ...(stats ? { evidence: stats } : {}) }, at);
           return { file: quarantined.file, result: quarantined };
         });
         return { outcome, recorded: stats !== undefined };

@@ -276,12 +276,19 @@ describe('flaky quarantine', () => {
     ]);
   });
 
-  test('is refused without --owner, and nothing is written', async () => {
-    history();
+  test('is refused without --owner before any AWS call', async () => {
     await expect(cli('quarantine', 'app', 'cart debounces', '--reason', 'r')).rejects.toThrow(
       "a quarantine needs an owner who will fix or release 'cart debounces': give --owner <team or person>",
     );
-    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+    expect(cloudFormation).not.toHaveReceivedAnyCommand();
+    expect(s3).not.toHaveReceivedAnyCommand();
+  });
+
+  test('is refused without --reason before any AWS call', async () => {
+    await expect(cli('quarantine', 'app', 'cart debounces', '--owner', 'team-cart')).rejects.toThrow(
+      "a quarantine needs a reason: give --reason <text> for 'cart debounces'",
+    );
+    expect(s3).not.toHaveReceivedAnyCommand();
   });
 
   test('refuses more days than the maximum before reading anything', async () => {

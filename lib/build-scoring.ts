@@ -167,12 +167,13 @@ export class BuildScoring extends Construct {
         resources: [bucket.arnForObjects(`${SCORER_WRITE_PREFIX}*`)],
       }),
     );
-    // Listing is only needed for a project's recent feature rows (the cold-start baseline).
+    // Listing is only needed for a project's recent builds: feature rows (the cold-start baseline) and
+    // build records (the trend test's end times and statuses).
     this.scorer.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['s3:ListBucket'],
         resources: [bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': ['features/*'] } },
+        conditions: { StringLike: { 's3:prefix': ['builds/*', 'features/*'] } },
       }),
     );
     this.scorer.addToRolePolicy(

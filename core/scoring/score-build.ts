@@ -16,17 +16,21 @@ import {
   scoreAgainstBaseline,
   ScoreResult,
 } from './scoring';
+import { assessTrend, TrendFinding, TrendPoint } from './trend';
 import { BuildVerdict } from './verdict';
-import { BuildRecord, toFeatureVector } from '../collection/build-record';
+import { BuildRecord, FeatureVector, toFeatureVector } from '../collection/build-record';
 
 /** Where the current model's manifest comes from; `null` until a model has been trained. */
 export interface ModelManifestSource {
   current(): Promise<ModelManifest | null>;
 }
 
-/** The project's recent builds as a median/MAD baseline, without the build being scored. */
+/** The project's recent builds, without the build being scored. */
 export interface ProjectHistory {
+  /** As a median/MAD baseline, for the cold-start scorer. */
   baseline(projectName: string, excludingBuildId: string): Promise<ProjectBaseline | null>;
+  /** As points in time (end time, features, success), for the trend test on every path. */
+  recent(projectName: string, excludingBuildId: string): Promise<TrendPoint[]>;
 }
 
 export interface ModelScore {
@@ -59,11 +63,22 @@ export async function scoreBuild(record: BuildRecord, ports: ScoringPorts): Prom
   const vector = toFeatureVector(record);
   const choice = chooseScorer(record.projectName, await ports.manifests.current(), ports.modelKind);
   const decidedAt = (ports.now ?? (() => new Date()))();
+  // A slow creep stays inside one build's normal range for days, whichever scorer decides: the trend
+  // test over the project's recent builds runs on both paths and flags the build on its own.
+  const trend = await creepsUpTo(record, vector, ports.history);
   if (choice.scorer === 'baseline') {
     const baseline = await ports.history.baseline(record.projectName, record.buildId);
     const result = scoreAgainstBaseline(vector, baseline);
     return {
-      verdict: buildVerdict({ record, vector, result, scorer: 'baseline', modelVersion: null, decidedAt }),
+      verdict: buildVerdict({
+        record,
+        vector,
+        result,
+        scorer: 'baseline',
+        modelVersion: null,
+        decidedAt,
+        trend,
+      }),
       baselineReason: choice.reason,
     };
   }
@@ -84,6 +99,20 @@ export async function scoreBuild(record: BuildRecord, ports: ScoringPorts): Prom
       scorer: choice.scorer,
       modelVersion: manifest.modelVersion,
       decidedAt,
+      trend,
     }),
   };
+}
+
+async function creepsUpTo(
+  record: BuildRecord,
+  vector: FeatureVector,
+  history: ProjectHistory,
+): Promise<TrendFinding[]> {
+  const current: TrendPoint = {
+    at: Date.parse(record.endTime),
+    values: vector.values,
+    succeeded: record.status === 'SUCCEEDED',
+  };
+  return assessTrend(await history.recent(record.projectName, record.buildId), current);
 }

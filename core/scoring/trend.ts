@@ -84,6 +84,13 @@ export const TREND_DEFAULTS = {
   relativeFloor: 0.02,
 } as const;
 
+/**
+ * The project's most recent builds the scorer gives the trend test (the Lambda reads them from the data
+ * lake, the replay keeps them in memory): the thresholds above were chosen with this history
+ * (docs/detection.md); 60 builds gave more false alarms.
+ */
+export const TREND_HISTORY_BUILDS = 100;
+
 /** Absolute scale floors, as in the baseline (a constant feature must not make every change infinite). */
 const ABSOLUTE_FLOOR: Partial<Record<FeatureName, number>> = {
   memoryUtilizedPercent: 1,

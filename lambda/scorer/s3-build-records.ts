@@ -97,7 +97,8 @@ export function projectOf(buildId: string): string {
   return buildId.slice(0, colon);
 }
 
-function parseBuildRecord(raw: unknown, source: string, buildId: string): BuildRecord {
+/** A stored build record, checked; `buildId`, when given, must be the record's own. */
+export function parseBuildRecord(raw: unknown, source: string, buildId?: string): BuildRecord {
   const result = buildRecordSchema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map(
@@ -105,7 +106,7 @@ function parseBuildRecord(raw: unknown, source: string, buildId: string): BuildR
     );
     throw new Error(`build record ${source} is invalid: ${problems.join('; ')}`);
   }
-  if (result.data.buildId !== buildId) {
+  if (buildId !== undefined && result.data.buildId !== buildId) {
     throw new Error(`build record ${source} is of build ${result.data.buildId}, not ${buildId}`);
   }
   return result.data as unknown as BuildRecord;

@@ -1,16 +1,23 @@
 /**
- * A project's history baseline for the cold-start scorer, from its most recent feature rows in the data
- * lake (`features/project=<p>/date=<d>/<build>.csv`). Bounded: at most `maxBuilds` rows from the last
- * `maxDays` days. Cached twice so a burst of builds does not re-read history: in the container's memory
- * and as one S3 object per project (`scoring/baselines/project=<p>.json`), each for `maxAgeMillis`.
+ * A project's recent builds from the data lake, bounded to the last `maxDays` days:
+ * - the cold-start baseline, from its most recent `maxBuilds` feature rows
+ *   (`features/project=<p>/date=<d>/<build>.csv`), cached twice so a burst of builds does not re-read
+ *   history: in the container's memory and as one S3 object per project
+ *   (`scoring/baselines/project=<p>.json`), each for `maxAgeMillis`;
+ * - the trend test's points, from its most recent `trendBuilds` build records
+ *   (`builds/project=<p>/date=<d>/<build>.json`: end time and status, which the feature rows lack). The
+ *   trend needs the builds of the last hours, so nothing is cached but the records themselves, which never
+ *   change once written: a warm container reads only the records it has not seen.
  */
 import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import * as z from 'zod/mini';
 
+import { parseBuildRecord } from './s3-build-records';
 import { getJsonOrNull, getTextOrNull } from './s3-objects';
-import { FEATURE_DIMENSION } from '../../core/collection/build-record';
+import { FEATURE_DIMENSION, toFeatureVector } from '../../core/collection/build-record';
 import { computeBaseline, ProjectBaseline } from '../../core/scoring/baseline';
 import { ProjectHistory } from '../../core/scoring/score-build';
+import { TREND_HISTORY_BUILDS, TrendPoint } from '../../core/scoring/trend';
 import { logger } from '../shared/powertools';
 
 const DAY_MILLIS = 86_400_000;
@@ -44,7 +51,17 @@ export interface S3ProjectHistoryOptions {
    */
   readonly maxAgeMillis?: number;
   /**
-   * Feature rows read in parallel.
+   * Most recent build records the trend test is given.
+   * @default TREND_HISTORY_BUILDS (100)
+   */
+  readonly trendBuilds?: number;
+  /**
+   * Build records kept in the container's memory between invocations.
+   * @default 5000
+   */
+  readonly maxCachedRecords?: number;
+  /**
+   * Objects read in parallel.
    * @default 16
    */
   readonly concurrency?: number;
@@ -56,6 +73,9 @@ export class S3ProjectHistory implements ProjectHistory {
     string,
     { readonly computedAt: number; readonly baseline: ProjectBaseline | null }
   >();
+
+  /** Trend points by build record key, oldest first (insertion order), bounded by maxCachedRecords. */
+  private readonly points = new Map<string, TrendPoint>();
 
   constructor(
     private readonly s3: S3Client,
@@ -92,33 +112,89 @@ export class S3ProjectHistory implements ProjectHistory {
     return baseline;
   }
 
+  async recent(projectName: string, excludingBuildId: string): Promise<TrendPoint[]> {
+    const now = (this.options.now ?? Date.now)();
+    const maxBuilds = this.options.trendBuilds ?? TREND_HISTORY_BUILDS;
+    const keys = await this.newestKeys('builds', projectName, excludingBuildId, '.json', maxBuilds, now);
+    const unseen = keys.filter((key) => !this.points.has(key));
+    await this.mapInParallel(unseen, async (key) => {
+      // A record deleted since the listing is gone; an invalid one is skipped, and said so. Read errors
+      // (throttling, access) propagate: a verdict must not silently lose its trend test.
+      const text = await getTextOrNull(this.s3, this.bucket, key);
+      if (text === null) return;
+      try {
+        const record = parseBuildRecord(JSON.parse(text), `s3://${this.bucket}/${key}`);
+        this.remember(key, {
+          at: Date.parse(record.endTime),
+          values: toFeatureVector(record).values,
+          succeeded: record.status === 'SUCCEEDED',
+        });
+      } catch (error) {
+        logger.warn('build record skipped for the trend test', { key, error: (error as Error).message });
+      }
+    });
+    return keys.flatMap((key) => {
+      const point = this.points.get(key);
+      return point ? [point] : [];
+    });
+  }
+
+  private remember(key: string, point: TrendPoint): void {
+    this.points.set(key, point);
+    const max = this.options.maxCachedRecords ?? 5000;
+    for (const oldest of this.points.keys()) {
+      if (this.points.size <= max) break;
+      this.points.delete(oldest);
+    }
+  }
+
   private async recentRows(projectName: string, excludingBuildId: string, now: number): Promise<number[][]> {
     const maxBuilds = this.options.maxBuilds ?? 100;
-    const excluded = `/${encodeKeyPart(excludingBuildId)}.csv`;
+    const keys = await this.newestKeys('features', projectName, excludingBuildId, '.csv', maxBuilds, now);
+    const rows = await this.mapInParallel(keys, async (key) => {
+      const text = await getTextOrNull(this.s3, this.bucket, key);
+      // A row deleted since the listing is simply gone; a malformed one is skipped, and said so.
+      if (text === null) return undefined;
+      const row = parseFeatureRow(text);
+      if (!row) logger.warn(`feature row skipped: not ${FEATURE_DIMENSION} numbers`, { key });
+      return row;
+    });
+    return rows.filter((row): row is number[] => row !== undefined);
+  }
+
+  /** The project's newest `max` keys of one kind, newest day first, without the scored build's. */
+  private async newestKeys(
+    kind: 'builds' | 'features',
+    projectName: string,
+    excludingBuildId: string,
+    extension: string,
+    max: number,
+    now: number,
+  ): Promise<string[]> {
+    const excluded = `/${encodeKeyPart(excludingBuildId)}${extension}`;
     const keys: string[] = [];
-    for (let day = 0; day < (this.options.maxDays ?? 30) && keys.length < maxBuilds; day++) {
+    for (let day = 0; day < (this.options.maxDays ?? 30) && keys.length < max; day++) {
       const date = new Date(now - day * DAY_MILLIS).toISOString().slice(0, 10);
       const dayKeys = await this.listNewestFirst(
-        `features/project=${encodeKeyPart(projectName)}/date=${date}/`,
+        `${kind}/project=${encodeKeyPart(projectName)}/date=${date}/`,
       );
-      keys.push(...dayKeys.filter((key) => !key.endsWith(excluded)).slice(0, maxBuilds - keys.length));
+      keys.push(
+        ...dayKeys
+          .filter((key) => key.endsWith(extension) && !key.endsWith(excluded))
+          .slice(0, max - keys.length),
+      );
     }
-    const rows: number[][] = [];
+    return keys;
+  }
+
+  /** `read` of every key, `concurrency` at a time, in the keys' order. */
+  private async mapInParallel<T>(keys: readonly string[], read: (key: string) => Promise<T>): Promise<T[]> {
     const concurrency = this.options.concurrency ?? 16;
+    const results: T[] = [];
     for (let start = 0; start < keys.length; start += concurrency) {
-      const texts = await Promise.all(
-        keys.slice(start, start + concurrency).map((key) => getTextOrNull(this.s3, this.bucket, key)),
-      );
-      texts.forEach((text, offset) => {
-        // A row deleted since the listing is simply gone; a malformed one is skipped, and said so.
-        if (text === null) return;
-        const row = parseFeatureRow(text);
-        if (row) rows.push(row);
-        else
-          logger.warn(`feature row skipped: not ${FEATURE_DIMENSION} numbers`, { key: keys[start + offset] });
-      });
+      results.push(...(await Promise.all(keys.slice(start, start + concurrency).map(read))));
     }
-    return rows;
+    return results;
   }
 
   private async listNewestFirst(prefix: string): Promise<string[]> {

@@ -7,6 +7,7 @@ import { BuildRecord, FEATURE_DIMENSION, toFeatureVector } from '../../core/coll
 import { computeBaseline, ProjectBaseline } from '../../core/scoring/baseline';
 import { CURRENT_MODEL_MANIFEST_KEY, ModelManifest } from '../../core/scoring/model-manifest';
 import { ModelManifestSource, ModelScore, ModelScorer, ProjectHistory } from '../../core/scoring/score-build';
+import { TREND_HISTORY_BUILDS, TrendPoint } from '../../core/scoring/trend';
 import { RandomCutForest, SerializedForest } from '../../sagemaker/rcf';
 import {
   EmbeddedTrainingResult,
@@ -134,24 +135,49 @@ export class LocalEmbeddedModel implements ModelManifestSource, ModelScorer {
   }
 }
 
-/** The projects' recent builds as the cold-start baseline (what the scorer Lambda reads from the data lake). */
+/**
+ * The projects' recent builds, as the scorer Lambda reads them from the data lake (`S3ProjectHistory`):
+ * the last `baselineSize` as the cold-start baseline, the last `trendSize` as the trend test's points.
+ */
 export class RecentBuildsHistory implements ProjectHistory {
-  private readonly recent = new Map<string, { buildId: string; values: number[] }[]>();
+  private readonly recentBuilds = new Map<string, (TrendPoint & { buildId: string })[]>();
 
-  constructor(private readonly size = 60) {}
+  constructor(
+    private readonly baselineSize = 60,
+    private readonly trendSize = TREND_HISTORY_BUILDS,
+  ) {}
 
   add(record: BuildRecord): void {
-    const list = this.recent.get(record.projectName) ?? [];
+    const list = this.recentBuilds.get(record.projectName) ?? [];
     if (list.some((entry) => entry.buildId === record.buildId)) return;
-    list.push({ buildId: record.buildId, values: toFeatureVector(record).values });
-    if (list.length > this.size) list.shift();
-    this.recent.set(record.projectName, list);
+    list.push({
+      buildId: record.buildId,
+      at: Date.parse(record.endTime),
+      values: toFeatureVector(record).values,
+      succeeded: record.status === 'SUCCEEDED',
+    });
+    if (list.length > Math.max(this.baselineSize, this.trendSize)) list.shift();
+    this.recentBuilds.set(record.projectName, list);
   }
 
   async baseline(projectName: string, excludingBuildId: string): Promise<ProjectBaseline | null> {
-    const vectors = (this.recent.get(projectName) ?? [])
-      .filter((entry) => entry.buildId !== excludingBuildId)
-      .map((entry) => entry.values);
+    const vectors = this.others(projectName, excludingBuildId, this.baselineSize).map(
+      (entry) => entry.values,
+    );
     return vectors.length === 0 ? null : computeBaseline(projectName, vectors);
+  }
+
+  async recent(projectName: string, excludingBuildId: string): Promise<TrendPoint[]> {
+    return this.others(projectName, excludingBuildId, this.trendSize).map(({ at, values, succeeded }) => ({
+      at,
+      values,
+      succeeded,
+    }));
+  }
+
+  private others(projectName: string, excludingBuildId: string, size: number) {
+    return (this.recentBuilds.get(projectName) ?? [])
+      .filter((entry) => entry.buildId !== excludingBuildId)
+      .slice(-size);
   }
 }

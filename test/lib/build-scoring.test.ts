@@ -87,7 +87,7 @@ describe('BuildScoring in the Pipemend stack', () => {
       { Action: 's3:PutObject', Effect: 'Allow', Resource: objects('scoring/baselines/') },
       {
         Action: 's3:ListBucket',
-        Condition: { StringLike: { 's3:prefix': ['features/*'] } },
+        Condition: { StringLike: { 's3:prefix': ['builds/*', 'features/*'] } },
         Effect: 'Allow',
         Resource: bucketArn,
       },

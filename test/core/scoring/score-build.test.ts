@@ -1,16 +1,40 @@
-import { toFeatureVector } from '../../../core/collection/build-record';
+import { FEATURE_NAMES, toFeatureVector } from '../../../core/collection/build-record';
 import { normalize } from '../../../core/scoring/baseline';
-import { ModelScorer, scoreBuild, ScoringPorts } from '../../../core/scoring/score-build';
+import { ModelScorer, ProjectHistory, scoreBuild, ScoringPorts } from '../../../core/scoring/score-build';
+import { TrendPoint } from '../../../core/scoring/trend';
 import { BUILD_ID, buildRecord, manifest, PROJECT, projectBaseline } from '../../lambda/scorer/fixtures';
 
 const decidedAt = new Date('2026-11-21T20:00:05Z');
+const HOUR = 3_600_000;
+const MEMORY = FEATURE_NAMES.indexOf('memoryUtilizedPercent');
+
+/**
+ * Two weeks of builds every 4 h before the scored build (END_TIME) with memory 40 ± 1, the last day's at
+ * 40 + `lastDayRise`: a leak creeping in, each build inside the project's normal range.
+ */
+function memoryHistory(lastDayRise: number): TrendPoint[] {
+  const end = Date.parse(buildRecord().endTime);
+  return Array.from({ length: 14 * 6 }, (_, i) => {
+    const at = end - (14 * 24 - 4 * i) * HOUR + HOUR;
+    const values = toFeatureVector(buildRecord()).values.slice();
+    values[MEMORY] = 40 + (i % 3) - 1 + (end - at < 24 * HOUR ? lastDayRise : 0);
+    return { at, values, succeeded: true };
+  });
+}
+
+function historyOf(recent: TrendPoint[]): jest.Mocked<ProjectHistory> {
+  return {
+    baseline: jest.fn().mockResolvedValue(projectBaseline()),
+    recent: jest.fn().mockResolvedValue(recent),
+  };
+}
 
 function ports(
   overrides: Partial<ScoringPorts> = {},
 ): ScoringPorts & { modelScorer: jest.Mocked<ModelScorer> } {
   return {
     manifests: { current: jest.fn().mockResolvedValue(manifest()) },
-    history: { baseline: jest.fn().mockResolvedValue(projectBaseline()) },
+    history: historyOf([]),
     modelKind: 'endpoint',
     modelScorer: { score: jest.fn().mockResolvedValue({ score: 1.1 }) },
     now: () => decidedAt,
@@ -78,5 +102,37 @@ describe('scoreBuild', () => {
   test('a model failure propagates to the caller (which decides how the pipeline answers)', async () => {
     const p = ports({ modelScorer: { score: jest.fn().mockRejectedValue(new Error('throttled')) } });
     await expect(scoreBuild(buildRecord(), p)).rejects.toThrow('throttled');
+  });
+
+  test('a creep in the recent builds flags a build the model finds normal, led by the creeping feature', async () => {
+    const p = ports({ history: historyOf(memoryHistory(6)) });
+    const record = buildRecord({ utilization: { cpuUtilizedPercent: 60, memoryUtilizedPercent: 47 } });
+    const { verdict } = await scoreBuild(record, p);
+    expect(p.history.recent).toHaveBeenCalledWith(PROJECT, BUILD_ID);
+    expect(verdict).toMatchObject({ scorer: 'endpoint', score: 1.1, threshold: 2.5, anomalous: true });
+    expect(verdict.explanation[0]).toMatchObject({ feature: 'memoryUtilizedPercent', value: 47 });
+  });
+
+  test('the cold-start baseline path runs the trend test too', async () => {
+    const p = ports({
+      manifests: { current: jest.fn().mockResolvedValue(null) },
+      history: historyOf(memoryHistory(6)),
+    });
+    const record = buildRecord({ utilization: { cpuUtilizedPercent: 60, memoryUtilizedPercent: 47 } });
+    const { verdict } = await scoreBuild(record, p);
+    expect(verdict).toMatchObject({ scorer: 'baseline', anomalous: true });
+    expect(verdict.explanation[0]?.feature).toBe('memoryUtilizedPercent');
+  });
+
+  test('steady recent builds add nothing: the model alone decides', async () => {
+    const p = ports({ history: historyOf(memoryHistory(0)) });
+    const { verdict } = await scoreBuild(buildRecord(), p);
+    expect(verdict).toMatchObject({ anomalous: false, verdict: 'NORMAL' });
+  });
+
+  test('a failure to read the recent builds propagates, like any other history read', async () => {
+    const history = historyOf([]);
+    history.recent.mockRejectedValue(new Error('SlowDown'));
+    await expect(scoreBuild(buildRecord(), ports({ history }))).rejects.toThrow('SlowDown');
   });
 });

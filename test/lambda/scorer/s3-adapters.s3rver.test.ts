@@ -1,7 +1,7 @@
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 import { BUILD_ID, buildRecord, END_TIME, historyVectors, manifest, PROJECT } from './fixtures';
-import { buildRecordKey } from '../../../core/collection/build-record';
+import { BuildRecord, buildRecordKey, toFeatureVector } from '../../../core/collection/build-record';
 import { computeBaseline } from '../../../core/scoring/baseline';
 import { CURRENT_MODEL_MANIFEST_KEY } from '../../../core/scoring/model-manifest';
 import { BuildRecordNotFoundError } from '../../../core/scoring/scoring-errors';
@@ -124,5 +124,74 @@ describe('scorer S3 adapters through the real SDK against s3rver on loopback', (
     await expect(new S3ManifestSource(client, bucket).current()).rejects.toThrow(
       `model manifest s3://${bucket}/${CURRENT_MODEL_MANIFEST_KEY} is invalid: threshold: `,
     );
+  });
+
+  describe("the trend test's recent builds", () => {
+    const project = 'svc-trend';
+    const record = (n: number, endTime: string, overrides: Partial<BuildRecord> = {}): BuildRecord =>
+      buildRecord({
+        buildId: `${project}:b${n}`,
+        buildArn: `arn:aws:codebuild:eu-west-1:123456789012:build/${project}:b${n}`,
+        projectName: project,
+        endTime,
+        ...overrides,
+      });
+    const stored = [
+      record(1, '2026-11-20T08:00:00.000Z'),
+      record(2, '2026-11-20T16:00:00.000Z', { status: 'FAILED' }),
+      record(3, '2026-11-21T08:00:00.000Z'),
+    ];
+    const scored = record(9, END_TIME);
+    const pointOf = (r: BuildRecord) => ({
+      at: Date.parse(r.endTime),
+      values: toFeatureVector(r).values,
+      succeeded: r.status === 'SUCCEEDED',
+    });
+    /** The client, counting the objects it reads. */
+    const counting = () => {
+      const counter = { gets: 0, client: undefined as unknown as S3Client };
+      counter.client = {
+        send: (command: unknown) => {
+          if (command instanceof GetObjectCommand) counter.gets++;
+          return client.send(command as GetObjectCommand);
+        },
+      } as unknown as S3Client;
+      return counter;
+    };
+
+    beforeAll(async () => {
+      for (const r of [...stored, scored]) await put(buildRecordKey(r), JSON.stringify(r));
+      await put(`builds/project=${project}/date=2026-11-21/${project}:torn.json`, '{"schemaVersion":1');
+    });
+
+    test('are the stored records as points in time with their status, without the scored build or invalid records', async () => {
+      const points = await new S3ProjectHistory(client, bucket, { now: () => now }).recent(
+        project,
+        scored.buildId,
+      );
+      expect([...points].sort((a, b) => a.at - b.at)).toEqual(stored.map(pointOf));
+    });
+
+    test('are bounded to the newest trendBuilds records, newest day first', async () => {
+      const points = await new S3ProjectHistory(client, bucket, { now: () => now, trendBuilds: 1 }).recent(
+        project,
+        scored.buildId,
+      );
+      expect(points).toEqual([pointOf(stored[2]!)]);
+    });
+
+    test('a warm container reads only the records it has not seen', async () => {
+      const counter = counting();
+      const history = new S3ProjectHistory(counter.client, bucket, { now: () => now });
+      await history.recent(project, scored.buildId);
+      const first = counter.gets;
+      const newer = record(4, '2026-11-21T12:00:00.000Z');
+      await put(buildRecordKey(newer), JSON.stringify(newer));
+      const points = await history.recent(project, scored.buildId);
+      // The new record and the invalid one (skipped again, never cached) are read; the rest are known.
+      expect(counter.gets - first).toBe(2);
+      expect(points).toContainEqual(pointOf(newer));
+      expect(points).toHaveLength(4);
+    });
   });
 });

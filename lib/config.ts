@@ -4,6 +4,7 @@
 import { z } from 'zod';
 
 import { REMEDIATION_MODES, RemediationMode } from '../core/remediation/remediation';
+import { TRAINING_SOURCES } from '../sagemaker/training/parquet-window';
 
 export { REMEDIATION_MODES };
 export type { RemediationMode };
@@ -68,6 +69,13 @@ export const pipemendConfigSchema = z.strictObject({
   trainingWindowDays: z.number().int().min(7).max(365).default(90),
   /** `automatic` approves (and so deploys) every trained version no worse than the current; default `manual`. */
   trainingApproval: z.enum(['automatic', 'manual']).optional(),
+  /**
+   * Where training reads its window: `per-build` (the feature CSVs, object by object) or `compacted` (the
+   * Firehose-compacted Parquet table through Athena, a stratified sample; also expires the per-build CSVs
+   * after 35 days). The compacted table fills from the day the stream is deployed: switch once it holds
+   * `trainingWindowDays` of history. Default `per-build`, what existing installations train on.
+   */
+  trainingSource: z.enum(TRAINING_SOURCES).default('per-build'),
   /** Instance type of the SageMaker endpoint (`scorer: 'endpoint'`); default `ml.t2.medium`. */
   endpointInstanceType: z
     .string()

@@ -2,6 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 
+import { CompactedFeatures } from './compaction';
 import { DataLake } from './data-lake';
 import { PipemendFunction } from './pipemend-function';
 import { RetrainingTriggers } from './retraining-triggers';
@@ -29,6 +30,12 @@ export interface EmbeddedTrainingProps {
    * @default - weekly, Mondays 03:00 UTC
    */
   readonly schedule?: scheduler.ScheduleExpression;
+  /**
+   * Read the training window from this compacted table through Athena (a stratified sample) instead of
+   * the per-build feature CSVs.
+   * @default - the per-build CSVs
+   */
+  readonly compacted?: CompactedFeatures;
 }
 
 /**
@@ -68,7 +75,10 @@ export class EmbeddedTraining extends Construct {
       read: ['features/', 'labels/', 'models/'],
       write: ['models/'],
     });
-    acknowledgeTrainingFunction(this.trainer, props.dataLake.bucket, prefixes);
+    // Of the 15 minutes: up to 8 for Athena's UNLOAD, the rest for reading the sample and training.
+    const compactedPrefixes =
+      props.compacted?.grantWindowQuery(this.trainer, { athenaTimeout: Duration.minutes(8) }) ?? [];
+    acknowledgeTrainingFunction(this.trainer, props.dataLake.bucket, [...prefixes, ...compactedPrefixes]);
     this.triggers = new RetrainingTriggers(this, 'Retraining', {
       dataLake: props.dataLake,
       schedule: props.schedule,

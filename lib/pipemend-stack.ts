@@ -15,6 +15,12 @@ import { PipemendEvents } from './pipemend-events';
 import { Remediation } from './remediation';
 import { TrainingPipeline } from './training-pipeline';
 
+/**
+ * With `trainingSource: 'compacted'`, days the per-build feature CSVs are kept: the scorer's cold-start
+ * baseline reads up to 30 days of them and the drift check 7.
+ */
+export const PER_BUILD_FEATURES_DAYS_WHEN_COMPACTED = 35;
+
 export interface PipemendStackProps extends StackProps {
   readonly config: PipemendConfig;
 }
@@ -57,7 +63,13 @@ export class PipemendStack extends Stack {
       projects: config.projects,
       pipelines: config.pipelines,
     });
-    this.compactedFeatures = new CompactedFeatures(this, 'CompactedFeatures', { dataLake: this.dataLake });
+    const compactedTraining = config.trainingSource === 'compacted';
+    this.compactedFeatures = new CompactedFeatures(this, 'CompactedFeatures', {
+      dataLake: this.dataLake,
+      // Once training reads the compacted table: the scorer's cold-start baseline reads 30 days of CSVs.
+      perBuildFeaturesExpireAfterDays: compactedTraining ? PER_BUILD_FEATURES_DAYS_WHEN_COMPACTED : undefined,
+    });
+    this.compactedFeatures.connectCollector(this.collection.collector);
     this.scoring = new BuildScoring(this, 'Scoring', {
       dataLake: this.dataLake,
       eventBus: this.events.bus,
@@ -74,6 +86,7 @@ export class PipemendStack extends Stack {
         inferenceInstanceTypes: [instanceType],
         approval: config.trainingApproval,
         windowDays: config.trainingWindowDays,
+        compacted: compactedTraining ? this.compactedFeatures : undefined,
       });
       this.modelEndpoint = new ModelEndpoint(this, 'ModelEndpoint', {
         dataLake: this.dataLake,
@@ -86,6 +99,7 @@ export class PipemendStack extends Stack {
       this.embeddedTraining = new EmbeddedTraining(this, 'EmbeddedTraining', {
         dataLake: this.dataLake,
         windowDays: config.trainingWindowDays,
+        compacted: compactedTraining ? this.compactedFeatures : undefined,
       });
     }
     this.anomalyAlarm = new AnomalyScoreAlarm(this, 'AnomalyAlarm', { topic: this.events.topic });

@@ -6,6 +6,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 
+import { CompactedFeatures } from './compaction';
 import { DataLake } from './data-lake';
 import { PipemendFunction } from './pipemend-function';
 import { randomCutForestImageUri } from './rcf-image';
@@ -52,6 +53,12 @@ export interface TrainingPipelineProps {
    * @default - weekly, Mondays 03:00 UTC
    */
   readonly schedule?: scheduler.ScheduleExpression;
+  /**
+   * Assemble the window from this compacted table through Athena (a stratified sample) instead of the
+   * per-build feature CSVs.
+   * @default - the per-build CSVs
+   */
+  readonly compacted?: CompactedFeatures;
 }
 
 /**
@@ -130,7 +137,13 @@ export class TrainingPipeline extends Construct {
       read: ['features/'],
       write: ['training/'],
     });
-    acknowledgeTrainingFunction(this.windowFunction, dataLake.bucket, windowPrefixes);
+    // Of the 10 minutes a Lambda step has: up to 5 for Athena's UNLOAD, the rest to read it and write CSVs.
+    const compactedPrefixes =
+      props.compacted?.grantWindowQuery(this.windowFunction, { athenaTimeout: Duration.minutes(5) }) ?? [];
+    acknowledgeTrainingFunction(this.windowFunction, dataLake.bucket, [
+      ...windowPrefixes,
+      ...compactedPrefixes,
+    ]);
 
     this.evaluateFunction = new PipemendFunction(this, 'EvaluateStep', {
       handlerDir: 'training-evaluation',

@@ -46,6 +46,11 @@ function collectorStatements(codeBuildProjects: object) {
       Effect: 'Allow',
       Resource: { 'Fn::GetAtt': ['DataLakeKey6ACD72F9', 'Arn'] },
     },
+    {
+      Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+      Effect: 'Allow',
+      Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^CompactedFeaturesDeliveryStream'), 'Arn'] },
+    },
   ];
 }
 
@@ -158,7 +163,9 @@ describe('BuildCollection in the stack, every project and pipeline', () => {
       },
       VersioningConfiguration: { Status: 'Enabled' },
       LifecycleConfiguration: {
-        Rules: [Match.objectLike({ Id: 'tier-and-expire', Status: 'Enabled', ExpirationInDays: 730 })],
+        Rules: Match.arrayWith([
+          Match.objectLike({ Id: 'tier-and-expire', Status: 'Enabled', ExpirationInDays: 730 }),
+        ]),
       },
     });
     template.hasResourceProperties('AWS::S3::BucketPolicy', {

@@ -18,8 +18,13 @@ describe('cdk-nag', () => {
           bedrockGuardrailId: 'gr-123',
           bedrockGuardrailVersion: '1',
           notificationEmail: 'ops@example.com',
+          trainingSource: 'compacted',
         },
       }),
     ).not.toThrow();
+  });
+
+  test('the embedded trainer reading the compacted table has no unacknowledged finding', () => {
+    expect(() => synthPipemend({ nag: true, config: { trainingSource: 'compacted' } })).not.toThrow();
   });
 });

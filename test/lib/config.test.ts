@@ -15,13 +15,14 @@ describe('parsePipemendConfig', () => {
       healthAlarms: [],
       requireRollbackApproval: true,
       trainingWindowDays: 90,
+      trainingSource: 'per-build',
     });
   });
 
   test('rejects an unknown top-level key, naming it and the accepted keys', () => {
     expect(() => parsePipemendConfig({ projets: ['my-build'], defaultMode: 'enforce' })).toThrow(
       new PipemendConfigError(
-        "Invalid pipemend configuration: unknown key 'projets' (accepted: projects, pipelines, defaultMode, scorer, endpointName, healthAlarms, requireRollbackApproval, remediationLimits, bedrockModelId, bedrockGuardrailId, bedrockGuardrailVersion, notificationEmail, trainingWindowDays, trainingApproval, endpointInstanceType, endpointAutoscaling)",
+        "Invalid pipemend configuration: unknown key 'projets' (accepted: projects, pipelines, defaultMode, scorer, endpointName, healthAlarms, requireRollbackApproval, remediationLimits, bedrockModelId, bedrockGuardrailId, bedrockGuardrailVersion, notificationEmail, trainingWindowDays, trainingApproval, trainingSource, endpointInstanceType, endpointAutoscaling)",
       ),
     );
   });
@@ -61,6 +62,12 @@ describe('parsePipemendConfig', () => {
 
   test('rejects context that is not JSON', () => {
     expect(() => parsePipemendConfig('{projects')).toThrow(/context 'pipemend' is not valid JSON/);
+  });
+
+  test('rejects a training source other than per-build and compacted', () => {
+    expect(() => parsePipemendConfig({ trainingSource: 'iceberg' })).toThrow(
+      /^Invalid pipemend configuration: trainingSource: .*"per-build"\|"compacted"/,
+    );
   });
 });
 

@@ -20,6 +20,8 @@ const REFERENCES = new Set([
   'VariantName',
   'DisplayName',
   'LogGroupName',
+  // Unique within its log group only, and every installation's log groups have their own names.
+  'LogStreamName',
 ]);
 
 function physicalNames(template: Template): Map<string, string> {

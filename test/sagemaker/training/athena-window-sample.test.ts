@@ -54,7 +54,7 @@ function source(time = fakeTime(), timeoutMillis = 60_000): CompactedWindowSourc
   };
 }
 
-const status = (State: string, StateChangeReason?: string) => ({
+const status = (State: QueryExecutionState, StateChangeReason?: string) => ({
   QueryExecution: { QueryExecutionId: QUERY_ID, Status: { State, StateChangeReason } },
 });
 

@@ -90,6 +90,46 @@ export const pipemendConfigSchema = z.strictObject({
     })
     .refine((a) => a.maxCapacity >= a.minCapacity, 'maxCapacity must be at least minCapacity')
     .optional(),
+  /**
+   * Who hears about a project or pipeline: its notifications, escalations and daily digest go to the
+   * owner's topic (a `topicArn`, or one the stack creates for an `email`) instead of the main topic.
+   */
+  owners: z
+    .array(
+      z
+        .strictObject({
+          project: z.string().min(1).optional(),
+          pipeline: z.string().min(1).optional(),
+          topicArn: z
+            .string()
+            .regex(
+              /^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/,
+              'must be an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:team-ci',
+            )
+            .optional(),
+          email: z.string().email().optional(),
+        })
+        .refine(
+          (owner) => (owner.project === undefined) !== (owner.pipeline === undefined),
+          'give exactly one of project and pipeline',
+        )
+        .refine(
+          (owner) => (owner.topicArn === undefined) !== (owner.email === undefined),
+          'give exactly one of topicArn and email',
+        ),
+    )
+    .superRefine((owners, context) => {
+      const seen = new Set<string>();
+      owners.forEach((owner, index) => {
+        const scope =
+          owner.pipeline !== undefined ? `pipeline '${owner.pipeline}'` : `project '${owner.project}'`;
+        if (seen.has(scope)) {
+          context.addIssue({ code: 'custom', path: [index], message: `${scope} has more than one owner` });
+        }
+        seen.add(scope);
+      });
+    })
+    .default([]),
 });
 
 export type PipemendConfig = z.infer<typeof pipemendConfigSchema>;

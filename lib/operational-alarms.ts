@@ -38,6 +38,11 @@ export interface OperationalAlarmsProps {
    */
   readonly trainer?: lambda.IFunction;
   /**
+   * The daily notification digest: its failed runs (a digest not sent, or not sent to every topic).
+   * @default - no digest alarm
+   */
+  readonly notificationDigest?: lambda.IFunction;
+  /**
    * Alarm on the scorer's `ScoringErrors` (builds a pipeline action could not score).
    * @default true
    */
@@ -62,7 +67,8 @@ export interface OperationalAlarmsProps {
 /**
  * Pipemend never fails silently: an alarm (notifying the topic) on every dead-letter queue that holds a
  * message, on the remediation state machine's failed, timed-out and aborted executions, on failed training
- * (SageMaker pipeline or embedded trainer) and on the scorer's `ScoringErrors`, all on one dashboard.
+ * (SageMaker pipeline or embedded trainer), on the daily notification digest's failed runs and on the
+ * scorer's `ScoringErrors`, all on one dashboard.
  */
 export class OperationalAlarms extends Construct {
   /** One alarm per dead-letter queue, by the queue's construct path. */
@@ -149,6 +155,16 @@ export class OperationalAlarms extends Construct {
       this.alarm('TrainerFailed', {
         description: 'Pipemend: the embedded trainer failed (its failed events go to its dead-letter queue)',
         metric: props.trainer.metricErrors({ statistic: cloudwatch.Stats.SUM, period: this.period }),
+      });
+    }
+    if (props.notificationDigest) {
+      this.alarm('NotificationDigestFailed', {
+        description:
+          'Pipemend: the daily digest of repeated failures was not sent to every topic (its log names them; it resends only what is missing when invoked with {"day": "YYYY-MM-DD"})',
+        metric: props.notificationDigest.metricErrors({
+          statistic: cloudwatch.Stats.SUM,
+          period: this.period,
+        }),
       });
     }
     if (props.scoringErrors ?? true) {

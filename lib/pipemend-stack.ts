@@ -114,6 +114,7 @@ export class PipemendStack extends Stack {
       healthAlarms: config.healthAlarms,
       requireRollbackApproval: config.requireRollbackApproval,
       limits: config.remediationLimits,
+      owners: config.owners,
     });
     this.fixSuggestions = new FixSuggestions(this, 'FixSuggestions', {
       dataLake: this.dataLake,
@@ -130,6 +131,7 @@ export class PipemendStack extends Stack {
       stateMachine: this.remediation.stateMachine,
       trainingPipelineName: this.trainingPipeline?.pipeline.pipelineName,
       trainer: this.embeddedTraining?.trainer,
+      notificationDigest: this.remediation.digest.function,
       additionalAlarms: [this.anomalyAlarm.alarm],
     });
     this.addOutputs();

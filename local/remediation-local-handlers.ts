@@ -3,10 +3,12 @@
  * stores, for running the state machine locally: only the AWS actions (CodeBuild, CodePipeline, SNS,
  * the approval) and the classifier's look-ups are supplied by the caller, e.g. the replay's simulation.
  */
+import { MemoryDigestStore } from './memory-digest-store';
 import { MemoryGuardStore } from './memory-guard-store';
 import { MemoryIdempotencyStore } from './memory-idempotency-store';
-import { RemediationTaskHandlers } from './remediation-runner';
+import { LOCAL_NOTIFICATION_ROUTES, RemediationTaskHandlers } from './remediation-runner';
 import { DEFAULT_GUARD_LIMITS, GuardLimits } from '../core/remediation/guards';
+import { NotificationRoutes } from '../core/remediation/notification-routes';
 import { RemediationMode } from '../core/remediation/remediation';
 import { DecisionRecord, DecisionRecordSink } from '../core/remediation/remediation-record';
 import { ClassifyConfig, ClassifyPorts, classify } from '../lambda/classify/classify';
@@ -21,6 +23,12 @@ export interface LocalRemediationOptions {
   readonly classifyConfig?: Partial<ClassifyConfig>;
   readonly limits?: GuardLimits;
   readonly defaultMode?: RemediationMode;
+  /**
+   * The main topic and the owners' topics record-outcome routes to (`notificationRoutesOf(template)`
+   * gives the synthesized stack's).
+   * @default LOCAL_NOTIFICATION_ROUTES: a main topic, no owners
+   */
+  readonly routes?: NotificationRoutes;
   /** The clock every component reads (simulated time in the replay). */
   readonly now?: () => Date;
   /** The AWS side: CodeBuild reruns, stage retries and rollbacks, SNS, approvals, pipeline look-ups. */
@@ -37,12 +45,15 @@ export interface LocalRemediation {
   readonly flakyTests: MemoryFlakyTestHistory;
   /** Every decision record written, in order. */
   readonly records: DecisionRecord[];
+  /** The occurrences record-outcome counted for the daily digest. */
+  readonly digest: MemoryDigestStore;
 }
 
 export function createLocalRemediation(options: LocalRemediationOptions): LocalRemediation {
   const now = options.now ?? (() => new Date());
   const guardStore = new MemoryGuardStore();
   const flakyTests = new MemoryFlakyTestHistory();
+  const digest = new MemoryDigestStore();
   // The caller's ports (possibly a class instance) read the flaky tests record-outcome writes, unless they
   // bring their own.
   const classifyPorts: ClassifyPorts = options.classifyPorts.knownFlakyTests
@@ -81,6 +92,7 @@ export function createLocalRemediation(options: LocalRemediationOptions): LocalR
     guardStore,
     flakyTests,
     records,
+    digest,
     handlers: {
       ...options.actions,
       classify: (input) => classify(parseTrigger(input.event), classifyPorts, classifyConfig),
@@ -91,6 +103,8 @@ export function createLocalRemediation(options: LocalRemediationOptions): LocalR
           sink,
           flakyTests,
           notificationDedup: guardStore,
+          digest,
+          routes: options.routes ?? LOCAL_NOTIFICATION_ROUTES,
           now,
         }),
     },

@@ -7,7 +7,9 @@
 import { App } from 'aws-cdk-lib';
 import { StateMachine, StateMachineDefinition } from 'aws-local-stepfunctions';
 
+import { NotificationRoutes } from '../core/remediation/notification-routes';
 import { REMEDIATION_STATES } from '../core/remediation/remediation';
+import { notificationRoutesFromEnv } from '../lambda/remediation/notification-routes-env';
 import { parsePipemendConfig, PipemendConfig } from '../lib/config';
 import { PipemendStack } from '../lib/pipemend-stack';
 
@@ -41,6 +43,35 @@ export function remediationDefinition(template: CfnTemplate): StateMachineDefini
   const definition = resolveTokens(machine[1].Properties?.DefinitionString, template);
   if (typeof definition !== 'string') throw new Error('The state machine has no DefinitionString');
   return JSON.parse(definition) as StateMachineDefinition;
+}
+
+/** Routes for local runs that do not read them from a template: a main topic, no owners. */
+export const LOCAL_NOTIFICATION_ROUTES: NotificationRoutes = {
+  defaultTopicArn: `arn:aws:sns:${LOCAL_REGION}:${LOCAL_ACCOUNT}:PipemendNotifications`,
+  owners: {},
+};
+
+/**
+ * The notification routes the record-outcome function is deployed with (its `NOTIFICATION_TOPIC_ARN`
+ * and `OWNER_TOPICS`, tokens resolved as in the definition), parsed by the function's own code.
+ */
+export function notificationRoutesOf(template: CfnTemplate): NotificationRoutes {
+  const functions = Object.values(template.Resources).filter((resource) => {
+    const variables = (
+      resource.Properties?.Environment as { Variables?: Record<string, unknown> } | undefined
+    )?.Variables;
+    return resource.Type === 'AWS::Lambda::Function' && variables?.OWNER_TOPICS !== undefined;
+  });
+  const variables = (
+    functions[0]?.Properties?.Environment as { Variables: Record<string, unknown> } | undefined
+  )?.Variables;
+  if (functions.length !== 1 || !variables) {
+    throw new Error(`Expected one function with OWNER_TOPICS in the template, found ${functions.length}`);
+  }
+  return notificationRoutesFromEnv({
+    NOTIFICATION_TOPIC_ARN: resolveTokens(variables.NOTIFICATION_TOPIC_ARN, template) as string,
+    OWNER_TOPICS: resolveTokens(variables.OWNER_TOPICS, template) as string,
+  });
 }
 
 function resolveTokens(value: unknown, template: CfnTemplate): unknown {

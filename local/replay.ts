@@ -22,6 +22,7 @@ import { ScenarioConfig } from './simulation/scenario';
 import { SimulatedCi } from './simulation/simulated-ci';
 import { BuildRecord } from '../core/collection/build-record';
 import { buildMetrics, collectEvent, CollectorPorts, storeBuildRecord } from '../core/collection/collector';
+import { DigestOccurrence } from '../core/remediation/notification-digest';
 import { scoreBuild } from '../core/scoring/score-build';
 import { BuildVerdict } from '../core/scoring/verdict';
 import { Suggestion } from '../core/suggestions/suggestion';
@@ -60,6 +61,8 @@ export interface RemediationResult {
   readonly fingerprint?: string;
   /** A repeat of a failure already notified in the window: counted, not sent. */
   readonly notificationFolded?: boolean;
+  /** The occurrence record-outcome counted for the daily digest, when the failure is grouped. */
+  readonly digestOccurrence?: DigestOccurrence;
   /** Simulated time the execution ended (after reruns, polls and approvals). */
   readonly endedAt: string;
 }

@@ -9,6 +9,8 @@ import {
 } from '../../core/remediation/failure-fingerprint';
 import { FlakyTestHistory } from '../../core/remediation/flaky-tests';
 import { BreakerState, GuardStore } from '../../core/remediation/guards';
+import { NotificationDigestStore, utcDay } from '../../core/remediation/notification-digest';
+import { notificationTopicFor, NotificationRoutes } from '../../core/remediation/notification-routes';
 import {
   buildDecisionRecord,
   DecisionRecordSink,
@@ -27,6 +29,10 @@ export interface RecordOutcomeDependencies {
   readonly notificationDedup?: NotificationDedupStore;
   /** @default DEFAULT_NOTIFICATION_WINDOW_SECONDS (24 h) */
   readonly notificationWindowSeconds?: number;
+  /** Counts every occurrence of a grouped failure per day, for the daily digest of the repeats. */
+  readonly digest?: NotificationDigestStore;
+  /** The owner topics by scope and the main topic: where this record's notification goes. */
+  readonly routes: NotificationRoutes;
   readonly now: () => Date;
 }
 
@@ -35,6 +41,8 @@ export interface RecordedOutcome extends Notification {
   readonly status: OutcomeReport['status'];
   readonly labelKind?: string;
   readonly testOutcome?: string;
+  /** The topic the notification goes to: the owner's of the project or pipeline, else the main topic. */
+  readonly topicArn: string;
   /** Set when the notification is a repeat of a failure already notified in the window (not sent). */
   readonly repeatOf?: { readonly fingerprint: string; readonly occurrence: number };
   /** The breaker after this result, when the result came from an action. */
@@ -83,6 +91,19 @@ export async function recordOutcome(
         )
       : undefined;
   await deps.sink.save(record);
+  const topicArn = notificationTopicFor(record.scope, deps.routes);
+  if (occurrence && deps.digest) {
+    await deps.digest.countOccurrence({
+      day: utcDay(now),
+      fingerprint: fingerprint!.hash,
+      where: fingerprint!.where,
+      cause: fingerprint!.cause,
+      topicArn,
+      sent: occurrence.first,
+      at: now.toISOString(),
+      remediationId: record.remediationId,
+    });
+  }
   const tests = report.classification?.tests;
   if (record.testOutcome === 'rescued-by-rerun' && tests && deps.flakyTests) {
     // The tests failed and then passed on the same revision: flaky, with evidence.
@@ -98,6 +119,7 @@ export async function recordOutcome(
   return {
     ...notification,
     notify: notification.notify && (occurrence?.first ?? true),
+    topicArn,
     ...(occurrence && !occurrence.first
       ? { repeatOf: { fingerprint: fingerprint!.hash, occurrence: occurrence.count } }
       : {}),

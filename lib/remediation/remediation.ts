@@ -7,15 +7,19 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import { Construct } from 'constructs';
 
 import { DEFAULT_GUARD_LIMITS, GuardLimits, validateGuardLimits } from '../../core/remediation/guards';
+import { DIGEST_DAY_ATTRIBUTE, DIGEST_INDEX_NAME } from '../../core/remediation/notification-digest';
 import { APPROVAL_DENIED_ERROR, REMEDIATION_STATES } from '../../core/remediation/remediation';
 import { PIPEMEND_EVENT_SOURCE, VERDICT_DETAIL_TYPE } from '../../core/scoring/verdict';
 import { RemediationMode } from '../config';
 import { DeadLetterQueue } from '../dead-letter-queue';
+import { NotificationDigest } from '../notification-digest';
+import { NotificationOwner, NotificationOwners } from '../notification-owners';
 import { PipemendFunction } from '../pipemend-function';
 import { RemediationDefinition } from './workflow';
 export { REMEDIATION_START_STATE } from './workflow';
@@ -90,6 +94,17 @@ export interface RemediationProps {
    * @default Duration.hours(12)
    */
   readonly timeout?: Duration;
+  /**
+   * Owners of projects and pipelines: their notifications, escalations and digests go to the owner's
+   * topic instead of `topic`.
+   * @default - none: everything goes to `topic`
+   */
+  readonly owners?: readonly NotificationOwner[];
+  /**
+   * When the digest of the previous UTC day's repeated failures is sent.
+   * @default every day at 08:00 UTC
+   */
+  readonly digestSchedule?: scheduler.ScheduleExpression;
 }
 
 /**
@@ -102,6 +117,10 @@ export class Remediation extends Construct {
   /** Budgets, breakers, modes (`mode#<scope>`), decision summaries (`record#<id>`) and idempotency claims. */
   public readonly table: dynamodb.Table;
   public readonly logGroup: logs.LogGroup;
+  /** The owners' topics (context `owners`). */
+  public readonly owners: NotificationOwners;
+  /** The daily digest of repeated failures (its function is watched by the operational alarms). */
+  public readonly digest: NotificationDigest;
 
   constructor(scope: Construct, id: string, props: RemediationProps) {
     super(scope, id);
@@ -154,6 +173,17 @@ export class Remediation extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: RemovalPolicy.RETAIN,
     });
+    // Sparse: only the daily digest items carry the day attribute.
+    this.table.addGlobalSecondaryIndex({
+      indexName: DIGEST_INDEX_NAME,
+      partitionKey: { name: DIGEST_DAY_ATTRIBUTE, type: dynamodb.AttributeType.STRING },
+      sortKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+      projectionType: dynamodb.ProjectionType.ALL,
+    });
+    this.owners = new NotificationOwners(this, 'Owners', {
+      owners: props.owners ?? [],
+      encryptionKey: props.encryptionKey,
+    });
 
     const classify = new PipemendFunction(this, 'Classify', {
       handlerDir: 'classify',
@@ -194,6 +224,8 @@ export class Remediation extends Construct {
       environment: {
         REMEDIATION_TABLE: this.table.tableName,
         DATA_LAKE_BUCKET: props.dataLakeBucket.bucketName,
+        NOTIFICATION_TOPIC_ARN: props.topic.topicArn,
+        OWNER_TOPICS: this.owners.ownerTopicsJson(),
       },
     });
     this.grantClassify(classify, props, projectArns, pipelineArns, alarmArns);
@@ -253,6 +285,7 @@ export class Remediation extends Construct {
       pipelineTarget,
       recordOutcome,
       topic: props.topic,
+      owners: this.owners,
       projectArns: props.projects?.length ? projectArns : undefined,
       pipelineArns: props.pipelines?.length ? pipelineArns : undefined,
       approval: props.requireRollbackApproval ?? true,
@@ -268,6 +301,14 @@ export class Remediation extends Construct {
     });
     definition.grant(this.stateMachine);
     classify.addEnvironment('OWN_INITIATOR_PREFIXES', `${this.stateMachine.role.roleName}/`);
+
+    this.digest = new NotificationDigest(this, 'Digest', {
+      table: this.table,
+      encryptionKey: props.encryptionKey,
+      topic: props.topic,
+      owners: this.owners,
+      schedule: props.digestSchedule,
+    });
 
     this.addRules(props, healthAlarms);
     this.acknowledgeFindings([classify, guard, pipelineTarget, recordOutcome], props, this.stateMachine);

@@ -11,6 +11,7 @@ import {
   REMEDIATION_MARKER_VARIABLE,
   REMEDIATION_STATES,
 } from '../../core/remediation/remediation';
+import { NotificationOwners } from '../notification-owners';
 import { PipemendFunction } from '../pipemend-function';
 import {
   CODEBUILD_NOT_STARTED_ERRORS,
@@ -30,7 +31,10 @@ export interface DefinitionProps {
   readonly guard: PipemendFunction;
   readonly pipelineTarget: PipemendFunction;
   readonly recordOutcome: PipemendFunction;
+  /** The main topic: approval requests, a record that failed, and every scope without an owner. */
   readonly topic: sns.ITopic;
+  /** The owners' topics: a record's notification goes to the topic record-outcome names (`$.recorded.topicArn`). */
+  readonly owners?: NotificationOwners;
   /** ARNs of the configured projects; absent: only projects tagged for Pipemend may be rerun. */
   readonly projectArns?: string[];
   /** ARNs of the configured pipelines; absent: only pipelines tagged for Pipemend may be retried or rolled back. */
@@ -158,6 +162,7 @@ export class RemediationDefinition {
   grant(stateMachine: sfn.StateMachine): void {
     for (const statement of this.policies) stateMachine.addToRolePolicy(statement);
     this.props.topic.grantPublish(stateMachine);
+    this.props.owners?.grantPublish(stateMachine);
   }
 
   private lambda(
@@ -240,11 +245,21 @@ export class RemediationDefinition {
     // The task error that led here stays in $.error; the record's own failure goes beside it.
     record.addCatch(recordFailed, { errors: ['States.ALL'], resultPath: '$.recordError' });
 
-    const publish = new tasks.SnsPublish(scope, REMEDIATION_STATES.publish, {
-      topic: props.topic,
-      subject: sfn.JsonPath.stringAt('$.recorded.subject'),
-      message: sfn.TaskInput.fromJsonPathAt('$.recorded.message'),
-      resultPath: sfn.JsonPath.DISCARD,
+    // The topic is record-outcome's answer (the owner's, or the main topic), so not a fixed one: the
+    // optimized sns:publish integration with a dynamic TopicArn (SnsPublish takes only a fixed topic).
+    // Its errors keep the optimized integration's names (SNS.*), which retrySns matches. The role may
+    // publish to the main topic and the owners' topics only (grant()).
+    const publish = new sfn.CustomState(scope, REMEDIATION_STATES.publish, {
+      stateJson: {
+        Type: 'Task',
+        Resource: `arn:${Stack.of(scope).partition}:states:::sns:publish`,
+        Parameters: {
+          'TopicArn.$': '$.recorded.topicArn',
+          'Subject.$': '$.recorded.subject',
+          'Message.$': '$.recorded.message',
+        },
+        ResultPath: null,
+      },
     });
     this.retrySns(publish);
     // The record is saved; the execution fails so the ExecutionsFailed metric (and its alarm) sees it.
@@ -263,7 +278,7 @@ export class RemediationDefinition {
     );
   }
 
-  private retrySns(task: sfn.TaskStateBase): void {
+  private retrySns(task: sfn.TaskStateBase | sfn.CustomState): void {
     task.addRetry({
       errors: ['SNS.ThrottledException', 'SNS.InternalErrorException', 'SNS.KMSThrottlingException'],
       interval: Duration.seconds(2),
@@ -421,24 +436,30 @@ export class RemediationDefinition {
     const act = find.next(rollback).next(this.watch('Rollback', '$.rollback.PipelineExecutionId'));
     if (!props.approval) return act;
 
-    const approval = new tasks.SnsPublish(scope, REMEDIATION_STATES.requestApproval, {
-      topic: props.topic,
-      integrationPattern: sfn.IntegrationPattern.WAIT_FOR_TASK_TOKEN,
-      subject: 'Pipemend: approve a rollback?',
-      message: sfn.TaskInput.fromObject({
-        kind: 'rollback-approval-request',
-        executionArn: sfn.JsonPath.executionId,
-        taskToken: sfn.JsonPath.taskToken,
-        answer: sfn.JsonPath.format(
-          'pipemend approve {}   or   pipemend deny {}',
-          sfn.JsonPath.executionId,
-          sfn.JsonPath.executionId,
-        ),
-        decision: sfn.JsonPath.objectAt('$.classification.decision'),
-        target: sfn.JsonPath.objectAt('$.classification.target'),
-      }),
-      taskTimeout: sfn.Timeout.duration(props.approvalTimeout),
-      resultPath: '$.approval',
+    // A rollback acts on a pipeline: its owner (context `owners`) is asked, else the main topic.
+    const owned = [...(props.owners?.topicByScope ?? [])].filter(([where]) => where.startsWith('pipeline:'));
+    const approval = new sfn.CustomState(scope, REMEDIATION_STATES.requestApproval, {
+      stateJson: {
+        Type: 'Task',
+        Resource: `arn:${Stack.of(scope).partition}:states:::sns:publish.waitForTaskToken`,
+        TimeoutSeconds: props.approvalTimeout.toSeconds(),
+        Parameters: {
+          ...(owned.length > 0
+            ? { 'TopicArn.$': '$.approvalTopic.arn' }
+            : { TopicArn: props.topic.topicArn }),
+          Subject: 'Pipemend: approve a rollback?',
+          Message: {
+            kind: 'rollback-approval-request',
+            'executionArn.$': '$$.Execution.Id',
+            'taskToken.$': '$$.Task.Token',
+            'answer.$':
+              "States.Format('pipemend approve {}   or   pipemend deny {}', $$.Execution.Id, $$.Execution.Id)",
+            'decision.$': '$.classification.decision',
+            'target.$': '$.classification.target',
+          },
+        },
+        ResultPath: '$.approval',
+      },
     });
     this.retrySns(approval);
     approval.addCatch(
@@ -456,7 +477,20 @@ export class RemediationDefinition {
       },
     );
     approval.addCatch(this.escalateTaskFailure, { errors: ['States.ALL'], resultPath: '$.error' });
-    return approval.next(act);
+    approval.next(act);
+    if (owned.length === 0) return approval;
+    const topicOf = (id: string, topic: sns.ITopic): sfn.IChainable =>
+      new sfn.Pass(scope, id, { parameters: { arn: topic.topicArn }, resultPath: '$.approvalTopic' }).next(
+        approval,
+      );
+    const route = new sfn.Choice(scope, 'ApprovalTopic');
+    owned.forEach(([where, topic], index) =>
+      route.when(
+        sfn.Condition.stringEquals('$.classification.target.pipelineName', where.slice('pipeline:'.length)),
+        topicOf(`ApprovalToOwner${index + 1}`, topic),
+      ),
+    );
+    return route.otherwise(topicOf('ApprovalToMainTopic', props.topic));
   }
 
   private codePipeline(

@@ -66,6 +66,7 @@ export class SimulatedRemediator implements Remediator {
   private readonly clock = new ReplayClock(new Date(0));
   private readonly runner: RemediationRunner;
   private readonly records: ReturnType<typeof createLocalRemediation>['records'];
+  private readonly digest: ReturnType<typeof createLocalRemediation>['digest'];
   private readonly approverDelays: SeededRandom;
 
   constructor(
@@ -119,6 +120,7 @@ export class SimulatedRemediator implements Remediator {
       },
     });
     this.records = local.records;
+    this.digest = local.digest;
     this.runner = new RemediationRunner(synthesizedRemediationDefinition(), local.handlers);
   }
 
@@ -127,6 +129,7 @@ export class SimulatedRemediator implements Remediator {
     this.clock.set(at);
     const recordsBefore = this.records.length;
     const notificationsBefore = this.calls.notifications.length;
+    const digestOccurrencesBefore = this.digest.occurrences.length;
     const event = {
       version: '0',
       id: `verdict-${verdict.buildId}`,
@@ -140,6 +143,10 @@ export class SimulatedRemediator implements Remediator {
     };
     const execution = await this.runner.run(event);
     const record = this.records.length > recordsBefore ? this.records[this.records.length - 1] : undefined;
+    const digestOccurrence =
+      this.digest.occurrences.length > digestOccurrencesBefore
+        ? this.digest.occurrences[this.digest.occurrences.length - 1]
+        : undefined;
     if (record) {
       await this.options.lake.put(decisionRecordKey(record), JSON.stringify(record), 'application/json');
       if (record.label)
@@ -160,6 +167,7 @@ export class SimulatedRemediator implements Remediator {
       ...(record?.classification?.tests ? { failedTests: record.classification.tests.failed } : {}),
       ...(record?.classification?.fingerprint ? { fingerprint: record.classification.fingerprint.hash } : {}),
       ...(record?.notification?.sent === false ? { notificationFolded: true } : {}),
+      ...(digestOccurrence ? { digestOccurrence } : {}),
       executionMs: performance.now() - started,
       stateTransitions: execution.states.length,
       lambdaInvocations: execution.states.filter((state) => LAMBDA_STATES.has(state)).length,

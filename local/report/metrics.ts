@@ -3,6 +3,11 @@
  * remediation did and what it saved, recovery times with and without Pipemend, and the monthly AWS cost of
  * the deployed stack for this workload.
  */
+import {
+  digestMessages,
+  DigestOccurrence,
+  foldOccurrences,
+} from '../../core/remediation/notification-digest';
 import type { ReplayedBuild, ReplayResult } from '../replay';
 import { FUNCTION_MEMORY_MB, LOG_BYTES, UNIT_PRICES } from './pricing';
 import type { IncidentKind } from '../simulation/scenario';
@@ -78,6 +83,8 @@ export interface NotificationGrouping {
   readonly distinctFailuresNotified: number;
   /** Repeats within the window that only counted. */
   readonly repeatsFolded: number;
+  /** Daily digests the repeats would be summarised in: one per day (and topic) with repeats. */
+  readonly digests: number;
 }
 
 /** How the failures of flaky tests and of regressions were handled (simulation truth). */
@@ -366,6 +373,7 @@ function remediationSummary(
       wanted.filter((b) => b.remediation!.notifications > 0).map((b) => b.remediation!.fingerprint),
     ).size,
     repeatsFolded: builds.filter((b) => b.remediation?.notificationFolded).length,
+    digests: digestsOf(builds),
   };
   return {
     flakyTests,
@@ -379,6 +387,16 @@ function remediationSummary(
     ran,
     outcomes,
   };
+}
+
+/** The digest messages the daily digest would send for the replay's grouped failures (the core's code). */
+export function digestsOf(builds: readonly ReplayedBuild[]): number {
+  const occurrences = builds
+    .map((b) => b.remediation?.digestOccurrence)
+    .filter((occurrence): occurrence is DigestOccurrence => occurrence !== undefined);
+  const entries = foldOccurrences(occurrences);
+  const days = [...new Set(entries.map((entry) => entry.day))];
+  return days.reduce((n, day) => n + digestMessages(day, entries).length, 0);
 }
 
 /**

@@ -19,6 +19,10 @@ describe('cdk-nag', () => {
           bedrockGuardrailVersion: '1',
           notificationEmail: 'ops@example.com',
           trainingSource: 'compacted',
+          owners: [
+            { pipeline: 'app-pipeline', topicArn: 'arn:aws:sns:eu-west-1:123456789012:app-team' },
+            { project: 'app-build', email: 'app-team@example.com' },
+          ],
         },
       }),
     ).not.toThrow();

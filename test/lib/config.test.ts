@@ -16,13 +16,14 @@ describe('parsePipemendConfig', () => {
       requireRollbackApproval: true,
       trainingWindowDays: 90,
       trainingSource: 'per-build',
+      owners: [],
     });
   });
 
   test('rejects an unknown top-level key, naming it and the accepted keys', () => {
     expect(() => parsePipemendConfig({ projets: ['my-build'], defaultMode: 'enforce' })).toThrow(
       new PipemendConfigError(
-        "Invalid pipemend configuration: unknown key 'projets' (accepted: projects, pipelines, defaultMode, scorer, endpointName, healthAlarms, requireRollbackApproval, remediationLimits, bedrockModelId, bedrockGuardrailId, bedrockGuardrailVersion, notificationEmail, trainingWindowDays, trainingApproval, trainingSource, endpointInstanceType, endpointAutoscaling)",
+        "Invalid pipemend configuration: unknown key 'projets' (accepted: projects, pipelines, defaultMode, scorer, endpointName, healthAlarms, requireRollbackApproval, remediationLimits, bedrockModelId, bedrockGuardrailId, bedrockGuardrailVersion, notificationEmail, trainingWindowDays, trainingApproval, trainingSource, endpointInstanceType, endpointAutoscaling, owners)",
       ),
     );
   });
@@ -45,6 +46,87 @@ describe('parsePipemendConfig', () => {
     expect(() => parsePipemendConfig({ endpointAutoscaling: autoscaling })).toThrow(
       /^Invalid pipemend configuration: endpointAutoscaling: unknown key 'max' \(accepted: minCapacity,/,
     );
+  });
+
+  describe('owners', () => {
+    test('accepts a project owner by e-mail and a pipeline owner by topic', () => {
+      const owners = [
+        { project: 'web-build', email: 'web-team@example.com' },
+        { pipeline: 'payments', topicArn: 'arn:aws:sns:eu-west-1:123456789012:payments-ci' },
+      ];
+      expect(parsePipemendConfig({ owners }).owners).toEqual(owners);
+    });
+
+    test('rejects an owner naming both a project and a pipeline', () => {
+      expect(() =>
+        parsePipemendConfig({ owners: [{ project: 'a', pipeline: 'b', email: 'team@example.com' }] }),
+      ).toThrow(
+        new PipemendConfigError(
+          'Invalid pipemend configuration: owners.0: give exactly one of project and pipeline',
+        ),
+      );
+    });
+
+    test('rejects an owner naming neither a project nor a pipeline', () => {
+      expect(() => parsePipemendConfig({ owners: [{ email: 'team@example.com' }] })).toThrow(
+        new PipemendConfigError(
+          'Invalid pipemend configuration: owners.0: give exactly one of project and pipeline',
+        ),
+      );
+    });
+
+    test('rejects an owner with both a topic and an e-mail', () => {
+      const owner = {
+        project: 'a',
+        email: 'team@example.com',
+        topicArn: 'arn:aws:sns:eu-west-1:123456789012:t',
+      };
+      expect(() => parsePipemendConfig({ owners: [owner] })).toThrow(
+        new PipemendConfigError(
+          'Invalid pipemend configuration: owners.0: give exactly one of topicArn and email',
+        ),
+      );
+    });
+
+    test('rejects an owner with neither a topic nor an e-mail', () => {
+      expect(() => parsePipemendConfig({ owners: [{ project: 'a' }] })).toThrow(
+        new PipemendConfigError(
+          'Invalid pipemend configuration: owners.0: give exactly one of topicArn and email',
+        ),
+      );
+    });
+
+    test('rejects a topicArn that is not an SNS topic ARN', () => {
+      expect(() =>
+        parsePipemendConfig({ owners: [{ project: 'a', topicArn: 'arn:aws:sqs:eu-west-1:123456789012:q' }] }),
+      ).toThrow(
+        new PipemendConfigError(
+          'Invalid pipemend configuration: owners.0.topicArn: must be an SNS topic ARN like arn:aws:sns:eu-west-1:123456789012:team-ci',
+        ),
+      );
+    });
+
+    test('rejects two owners of one project', () => {
+      const owners = [
+        { project: 'a', email: 'one@example.com' },
+        { project: 'a', email: 'two@example.com' },
+      ];
+      expect(() => parsePipemendConfig({ owners })).toThrow(
+        new PipemendConfigError(
+          "Invalid pipemend configuration: owners.1: project 'a' has more than one owner",
+        ),
+      );
+    });
+
+    test('rejects an unknown key in an owner, naming the accepted keys', () => {
+      expect(() =>
+        parsePipemendConfig({ owners: [{ project: 'a', email: 'team@example.com', team: 'web' }] }),
+      ).toThrow(
+        new PipemendConfigError(
+          "Invalid pipemend configuration: owners.0: unknown key 'team' (accepted: project, pipeline, topicArn, email)",
+        ),
+      );
+    });
   });
 
   test('accepts a JSON string from --context', () => {

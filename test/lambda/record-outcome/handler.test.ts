@@ -11,6 +11,10 @@ const dynamodb = mockClient(DynamoDBDocumentClient);
 process.env.AWS_REGION = 'eu-west-1';
 process.env.REMEDIATION_TABLE = 'state';
 process.env.DATA_LAKE_BUCKET = 'lake';
+const MAIN_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:pipemend';
+const APP_TEAM_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:app-team';
+process.env.NOTIFICATION_TOPIC_ARN = MAIN_TOPIC;
+process.env.OWNER_TOPICS = JSON.stringify({ 'project:app': APP_TEAM_TOPIC });
 type Handler = (typeof import('../../../lambda/record-outcome/handler'))['handler'];
 let handler: Handler;
 
@@ -197,6 +201,32 @@ describe('record-outcome handler', () => {
     });
   });
 
+  describe('notification topic', () => {
+    test("a record of an owned project names the owner's topic", async () => {
+      const recorded = await handler({
+        classification: dnsFailureRerun,
+        guard: { ...enforcedProceed, outcome: 'SUGGEST', mode: 'suggest' },
+        status: 'SUGGESTED',
+      });
+
+      expect(recorded.topicArn).toBe(APP_TEAM_TOPIC);
+    });
+
+    test('a record without a scope (classification failed) names the main topic', async () => {
+      const recorded = await handler({
+        event: { id: 'evt-11' },
+        executionName: 'exec-11',
+        classification: null,
+        guard: null,
+        error: { Error: 'States.Timeout', Cause: 'timed out' },
+        status: 'ESCALATED',
+        detail: 'timed out',
+      });
+
+      expect(recorded.topicArn).toBe(MAIN_TOPIC);
+    });
+  });
+
   describe('notifications by failure fingerprint', () => {
     const fingerprint = { hash: 'abc123', where: 'project:app', cause: 'test failed: pay' };
 
@@ -231,6 +261,45 @@ describe('record-outcome handler', () => {
       expect(recorded).toMatchObject({ notify: false, repeatOf: { fingerprint: 'abc123', occurrence: 3 } });
       expect(dynamodb).toHaveReceivedCommandWith(PutCommand, {
         Item: expect.objectContaining({ pk: 'record#rem-1', fingerprint: 'abc123', notificationSent: false }),
+      });
+    });
+
+    test("every occurrence is counted in the day's digest item under the owner's topic", async () => {
+      dynamodb
+        .on(UpdateCommand, { Key: { pk: 'fingerprint#abc123' } })
+        .rejectsOnce(new ConditionalCheckFailedException({ message: 'exists', $metadata: {} }))
+        .resolves({ Attributes: { occurrences: 2 } });
+
+      await handler({
+        classification: { ...dnsFailureRerun, fingerprint },
+        guard: { ...enforcedProceed, outcome: 'SUGGEST', mode: 'suggest' },
+        status: 'SUGGESTED',
+      });
+
+      expect(dynamodb).toHaveReceivedCommandWith(UpdateCommand, {
+        TableName: 'state',
+        Key: { pk: expect.stringMatching(/^digest#\d{4}-\d{2}-\d{2}#abc123$/) },
+        ConditionExpression: 'attribute_not_exists(lastCountedBy) OR lastCountedBy <> :by',
+        ExpressionAttributeValues: expect.objectContaining({
+          ':one': 1,
+          ':repeat': 1,
+          ':where': 'project:app',
+          ':cause': 'test failed: pay',
+          ':topic': APP_TEAM_TOPIC,
+          ':by': 'rem-1',
+        }),
+      });
+    });
+
+    test('an escalation is not counted in the digest: it is always sent', async () => {
+      await handler({
+        classification: { ...dnsFailureRerun, fingerprint },
+        guard: { ...enforcedProceed, outcome: 'ESCALATE' },
+        status: 'ESCALATED',
+      });
+
+      expect(dynamodb).not.toHaveReceivedCommandWith(UpdateCommand, {
+        Key: { pk: expect.stringMatching(/^digest#/) },
       });
     });
 

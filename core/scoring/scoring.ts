@@ -5,7 +5,7 @@
 import { normalize, ProjectBaseline, robustDeviations } from './baseline';
 import { MODEL_INPUT_VERSION, ModelManifest } from './model-manifest';
 import { TrendFinding } from './trend';
-import { BuildVerdict, FeatureContribution, ScorerUsed } from './verdict';
+import { BuildVerdict, FeatureContribution, ScorerUsed, VerdictDismissal } from './verdict';
 import {
   BuildRecord,
   FEATURE_NAMES,
@@ -226,8 +226,27 @@ export function explainTrend(
 }
 
 /**
- * The decision record: anomalous when the score exceeds the threshold stored with the scorer, or when
- * the trend test found a creep.
+ * How far a successful build's score must exceed the threshold to be anomalous. A failed build is
+ * already someone's problem, and its score only says how unusual the failure was; a successful build
+ * flagged ANOMALOUS pages someone about a build that worked, so it needs clearer evidence than one at
+ * the threshold's edge, where the threshold's own calibration error lies. Chosen on the replay's four
+ * histories (docs/detection.md).
+ */
+export const SUCCESS_MARGIN = 1.05;
+
+/** Why a successful build over the threshold is not anomalous, if it is not. */
+function dismissal(record: BuildRecord, result: ScoreResult): VerdictDismissal | undefined {
+  if (record.status !== 'SUCCEEDED' || !(result.score > result.threshold)) return undefined;
+  // Faster, leaner or less queued than usual, and it worked: good news, not an alarm.
+  if (result.explanation[0]?.direction === 'low') return 'success-lower-than-usual';
+  if (result.score <= SUCCESS_MARGIN * result.threshold) return 'success-within-margin';
+  return undefined;
+}
+
+/**
+ * The decision record: anomalous when the score exceeds the threshold stored with the scorer (a
+ * successful build: clearly, and not only for being faster or leaner than usual), or when the trend test
+ * found a creep.
  */
 export function buildVerdict(input: VerdictInput): BuildVerdict {
   const { record, vector } = input;
@@ -245,7 +264,8 @@ export function buildVerdict(input: VerdictInput): BuildVerdict {
     features[name] = vector.values[f]!;
     if (vector.missing[f]) missingFeatures.push(name);
   });
-  const anomalous = result.score > result.threshold || trend.length > 0;
+  const dismissed = trend.length > 0 ? undefined : dismissal(record, input.result);
+  const anomalous = (result.score > result.threshold && !dismissed) || trend.length > 0;
   return {
     schemaVersion: 1,
     buildArn: record.buildArn,
@@ -264,6 +284,7 @@ export function buildVerdict(input: VerdictInput): BuildVerdict {
     modelVersion: input.modelVersion,
     explanation: result.explanation,
     verdict: anomalous ? 'ANOMALOUS' : 'NORMAL',
+    ...(dismissed ? { dismissed } : {}),
     decidedAt: input.decidedAt.toISOString(),
     build: record,
   };

@@ -184,10 +184,11 @@ export function assessTrend(
     const xs = reference.map((p) => (p.at - windowStart) / DAY_MS);
     const ys = reference.map((p) => p.values[f] ?? 0);
     // The reference's own growth (a growing test suite) is extrapolated only where it is significant
-    // (Mann–Kendall |z| ≥ 1.96): a noisy slope extrapolated over a day would invent or hide a creep.
+    // (Mann–Kendall z ≥ 1.96): a noisy slope extrapolated over a day would invent or hide a creep. A
+    // falling level is never extrapolated: only rises count, and a dip that ends would look like one.
     const fitted = theilSen(xs, ys);
     const line =
-      Math.abs(mannKendallZ(mannKendallS(ys), ys.length)) >= 1.96
+      mannKendallZ(mannKendallS(ys), ys.length) >= 1.96 && fitted.slope > 0
         ? fitted
         : { slope: 0, intercept: median(ys) };
     const expectedAt = (at: number): number => line.intercept + line.slope * ((at - windowStart) / DAY_MS);

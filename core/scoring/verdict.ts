@@ -21,6 +21,12 @@ export interface FeatureContribution {
   readonly direction: 'high' | 'low';
 }
 
+/**
+ * Why a successful build whose score exceeds the threshold is still NORMAL: it was faster or leaner than
+ * usual (its leading deviation is low), or it exceeds the threshold by less than SUCCESS_MARGIN.
+ */
+export type VerdictDismissal = 'success-lower-than-usual' | 'success-within-margin';
+
 export interface BuildVerdict {
   readonly schemaVersion: 1;
   readonly buildArn: string;
@@ -40,6 +46,8 @@ export interface BuildVerdict {
   /** Top contributors first. */
   readonly explanation: FeatureContribution[];
   readonly verdict: 'NORMAL' | 'ANOMALOUS';
+  /** Set when the score exceeds the threshold and the build is NORMAL all the same. */
+  readonly dismissed?: VerdictDismissal;
   readonly decidedAt: string;
   /** The build record the verdict was made on (logs location, tests, initiator). */
   readonly build: BuildRecord;

@@ -8,6 +8,7 @@ import {
   explainAttribution,
   explainDeviation,
   scoreAgainstBaseline,
+  SUCCESS_MARGIN,
 } from '../../../core/scoring/scoring';
 import { buildRecord, manifest, PROJECT, projectBaseline } from '../../lambda/scorer/fixtures';
 
@@ -266,5 +267,68 @@ describe('buildVerdict', () => {
       trend: [],
     });
     expect(verdict.verdict).toBe('NORMAL');
+  });
+
+  describe('a successful build over the threshold', () => {
+    const slow = { feature: 'buildSeconds', value: 480, typical: 240, share: 1, direction: 'high' } as const;
+    const fast = { ...slow, value: 60, direction: 'low' } as const;
+    const verdictOf = (status: 'SUCCEEDED' | 'FAILED', score: number, explanation = [slow]) =>
+      buildVerdict({
+        record: { ...record, status },
+        vector,
+        result: { score, threshold: 2, explanation: [...explanation] },
+        scorer: 'embedded',
+        modelVersion: 'v1',
+        decidedAt,
+      });
+
+    test('within SUCCESS_MARGIN of the threshold is NORMAL, and says why', () => {
+      const verdict = verdictOf('SUCCEEDED', 2 * SUCCESS_MARGIN);
+      expect(verdict).toMatchObject({
+        anomalous: false,
+        verdict: 'NORMAL',
+        dismissed: 'success-within-margin',
+      });
+    });
+
+    test('beyond SUCCESS_MARGIN of the threshold is ANOMALOUS', () => {
+      const verdict = verdictOf('SUCCEEDED', 2 * SUCCESS_MARGIN + 0.01);
+      expect(verdict).toMatchObject({ anomalous: true, verdict: 'ANOMALOUS' });
+      expect(verdict).not.toHaveProperty('dismissed');
+    });
+
+    test('led by a lower-than-usual feature (faster, leaner) is NORMAL however high the score', () => {
+      const verdict = verdictOf('SUCCEEDED', 50, [fast]);
+      expect(verdict).toMatchObject({ anomalous: false, dismissed: 'success-lower-than-usual' });
+    });
+
+    test('a failed build needs no margin and may be lower than usual', () => {
+      expect(verdictOf('FAILED', 2.01)).toMatchObject({ anomalous: true });
+      expect(verdictOf('FAILED', 50, [fast])).toMatchObject({ anomalous: true });
+    });
+
+    test('a trend finding is never dismissed', () => {
+      const verdict = buildVerdict({
+        record,
+        vector,
+        result: { score: 2.01, threshold: 2, explanation: [fast] },
+        scorer: 'embedded',
+        modelVersion: 'v1',
+        decidedAt,
+        trend: [
+          {
+            feature: 'memoryUtilizedPercent',
+            shift: 2,
+            z: 6,
+            kendallS: 10,
+            builds: 9,
+            expected: 50,
+            recentMean: 56,
+          },
+        ],
+      });
+      expect(verdict).toMatchObject({ anomalous: true });
+      expect(verdict).not.toHaveProperty('dismissed');
+    });
   });
 });

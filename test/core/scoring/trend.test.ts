@@ -88,6 +88,13 @@ describe('assessTrend', () => {
     expect(assessTrend(points.slice(0, -1), last)).toEqual([]);
   });
 
+  test('a level that fell and comes back is not a creep: a falling reference is never extrapolated', () => {
+    // Memory falls 0.5 points a day for a fortnight (a significant downward slope), then is back at 50.
+    const points = history(15, 2, (hour) => (hour < 14 * 24 ? -0.5 * (hour / 24) : 0));
+    const last = points[points.length - 1]!;
+    expect(assessTrend(points.slice(0, -1), last)).toEqual([]);
+  });
+
   test('needs a week of reference and enough recent builds', () => {
     const young = history(5, 2, (hour) => (hour >= 4 * 24 ? 1 * (hour - 4 * 24) : 0));
     expect(assessTrend(young.slice(0, -1), young[young.length - 1]!)).toEqual([]);

@@ -9,7 +9,7 @@ import { ReplayOptions, ReplayResult, replayDataDirectory, replaySimulation } fr
 import { REPLAY_TRAINING_SETTINGS } from '../../local/replay/embedded-model';
 import { SimulatedRemediator, synthesizedRemediationDefinition } from '../../local/replay/remediation';
 import { simulatedSuggester, SuggesterStats } from '../../local/replay/suggestions';
-import { readEchartsSource, renderReport } from '../../local/report/html';
+import { plural, readEchartsSource, renderReport } from '../../local/report/html';
 import { computeMetrics, formatBuildRate, ReportMetrics } from '../../local/report/metrics';
 import { DEFAULT_SCENARIO } from '../../local/simulation/scenario';
 import { UsageError } from '../cli-errors';
@@ -164,7 +164,7 @@ export function summary(run: ReplayRun): string {
               .join(', ') || 'none'
           }; builds saved by reruns ${r.buildsSavedByReruns}, rollbacks ${r.rollbacksPerformed}; notifications sent ${r.notifications}.`,
           `Flaky-test failures: ${r.flakyTests.flakyFailures}, rescued by a rerun without a page ${r.flakyTests.rescuedWithoutPage}, paged ${r.flakyTests.paged}; regression builds rerun ${r.flakyTests.regressionReruns} (at most ${r.flakyTests.maxRerunsOfOneRegressionRevision} per revision); broken tests treated as flaky ${r.flakyTests.brokenTreatedAsFlaky}.`,
-          `Notifications by failure: ${r.notifications} sent for ${r.grouping.distinctFailuresNotified} of ${r.grouping.distinctFailures} distinct failures; ${r.grouping.repeatsFolded} repeats within 24 h counted instead of sent.`,
+          `Notifications by failure: ${r.notifications} sent for ${r.grouping.distinctFailuresNotified} of ${r.grouping.distinctFailures} distinct failures; ${r.grouping.repeatsFolded} repeats within 24 h counted instead of sent, summarised in ${plural(r.grouping.digests, 'daily digest')}.`,
           `Mean time to recovery: ${h(metrics.meanHoursToRecoverManually)} without Pipemend, ${h(metrics.meanHoursToRecover)} with it.`,
         ]
       : []),

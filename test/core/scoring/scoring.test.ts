@@ -10,6 +10,7 @@ import {
   scoreAgainstBaseline,
   SUCCESS_MARGIN,
 } from '../../../core/scoring/scoring';
+import { FeatureContribution } from '../../../core/scoring/verdict';
 import { buildRecord, manifest, PROJECT, projectBaseline } from '../../lambda/scorer/fixtures';
 
 describe('chooseScorer', () => {
@@ -270,8 +271,14 @@ describe('buildVerdict', () => {
   });
 
   describe('a successful build over the threshold', () => {
-    const slow = { feature: 'buildSeconds', value: 480, typical: 240, share: 1, direction: 'high' } as const;
-    const fast = { ...slow, value: 60, direction: 'low' } as const;
+    const slow: FeatureContribution = {
+      feature: 'buildSeconds',
+      value: 480,
+      typical: 240,
+      share: 1,
+      direction: 'high',
+    };
+    const fast: FeatureContribution = { ...slow, value: 60, direction: 'low' };
     const verdictOf = (status: 'SUCCEEDED' | 'FAILED', score: number, explanation = [slow]) =>
       buildVerdict({
         record: { ...record, status },

@@ -1,44 +1,66 @@
 /**
- * Trend signal on the replay: reads the builds a replay scored (written by `bench/trend/dump.ts`), runs
- * `assessTrend` for every build over its project's earlier builds, exactly as the scorer would with the
- * project's recent history, and reports the replay's detection figures with the verdict
- * `anomalous = model/baseline verdict OR trend finding`, next to the replay's own figures.
+ * Verdict rules on the replay: reads the builds a replay scored (written by `bench/trend/dump.ts`) and
+ * decides each build again from its score, threshold, status and leading feature, with the trend test run
+ * over the project's earlier builds as the scorer runs it (its 100 most recent). Prints the replay's own
+ * detection figures, the same rules recomputed (they must agree: a check of this bench), and each variant
+ * of the rules: the success margin, the lower-than-usual dismissal and the trend options.
  * `npx tsx bench/trend/replay.ts /tmp/pipemend-trend/replay-*.json`
+ * `VERDICT_VARIANTS='[{"margin":1.1},{"trend":{"minZ":3.5}}]' npx tsx bench/trend/replay.ts …`
+ * The replay's remediation of builds whose verdict changes is not re-run: MTTR and cost are not reported.
  */
 import { readFileSync } from 'node:fs';
 
-import { assessTrend, TrendOptions, TrendPoint } from '../../core/scoring/trend';
+import { SUCCESS_MARGIN } from '../../core/scoring/scoring';
+import { assessTrend, TREND_HISTORY_BUILDS, TrendOptions, TrendPoint } from '../../core/scoring/trend';
 import type { ReplayResult } from '../../local/replay';
 import { computeMetrics } from '../../local/report/metrics';
 
-const HISTORY_BUILDS = Number(process.env.TREND_HISTORY_BUILDS ?? 100);
-
 type DumpedBuild = ReplayResult['builds'][number] & { values: number[] | null };
 
-export function withTrend(result: ReplayResult, options: TrendOptions = {}): ReplayResult {
+export interface VerdictRules {
+  /** A successful build's score must exceed margin × threshold. */
+  readonly margin: number;
+  /** A successful build led by a lower-than-usual feature is not anomalous. */
+  readonly dismissLow: boolean;
+  /** Trend test options; `false`: no trend test. */
+  readonly trend: TrendOptions | false;
+}
+
+export const SHIPPED_RULES: VerdictRules = { margin: SUCCESS_MARGIN, dismissLow: true, trend: {} };
+
+export function rescore(result: ReplayResult, rules: VerdictRules): ReplayResult {
   const builds = result.builds as DumpedBuild[];
-  const byProject = new Map<string, { point: TrendPoint; index: number }[]>();
-  builds.forEach((b, index) => {
-    if (!b.values) return;
-    const point = { at: Date.parse(b.endTime), values: b.values, succeeded: b.status === 'SUCCEEDED' };
-    byProject.set(b.projectName, [...(byProject.get(b.projectName) ?? []), { point, index }]);
-  });
-  const flagged = new Set<number>();
-  for (const entries of byProject.values()) {
-    entries.sort((a, b) => a.point.at - b.point.at);
-    entries.forEach((entry, i) => {
-      // The scorer Lambda's history reads at most 100 recent builds of the project (S3ProjectHistory).
-      const history = entries.slice(Math.max(0, i - HISTORY_BUILDS), i).map((e) => e.point);
-      if (assessTrend(history, entry.point, options).length > 0) flagged.add(entry.index);
+  const trendFlagged = new Set<number>();
+  if (rules.trend !== false) {
+    const byProject = new Map<string, { point: TrendPoint; index: number }[]>();
+    builds.forEach((b, index) => {
+      if (!b.values) return;
+      const point = { at: Date.parse(b.endTime), values: b.values, succeeded: b.status === 'SUCCEEDED' };
+      byProject.set(b.projectName, [...(byProject.get(b.projectName) ?? []), { point, index }]);
     });
+    for (const entries of byProject.values()) {
+      entries.sort((a, b) => a.point.at - b.point.at);
+      entries.forEach((entry, i) => {
+        const history = entries.slice(Math.max(0, i - TREND_HISTORY_BUILDS), i).map((e) => e.point);
+        if (assessTrend(history, entry.point, rules.trend || {}).length > 0) trendFlagged.add(entry.index);
+      });
+    }
   }
   return {
     ...result,
-    builds: builds.map((b, i) => (flagged.has(i) && !b.anomalous ? { ...b, anomalous: true } : b)),
+    builds: builds.map((b, i) => {
+      if (b.scorer === null) return b;
+      let model = b.score > b.threshold;
+      if (model && b.status === 'SUCCEEDED') {
+        if (rules.dismissLow && b.topFeatures[0]?.direction === 'low' && !trendFlagged.has(i)) model = false;
+        if (b.score <= rules.margin * b.threshold) model = false;
+      }
+      return { ...b, anomalous: model || trendFlagged.has(i) };
+    }),
   };
 }
 
-function revive(file: string): ReplayResult {
+export function revive(file: string): ReplayResult {
   const dumped = JSON.parse(readFileSync(file, 'utf8')) as { result: ReplayResult };
   const r = dumped.result as unknown as Record<string, unknown> & { incidents: Record<string, unknown>[] };
   r.incidents = r.incidents.map((incident) => {
@@ -67,13 +89,13 @@ function line(label: string, result: ReplayResult): string {
 }
 
 if (require.main === module) {
+  const variants = JSON.parse(process.env.VERDICT_VARIANTS ?? '[]') as Partial<VerdictRules>[];
   for (const file of process.argv.slice(2)) {
     const result = revive(file);
     console.log(file);
     console.log(line('replay', result));
-    console.log(line('+ trend', withTrend(result)));
-    if (process.env.TREND_VARIANTS)
-      for (const v of JSON.parse(process.env.TREND_VARIANTS) as TrendOptions[])
-        console.log(line(JSON.stringify(v), withTrend(result, v)));
+    console.log(line('rules', rescore(result, SHIPPED_RULES)));
+    for (const v of variants)
+      console.log(line(JSON.stringify(v), rescore(result, { ...SHIPPED_RULES, ...v })));
   }
 }

@@ -20,7 +20,8 @@ export interface CompactedFeaturesProps {
   /**
    * Days after which the per-build feature CSVs under `features/` expire, once compaction has put them
    * into the day's Parquet file. Leave unset while anything still reads the per-build CSVs for a
-   * 90-day window (today: the trainers' S3 adapter and the drift check), or their window shrinks to it.
+   * window longer than this (the trainers and the drift check with `per-build`; the scorer's 30-day
+   * cold-start baseline), or their window shrinks to it.
    * @default - never (the data lake's own rule applies)
    */
   readonly perBuildFeaturesExpireAfterDays?: number;

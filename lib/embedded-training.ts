@@ -83,6 +83,7 @@ export class EmbeddedTraining extends Construct {
       dataLake: props.dataLake,
       schedule: props.schedule,
       retraining: { kind: 'embedded', trainer: this.trainer },
+      compacted: props.compacted,
     });
   }
 }

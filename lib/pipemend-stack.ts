@@ -17,7 +17,7 @@ import { TrainingPipeline } from './training-pipeline';
 
 /**
  * With `trainingSource: 'compacted'`, days the per-build feature CSVs are kept: the scorer's cold-start
- * baseline reads up to 30 days of them and the drift check 7.
+ * baseline reads up to 30 days of them (the trainers and the drift check read the compacted table).
  */
 export const PER_BUILD_FEATURES_DAYS_WHEN_COMPACTED = 35;
 

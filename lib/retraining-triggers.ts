@@ -5,6 +5,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import { Construct } from 'constructs';
 
+import { CompactedFeatures } from './compaction';
 import { DataLake } from './data-lake';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { PipemendFunction } from './pipemend-function';
@@ -39,6 +40,12 @@ export interface RetrainingTriggersProps {
    * @default 1.5
    */
   readonly driftShiftThreshold?: number;
+  /**
+   * Read the drift check's recent builds from this compacted table through Athena, as the trainers read
+   * their window, instead of the per-build feature CSVs.
+   * @default - the per-build CSVs
+   */
+  readonly compacted?: CompactedFeatures;
 }
 
 /**
@@ -89,9 +96,13 @@ export class RetrainingTriggers extends Construct {
           : { TRAINER_FUNCTION_NAME: retraining.trainer.functionName }),
       },
     });
+    // The current model's manifest, and the recent builds: per-build CSVs, or the compacted table.
     const prefixes = grantDataLakePrefixes(this.driftCheck, props.dataLake, {
-      read: ['features/', 'models/'],
+      read: props.compacted ? ['models/'] : ['features/', 'models/'],
     });
+    // Of its 5 minutes: up to 3 for Athena's UNLOAD of 7 days, the rest to read the sample.
+    const compactedPrefixes =
+      props.compacted?.grantWindowQuery(this.driftCheck, { athenaTimeout: Duration.minutes(3) }) ?? [];
     if (retraining.kind === 'pipeline') {
       this.driftCheck.addToRolePolicy(
         new iam.PolicyStatement({
@@ -102,7 +113,8 @@ export class RetrainingTriggers extends Construct {
     } else {
       retraining.trainer.grantInvoke(this.driftCheck);
     }
-    acknowledgeTrainingFunction(this.driftCheck, props.dataLake.bucket, prefixes, [
+    const granted = [...prefixes, ...compactedPrefixes];
+    acknowledgeTrainingFunction(this.driftCheck, props.dataLake.bucket, granted, [
       ...(retraining.kind === 'embedded'
         ? [
             {

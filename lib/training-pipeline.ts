@@ -250,6 +250,7 @@ export class TrainingPipeline extends Construct {
         pipelineArn: handle.pipelineArn,
         target: (options) => new targets.SageMakerStartPipelineExecution(handle, options),
       },
+      compacted: props.compacted,
     });
 
     const lambdaArnFinding = (fn: PipemendFunction) =>

@@ -3,7 +3,14 @@
  * starts a retraining (the SageMaker pipeline, or the embedded trainer) when a project's norms moved —
  * builds got longer because tests were added — or a project the model has never seen is building.
  * At most one retraining per model per day, and none while one is already running.
+ *
+ * The recent builds come from the per-build feature CSVs, or (TRAINING_SOURCE `compacted`, once those
+ * expire after 35 days) from the compacted table: the trainers' own Athena path, an `UNLOAD` of the
+ * stratified sample of the last `recentDays` days read back file by file.
  */
+import { randomUUID } from 'node:crypto';
+
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import {
@@ -13,15 +20,27 @@ import {
 } from '@aws-sdk/client-sagemaker';
 
 import { CURRENT_MODEL_MANIFEST_KEY } from '../../core/scoring/model-manifest';
-import { DriftReport, detectDrift } from '../../sagemaker/training/drift';
+import {
+  CompactedWindowSource,
+  readCompactedWindowSample,
+} from '../../sagemaker/training/athena-window-sample';
+import {
+  DriftReport,
+  detectProjectDrift,
+  RecentProject,
+  recentProjectsOfRows,
+  recentProjectsOfSample,
+} from '../../sagemaker/training/drift';
 import { S3TrainingData } from '../../sagemaker/training/s3-training-data';
 import { windowStartDate } from '../../sagemaker/training/window';
 import { parseManifest } from '../scorer/s3-manifest-source';
 import { getJsonOrNull } from '../scorer/s3-objects';
 import { numberEnv, optionalEnv, requireEnv } from '../shared/env';
 import { logger, metrics } from '../shared/powertools';
+import { compactedWindowSourceFromEnv } from '../shared/training-source';
 
 const s3 = new S3Client({});
+const athena = new AthenaClient({});
 const sagemakerClient = new SageMakerClient({});
 const lambdaClient = new LambdaClient({});
 
@@ -44,6 +63,12 @@ export interface DriftCheckDependencies {
   readonly lambda: LambdaClient;
   readonly settings: DriftCheckSettings;
   readonly now: () => Date;
+  /**
+   * Read the recent builds from the compacted table through Athena (a fresh UNLOAD prefix per run)
+   * instead of the per-build feature CSVs.
+   * @default - the per-build CSVs
+   */
+  readonly compacted?: { readonly source: CompactedWindowSource; readonly newRunId: () => string };
 }
 
 export type DriftCheckOutcome =
@@ -67,10 +92,7 @@ export async function checkDrift(deps: DriftCheckDependencies): Promise<DriftChe
       detail: `model ${manifest.modelVersion} is ${ageHours.toFixed(1)} h old (< ${settings.minRetrainIntervalHours} h)`,
     };
   }
-  const { rows } = await new S3TrainingData(deps.s3, deps.bucket).readFeatureRows(
-    windowStartDate(now, settings.recentDays),
-  );
-  const report = detectDrift(rows, manifest.baselines, {
+  const report = detectProjectDrift(await readRecentProjects(deps, now), manifest.baselines, {
     minRecentBuilds: settings.minRecentBuilds,
     shiftThreshold: settings.shiftThreshold,
   });
@@ -114,6 +136,24 @@ export async function checkDrift(deps: DriftCheckDependencies): Promise<DriftChe
   return { action: 'retraining', detail, report };
 }
 
+/** Each project's recent build count and feature medians, from the source the deployment trains from. */
+async function readRecentProjects(deps: DriftCheckDependencies, now: Date): Promise<RecentProject[]> {
+  const fromDate = windowStartDate(now, deps.settings.recentDays);
+  if (!deps.compacted) {
+    const { rows } = await new S3TrainingData(deps.s3, deps.bucket).readFeatureRows(fromDate);
+    return recentProjectsOfRows(rows);
+  }
+  const { source, newRunId } = deps.compacted;
+  // Only the per-project baseline sample is needed (its medians), no forest rows.
+  const sample = await readCompactedWindowSample(
+    { ...source, plan: { ...source.plan, forestRows: 0 } },
+    fromDate,
+    deps.settings.minRecentBuilds,
+    newRunId(),
+  );
+  return recentProjectsOfSample(sample);
+}
+
 function describe(report: DriftReport): string {
   const shifts = report.shifts
     .slice(0, 5)
@@ -127,9 +167,11 @@ export const handler = async (): Promise<DriftCheckOutcome> => {
   const target: RetrainTarget = pipelineName
     ? { kind: 'pipeline', pipelineName }
     : { kind: 'embedded', functionName: requireEnv('TRAINER_FUNCTION_NAME') };
+  const bucket = requireEnv('DATA_LAKE_BUCKET');
+  const source = compactedWindowSourceFromEnv({ athena, s3, bucket });
   const outcome = await checkDrift({
     s3,
-    bucket: requireEnv('DATA_LAKE_BUCKET'),
+    bucket,
     sagemaker: sagemakerClient,
     lambda: lambdaClient,
     settings: {
@@ -140,6 +182,7 @@ export const handler = async (): Promise<DriftCheckOutcome> => {
       target,
     },
     now: () => new Date(),
+    compacted: source ? { source, newRunId: randomUUID } : undefined,
   });
   metrics.publishStoredMetrics();
   logger.info('Drift check done', { action: outcome.action, detail: outcome.detail });

@@ -1,4 +1,12 @@
+import {
+  AthenaClient,
+  GetQueryExecutionCommand,
+  QueryExecutionState,
+  StartQueryExecutionCommand,
+  StopQueryExecutionCommand,
+} from '@aws-sdk/client-athena';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import {
   ListPipelineExecutionsCommand,
   SageMakerClient,
@@ -9,6 +17,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { FEATURE_DIMENSION } from '../../../core/collection/build-record';
 import { computeBaseline } from '../../../core/scoring/baseline';
 import { checkDrift, DriftCheckSettings } from '../../../lambda/drift-check/handler';
+import {
+  AthenaQueryFailedError,
+  AthenaQueryTimeoutError,
+} from '../../../sagemaker/training/athena-window-sample';
+import { DEFAULT_SAMPLE_PLAN } from '../../../sagemaker/training/parquet-window';
 import { FakeLake } from '../../sagemaker/training/fake-lake';
 
 const now = () => new Date('2026-11-21T06:00:00Z');
@@ -105,4 +118,112 @@ test('without a current model there is nothing to drift from', async () => {
   const { lake, deps } = setup(480);
   lake.objects.delete('models/current.json');
   expect((await checkDrift(deps)).action).toBe('no-model');
+});
+
+describe('with trainingSource compacted', () => {
+  const RUN = '0b7e1f52-6a3c-4d9e-9f21-7c5a8e4b3d10';
+  const QUERY_ID = 'q-drift-1';
+  const status = (State: QueryExecutionState, StateChangeReason?: string) => ({
+    QueryExecution: { QueryExecutionId: QUERY_ID, Status: { State, StateChangeReason } },
+  });
+
+  /** The drift check on the compacted table, the UNLOAD output holding 15 recent api builds of `recentDuration`. */
+  function compactedSetup(recentDuration: number, timeoutMillis = 120_000) {
+    const { lake, sm, deps } = setup(recentDuration);
+    for (const key of [...lake.objects.keys()]) if (key.startsWith('features/')) lake.objects.delete(key);
+    const lines = Array.from(
+      { length: 15 },
+      (_, i) => `api,2026-11-20,api:${i},${row(recentDuration, i).join(',')},15,false`,
+    );
+    lake.put(`athena-results/unload/${RUN}/project_bucket=7/part-0`, `${lines.join('\n')}\n`);
+    const athenaClient = new AthenaClient({ region: 'eu-west-1' });
+    const athena = mockClient(athenaClient);
+    athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: QUERY_ID });
+    athena.on(GetQueryExecutionCommand).resolves(status(QueryExecutionState.SUCCEEDED));
+    athena.on(StopQueryExecutionCommand).resolves({});
+    // A clock that moves only when the query's wait sleeps.
+    let clock = 0;
+    const compacted = {
+      source: {
+        athena: athenaClient,
+        s3: lake.s3,
+        bucket: 'lake',
+        workGroup: 'Pipemend-compacted',
+        database: 'pipemend',
+        table: 'features_compacted',
+        plan: DEFAULT_SAMPLE_PLAN,
+        timing: {
+          timeoutMillis,
+          now: () => clock,
+          sleep: async (millis: number) => {
+            clock += millis;
+          },
+        },
+      },
+      newRunId: () => RUN,
+    };
+    return { lake, sm, athena, deps: { ...deps, compacted } };
+  }
+
+  test('builds that got longer in the compacted table start the retraining', async () => {
+    const { sm, deps } = compactedSetup(480);
+    const outcome = await checkDrift(deps);
+    expect(outcome.action).toBe('retraining');
+    expect(outcome.detail).toMatch(/^api\.durationSeconds \+\d+\.\dσ/);
+    expect(sm).toHaveReceivedCommandWith(StartPipelineExecutionCommand, {
+      ClientRequestToken: 'pipemend-drift-retrain-20261121-sm-abc',
+    });
+  });
+
+  test('unchanged builds in the compacted table start nothing', async () => {
+    const { sm, deps } = compactedSetup(300);
+    expect(await checkDrift(deps)).toEqual({ action: 'no-drift', detail: '1 projects within 1.5 σ' });
+    expect(sm).not.toHaveReceivedCommand(StartPipelineExecutionCommand);
+  });
+
+  test('the recent days are UNLOADed from the compacted table through the workgroup into a fresh prefix', async () => {
+    const { athena, deps } = compactedSetup(300);
+    await checkDrift(deps);
+    const start = athena.commandCalls(StartQueryExecutionCommand)[0]!.args[0].input;
+    expect(start).toMatchObject({
+      WorkGroup: 'Pipemend-compacted',
+      QueryExecutionContext: { Database: 'pipemend' },
+      ClientRequestToken: RUN,
+    });
+    // 7 days up to 2026-11-21, projects counted from 10 recent builds, and no forest rows asked for.
+    expect(start.QueryString).toContain("FROM pipemend.features_compacted WHERE date >= '2026-11-15'");
+    expect(start.QueryString).toContain('WHERE project_builds >= 10');
+    expect(start.QueryString).toContain(
+      `* CAST(0 AS DOUBLE) / eligible.projects / counts.project_builds AS forest_below`,
+    );
+    expect(start.QueryString).toContain(`TO 's3://lake/athena-results/unload/${RUN}/'`);
+  });
+
+  test('the per-build feature CSVs are not read', async () => {
+    const { lake, deps } = compactedSetup(300);
+    await checkDrift(deps);
+    const prefixes = lake.mock.commandCalls(ListObjectsV2Command).map((call) => call.args[0].input.Prefix);
+    expect(prefixes.filter((prefix) => !prefix?.startsWith('athena-results/'))).toEqual([]);
+  });
+
+  test("a FAILED query fails the check with Athena's reason and starts no retraining", async () => {
+    const { athena, sm, deps } = compactedSetup(480);
+    athena
+      .on(GetQueryExecutionCommand)
+      .resolves(status(QueryExecutionState.FAILED, 'HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split'));
+    const attempt = checkDrift(deps);
+    await expect(attempt).rejects.toThrow(AthenaQueryFailedError);
+    await expect(attempt).rejects.toThrow(
+      'Athena query q-drift-1 ended FAILED: HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split',
+    );
+    expect(sm).not.toHaveReceivedCommand(StartPipelineExecutionCommand);
+  });
+
+  test('a query still running at the end of its budget is stopped, fails the check and starts no retraining', async () => {
+    const { athena, sm, deps } = compactedSetup(480, 30_000);
+    athena.on(GetQueryExecutionCommand).resolves(status(QueryExecutionState.RUNNING));
+    await expect(checkDrift(deps)).rejects.toThrow(AthenaQueryTimeoutError);
+    expect(athena).toHaveReceivedCommandWith(StopQueryExecutionCommand, { QueryExecutionId: QUERY_ID });
+    expect(sm).not.toHaveReceivedCommand(StartPipelineExecutionCommand);
+  });
 });

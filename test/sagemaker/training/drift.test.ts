@@ -1,6 +1,7 @@
 import { FEATURE_DIMENSION } from '../../../core/collection/build-record';
 import { computeBaseline } from '../../../core/scoring/baseline';
-import { detectDrift } from '../../../sagemaker/training/drift';
+import { detectDrift, detectProjectDrift, recentProjectsOfSample } from '../../../sagemaker/training/drift';
+import { WindowSampleAccumulator } from '../../../sagemaker/training/parquet-window';
 import { FeatureRow } from '../../../sagemaker/training/window';
 
 const vector = (duration: number, i: number) =>
@@ -35,4 +36,25 @@ test('builds that got much longer drift on duration, measured in robust standard
 test('a project the model has never seen counts once it has enough builds', () => {
   expect(detectDrift(recent('new', 12, 50), baselines, options).newProjects).toEqual(['new']);
   expect(detectDrift(recent('new', 3, 50), baselines, options).drifted).toBe(false);
+});
+
+test('a project read whole in the compacted sample drifts exactly as its per-build rows do', () => {
+  const rows = [...recent('api', 20, 420), ...recent('new', 12, 50), ...recent('tiny', 3, 50)];
+  const accumulator = new WindowSampleAccumulator(options.minRecentBuilds);
+  for (const project of ['api', 'new', 'tiny']) {
+    const own = rows.filter((r) => r.projectName === project);
+    for (const r of own) {
+      accumulator.add({
+        project,
+        date: r.date,
+        buildId: r.buildId,
+        values: r.values,
+        projectBuilds: own.length,
+        inForest: false,
+      });
+    }
+  }
+  expect(detectProjectDrift(recentProjectsOfSample(accumulator.finish()), baselines, options)).toEqual(
+    detectDrift(rows, baselines, options),
+  );
 });

@@ -19,7 +19,12 @@ export class FakeLake {
     s3Mock.on(GetObjectCommand).callsFake((input: GetObjectCommand['input']) => {
       const text = this.objects.get(input.Key!);
       if (text === undefined) throw new NoSuchKey({ message: `no ${input.Key}`, $metadata: {} });
-      return { Body: { transformToString: async () => text } };
+      return {
+        Body: {
+          transformToString: async () => text,
+          transformToByteArray: async () => new Uint8Array(Buffer.from(text, 'utf8')),
+        },
+      };
     });
     s3Mock.on(PutObjectCommand).callsFake((input: PutObjectCommand['input']) => {
       this.objects.set(input.Key!, String(input.Body));

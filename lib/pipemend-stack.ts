@@ -167,6 +167,11 @@ export class PipemendStack extends Stack {
         value: this.config.defaultMode,
         description: 'The remediation mode of pipelines and projects without their own (pipemend mode set)',
       },
+      FeatureStreamName: {
+        value: this.compactedFeatures.deliveryStreamName,
+        description:
+          "The compacted feature table's Firehose stream (pipemend backfill delivers history into it)",
+      },
       RemediationStateTableName: {
         value: this.remediation.table.tableName,
         description: 'Remediation modes, budgets, breakers and records (pipemend remediation-status --table)',

@@ -16,7 +16,8 @@ export type StackOutputName =
   | 'EventBusName'
   | 'RemediationStateMachineArn'
   | 'RemediationStateTableName'
-  | 'DefaultRemediationMode';
+  | 'DefaultRemediationMode'
+  | 'FeatureStreamName';
 
 export interface DeployedStack {
   readonly name: string;

@@ -31,6 +31,14 @@ export interface FirehoseFeatureSinkOptions {
 /** Feature rows Firehose did not accept after the bounded retries; the message names the error codes. */
 export class FeatureDeliveryError extends Error {
   public override readonly name = 'FeatureDeliveryError';
+
+  constructor(
+    message: string,
+    /** Rows of the failed batch that Firehose did not accept (the batch's other rows were accepted). */
+    readonly undelivered: number,
+  ) {
+    super(message);
+  }
 }
 
 export class FirehoseFeatureSink implements FeatureRowSink {
@@ -80,6 +88,7 @@ export class FirehoseFeatureSink implements FeatureRowSink {
     }
     throw new FeatureDeliveryError(
       `${pending.length} of ${rows.length} feature rows were not accepted by Firehose stream ${this.streamName} after ${this.maxAttempts} attempts (last: ${lastFailure})`,
+      pending.length,
     );
   }
 }

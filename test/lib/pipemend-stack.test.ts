@@ -11,6 +11,7 @@ const OUTPUTS = [
   'EventBusName',
   'RemediationStateMachineArn',
   'RemediationStateTableName',
+  'FeatureStreamName',
 ];
 
 describe('PipemendStack outputs', () => {
@@ -29,6 +30,12 @@ describe('PipemendStack outputs', () => {
     expect(template.findOutputs('ScorerFunctionArn').ScorerFunctionArn?.Value).toEqual({
       'Fn::GetAtt': [scorer, 'Arn'],
     });
+  });
+
+  test("the feature stream output names the compacted table's Firehose stream", () => {
+    expect(template.findOutputs('FeatureStreamName').FeatureStreamName?.Value).toBe(
+      'Pipemend-compacted-features',
+    );
   });
 });
 

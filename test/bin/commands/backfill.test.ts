@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import {
   BatchGetBuildsCommand,
@@ -10,24 +11,33 @@ import {
   CodeBuildClient,
   ListBuildsForProjectCommand,
 } from '@aws-sdk/client-codebuild';
+import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Command } from 'commander';
 
+import { OUTPUTS, stackWithOutputs } from './deployed-stack.fixtures';
 import {
+  BackfillDeliveryError,
   backfillProject,
   BackfillRequest,
   BackfillSummary,
   formatSummary,
   registerBackfillCommand,
 } from '../../../bin/commands/backfill';
+import { BuildRecord } from '../../../core/collection/build-record';
+import { compactedFeatureRow } from '../../../core/collection/compacted-feature-row';
 import { S3DataLake } from '../../../lambda/collector/aws-ports';
+import { FirehoseFeatureSink } from '../../../lambda/collector/firehose-feature-sink';
 import { FileDataLake } from '../../../local/file-data-lake';
 import { sampleCodeBuild } from '../../helpers/sample-events';
 
 const codeBuild = mockClient(CodeBuildClient);
 const cloudWatch = mockClient(CloudWatchClient);
 const s3 = mockClient(S3Client);
+const firehose = mockClient(FirehoseClient);
+const cloudFormation = mockClient(CloudFormationClient);
+const STREAM = 'Pipemend-compacted-features';
 const NOW = new Date('2026-11-21T00:00:00Z');
 const template = sampleCodeBuild().builds[0] as Build;
 
@@ -52,6 +62,8 @@ beforeEach(async () => {
   codeBuild.reset();
   cloudWatch.reset();
   s3.reset();
+  firehose.reset();
+  cloudFormation.reset();
   cloudWatch.on(GetMetricDataCommand).resolves({ MetricDataResults: [] });
   root = await mkdtemp(path.join(tmpdir(), 'pipemend-backfill-'));
 });
@@ -170,6 +182,126 @@ test('an AWS error aborts the backfill with that error', async () => {
   await expect(backfillFromMocks({ project: 'nope' })).rejects.toThrow('Project not found');
 });
 
+describe('delivery to the compacted table', () => {
+  /** The records of every PutRecordBatch call, parsed. */
+  function sentRows(): Record<string, unknown>[][] {
+    return firehose
+      .commandCalls(PutRecordBatchCommand)
+      .map((call) =>
+        (call.args[0].input.Records ?? []).map((r) => JSON.parse(Buffer.from(r.Data!).toString('utf8'))),
+      );
+  }
+
+  function compacted(sleeps: number[] = []) {
+    return {
+      streamName: STREAM,
+      sink: new FirehoseFeatureSink(new FirehoseClient({}), STREAM, {
+        sleep: async (millis) => {
+          sleeps.push(millis);
+        },
+      }),
+    };
+  }
+
+  /** Firehose answering a PutRecordBatch: the records of these builds rejected, the others accepted. */
+  const rejecting = (buildIds: readonly string[]) => async (input: { Records?: { Data?: Uint8Array }[] }) => {
+    const RequestResponses = (input.Records ?? []).map((record, i) =>
+      buildIds.includes(
+        (JSON.parse(Buffer.from(record.Data!).toString('utf8')) as { build_id: string }).build_id,
+      )
+        ? { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' }
+        : { RecordId: `r${i}` },
+    );
+    return { FailedPutCount: RequestResponses.filter((r) => 'ErrorCode' in r).length, RequestResponses };
+  };
+
+  test("sends each stored build's row, the collector's compacted row stamped with the backfill's time, to the stream", async () => {
+    mockHistory([buildStarted(7, 1)]);
+    firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0 });
+    const store = new FileDataLake(root);
+    const summary = await backfillFromMocks({ store, compacted: compacted() });
+    const [key] = await store.list('builds/');
+    const record = JSON.parse((await store.get(key!))!) as BuildRecord;
+    expect(firehose).toHaveReceivedCommandWith(PutRecordBatchCommand, { DeliveryStreamName: STREAM });
+    expect(sentRows()).toEqual([[compactedFeatureRow(record, NOW)]]);
+    expect(summary.featureDelivery).toEqual({ streamName: STREAM, delivered: 1, undelivered: 0 });
+  });
+
+  test("a row keeps its build's own day, so history lands in its past partition", async () => {
+    mockHistory([buildStarted(1, 40)]);
+    firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0 });
+    await backfillFromMocks({ compacted: compacted() });
+    expect(sentRows()[0]![0]).toMatchObject({ build_id: 'api-build:0001', date: '2026-10-12' });
+  });
+
+  test('sends PutRecordBatch calls of at most 500 records', async () => {
+    mockHistory(Array.from({ length: 620 }, (_, index) => buildStarted(index, index * 0.1)));
+    firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0 });
+    s3.on(PutObjectCommand).resolves({});
+    const store = new S3DataLake(new S3Client({}), 'lake');
+    const summary = await backfillFromMocks({ store, compacted: compacted() });
+    expect(sentRows().map((rows) => rows.length)).toEqual([500, 120]);
+    expect(summary.featureDelivery?.delivered).toBe(620);
+  });
+
+  test('resends only the records Firehose rejected', async () => {
+    mockHistory([buildStarted(1, 1), buildStarted(2, 2), buildStarted(3, 3)]);
+    firehose
+      .on(PutRecordBatchCommand)
+      .callsFakeOnce(rejecting(['api-build:0002']))
+      .resolves({ FailedPutCount: 0 });
+    const summary = await backfillFromMocks({ compacted: compacted() });
+    const calls = sentRows();
+    expect(calls.map((rows) => rows.map((row) => row.build_id))).toEqual([
+      ['api-build:0001', 'api-build:0002', 'api-build:0003'],
+      ['api-build:0002'],
+    ]);
+    expect(summary.featureDelivery).toEqual({ streamName: STREAM, delivered: 3, undelivered: 0 });
+  });
+
+  test('rows still rejected after the bounded retries fail the backfill at the end, naming how many', async () => {
+    mockHistory(Array.from({ length: 3 }, (_, index) => buildStarted(index, index + 1)));
+    firehose.on(PutRecordBatchCommand).callsFake(rejecting(['api-build:0000', 'api-build:0002']));
+    const sleeps: number[] = [];
+    const attempt = backfillFromMocks({ compacted: compacted(sleeps) });
+    await expect(attempt).rejects.toThrow(BackfillDeliveryError);
+    await expect(attempt).rejects.toThrow(
+      /^2 of 3 feature rows were not delivered to Firehose stream Pipemend-compacted-features \(2 of 3 feature rows were not accepted .* after 4 attempts \(last: 2 × ServiceUnavailableException\)\); the per-build objects are written: run the same backfill again/,
+    );
+  });
+
+  test('a batch that fails does not stop the later builds from being stored and sent', async () => {
+    mockHistory(Array.from({ length: 600 }, (_, index) => buildStarted(index, index * 0.1)));
+    // Build 3 is in the first batch of 500: Firehose keeps rejecting it, the other 599 rows go through.
+    firehose.on(PutRecordBatchCommand).callsFake(rejecting(['api-build:0003']));
+    s3.on(PutObjectCommand).resolves({});
+    const store = new S3DataLake(new S3Client({}), 'lake');
+    const error = (await backfillFromMocks({ store, compacted: compacted() }).catch(
+      (e: unknown) => e,
+    )) as BackfillDeliveryError;
+    expect(error.summary).toMatchObject({
+      stored: 600,
+      featureDelivery: { delivered: 599, undelivered: 1 },
+    });
+    const keys = s3.commandCalls(PutObjectCommand).map((call) => call.args[0].input.Key ?? '');
+    expect(keys.filter((key) => key.startsWith('features/'))).toHaveLength(600);
+    expect(sentRows().map((rows) => rows.length)).toEqual([500, 1, 1, 1, 100]);
+    expect(error.message).toMatch(/^1 of 600 feature rows were not delivered/);
+  });
+
+  test('an error that retrying cannot fix aborts the backfill with that error', async () => {
+    mockHistory([buildStarted(1, 1)]);
+    firehose.on(PutRecordBatchCommand).rejects(
+      Object.assign(new Error('Firehose Pipemend-compacted-features not found'), {
+        name: 'ResourceNotFoundException',
+      }),
+    );
+    await expect(backfillFromMocks({ compacted: compacted() })).rejects.toThrow(
+      'Firehose Pipemend-compacted-features not found',
+    );
+  });
+});
+
 describe('the backfill command', () => {
   function program(): { run: (...args: string[]) => Promise<void>; output: string[] } {
     const output: string[] = [];
@@ -180,6 +312,7 @@ describe('the backfill command', () => {
       command,
       (text) => output.push(text),
       () => new Date('2026-11-21T12:00:00Z'),
+      { maxAttempts: 2, sleep: async () => undefined },
     );
     return {
       run: (...args) => command.parseAsync(['node', 'pipemend', 'backfill', ...args]).then(() => undefined),
@@ -195,6 +328,80 @@ describe('the backfill command', () => {
     stderr.mockRestore();
     expect(output.join('')).toMatch(new RegExp(`^api-build: 1 builds since 2026-08-23 written to ${root}\n`));
     expect(await new FileDataLake(root).list('builds/')).toHaveLength(1);
+  });
+
+  test("with --bucket, delivers the rows to the stream named by the stack's FeatureStreamName output", async () => {
+    mockHistory([buildStarted(1, 1)]);
+    s3.on(PutObjectCommand).resolves({});
+    firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0 });
+    stackWithOutputs(cloudFormation, { ...OUTPUTS, FeatureStreamName: STREAM });
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const { run, output } = program();
+    await run('--project', 'api-build', '--bucket', 'lake');
+    stderr.mockRestore();
+    expect(firehose).toHaveReceivedCommandWith(PutRecordBatchCommand, { DeliveryStreamName: STREAM });
+    expect(output.join('')).toContain(
+      `  feature rows delivered to the compacted table (Firehose stream ${STREAM}): 1\n`,
+    );
+  });
+
+  test('--feature-stream names the stream without asking CloudFormation', async () => {
+    mockHistory([buildStarted(1, 1)]);
+    s3.on(PutObjectCommand).resolves({});
+    firehose.on(PutRecordBatchCommand).resolves({ FailedPutCount: 0 });
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    await program().run('--project', 'api-build', '--bucket', 'lake', '--feature-stream', 'other-stream');
+    stderr.mockRestore();
+    expect(firehose).toHaveReceivedCommandWith(PutRecordBatchCommand, { DeliveryStreamName: 'other-stream' });
+    expect(cloudFormation).not.toHaveReceivedCommand(DescribeStacksCommand);
+  });
+
+  test('--no-feature-stream writes the per-build objects only', async () => {
+    mockHistory([buildStarted(1, 1)]);
+    s3.on(PutObjectCommand).resolves({});
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    await program().run('--project', 'api-build', '--bucket', 'lake', '--no-feature-stream');
+    stderr.mockRestore();
+    expect(s3).toHaveReceivedCommand(PutObjectCommand);
+    expect(firehose).not.toHaveReceivedCommand(PutRecordBatchCommand);
+    expect(cloudFormation).not.toHaveReceivedCommand(DescribeStacksCommand);
+  });
+
+  test('a stack deployed without the FeatureStreamName output is refused before anything is written', async () => {
+    mockHistory([buildStarted(1, 1)]);
+    stackWithOutputs(cloudFormation);
+    await expect(program().run('--project', 'api-build', '--bucket', 'lake')).rejects.toThrow(
+      "stack 'Pipemend' has no output FeatureStreamName: it was deployed by an older Pipemend; run cdk deploy with this version. backfill --bucket also delivers the feature rows to the compacted table's Firehose stream: pass --feature-stream <name>, or --no-feature-stream to write the per-build objects only",
+    );
+    expect(s3).not.toHaveReceivedCommand(PutObjectCommand);
+  });
+
+  test('rows not delivered are reported in the summary, then as the error', async () => {
+    mockHistory([buildStarted(1, 1)]);
+    s3.on(PutObjectCommand).resolves({});
+    firehose.on(PutRecordBatchCommand).resolves({
+      FailedPutCount: 1,
+      RequestResponses: [{ ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' }],
+    });
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const { run, output } = program();
+    await expect(
+      run('--project', 'api-build', '--bucket', 'lake', '--feature-stream', STREAM),
+    ).rejects.toThrow(BackfillDeliveryError);
+    stderr.mockRestore();
+    expect(output.join('')).toContain(
+      `  feature rows delivered to the compacted table (Firehose stream ${STREAM}): 0, NOT delivered: 1\n`,
+    );
+    expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(2);
+  });
+
+  test('--out writes locally and sends nothing to a stream', async () => {
+    mockHistory([buildStarted(1, 1)]);
+    const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    await program().run('--project', 'api-build', '--out', root);
+    stderr.mockRestore();
+    expect(firehose).not.toHaveReceivedCommand(PutRecordBatchCommand);
+    expect(cloudFormation).not.toHaveReceivedCommand(DescribeStacksCommand);
   });
 
   test('rejects --days outside 1-365', async () => {

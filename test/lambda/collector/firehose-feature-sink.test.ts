@@ -104,6 +104,7 @@ test('throws FeatureDeliveryError naming the error codes when records are still 
   await expect(attempt).rejects.toThrow(
     '1 of 2 feature rows were not accepted by Firehose stream pipemend-features after 4 attempts (last: 1 × ServiceUnavailableException)',
   );
+  await expect(attempt).rejects.toMatchObject({ undelivered: 1 });
   expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(4);
 });
 

@@ -9,6 +9,7 @@ import { MemoryIdempotencyStore } from './memory-idempotency-store';
 import { LOCAL_NOTIFICATION_ROUTES, RemediationTaskHandlers } from './remediation-runner';
 import { DEFAULT_GUARD_LIMITS, GuardLimits } from '../core/remediation/guards';
 import { NotificationRoutes } from '../core/remediation/notification-routes';
+import { QuarantineEntry } from '../core/remediation/quarantine';
 import { RemediationMode } from '../core/remediation/remediation';
 import { DecisionRecord, DecisionRecordSink } from '../core/remediation/remediation-record';
 import { ClassifyConfig, ClassifyPorts, classify } from '../lambda/classify/classify';
@@ -43,6 +44,11 @@ export interface LocalRemediation {
   readonly guardStore: MemoryGuardStore;
   /** Tests recorded as flaky (a rerun of the same revision passed after they failed). */
   readonly flakyTests: MemoryFlakyTestHistory;
+  /**
+   * Each project's quarantine entries as classify reads them (empty unless a caller adds some; the
+   * replay has none).
+   */
+  readonly quarantine: Map<string, QuarantineEntry[]>;
   /** Every decision record written, in order. */
   readonly records: DecisionRecord[];
   /** The occurrences record-outcome counted for the daily digest. */
@@ -54,13 +60,18 @@ export function createLocalRemediation(options: LocalRemediationOptions): LocalR
   const guardStore = new MemoryGuardStore();
   const flakyTests = new MemoryFlakyTestHistory();
   const digest = new MemoryDigestStore();
-  // The caller's ports (possibly a class instance) read the flaky tests record-outcome writes, unless they
-  // bring their own.
-  const classifyPorts: ClassifyPorts = options.classifyPorts.knownFlakyTests
-    ? options.classifyPorts
-    : Object.assign(Object.create(options.classifyPorts) as ClassifyPorts, {
-        knownFlakyTests: (projectName: string) => flakyTests.knownFlaky(projectName),
-      });
+  const quarantine = new Map<string, QuarantineEntry[]>();
+  // The caller's ports (possibly a class instance) read the flaky tests record-outcome writes and the
+  // quarantine above, unless they bring their own.
+  const classifyPorts: ClassifyPorts = Object.assign(
+    Object.create(options.classifyPorts) as ClassifyPorts,
+    options.classifyPorts.knownFlakyTests
+      ? {}
+      : { knownFlakyTests: (projectName: string) => flakyTests.knownFlaky(projectName) },
+    options.classifyPorts.quarantinedTests
+      ? {}
+      : { quarantinedTests: (projectName: string) => Promise.resolve(quarantine.get(projectName) ?? []) },
+  );
   const records: DecisionRecord[] = [];
   const sink: DecisionRecordSink = {
     save: (record) => {
@@ -91,6 +102,7 @@ export function createLocalRemediation(options: LocalRemediationOptions): LocalR
   return {
     guardStore,
     flakyTests,
+    quarantine,
     records,
     digest,
     handlers: {

@@ -108,12 +108,27 @@ async function testRuns(s3: S3Client, bucket: string, project: string, maxRuns: 
   return runs.filter((run): run is TestRun => run !== null && Array.isArray(run.results)).reverse();
 }
 
-/** The rescues record-outcome recorded for the project (the latest one per test). */
-async function recordedRescues(s3: S3Client, bucket: string, project: string): Promise<RecordedRescue[]> {
+/**
+ * The rescues record-outcome recorded for the project: those each test's object lists (its latest ones),
+ * and per test how many earlier rescues it counts beyond them.
+ */
+async function recordedRescues(
+  s3: S3Client,
+  bucket: string,
+  project: string,
+): Promise<{ listed: RecordedRescue[]; unlisted: Map<string, number> }> {
   const history = new S3FlakyTestHistory(bucket, s3);
   const names = await history.knownFlaky(project);
   const objects = await Promise.all(names.map((name) => history.evidence(project, name)));
-  return objects.flatMap((object) => (object ? [object] : []));
+  const listed: RecordedRescue[] = [];
+  const unlisted = new Map<string, number>();
+  for (const object of objects) {
+    if (!object) continue;
+    listed.push(...object.rescues.map((rescue) => ({ name: object.name, ...rescue })));
+    if (object.rescueCount > object.rescues.length)
+      unlisted.set(object.name, object.rescueCount - object.rescues.length);
+  }
+  return { listed, unlisted };
 }
 
 export async function projectFlakyStats(
@@ -126,7 +141,7 @@ export async function projectFlakyStats(
     testRuns(s3, bucket, project, maxRuns),
     recordedRescues(s3, bucket, project),
   ]);
-  return flakyTestStats(runs, rescues);
+  return flakyTestStats(runs, rescues.listed, { unlistedRescues: rescues.unlisted });
 }
 
 export async function flakyList(

@@ -4,6 +4,7 @@
  * Lambda and the local replay gather the inputs with their own adapters.
  */
 import { FlakyTestAnalysis } from './flaky-tests';
+import { QuarantinedFailure, QuarantineEntry, quarantinedFailure } from './quarantine';
 import { RemediationDecision, RemediationTarget } from './remediation';
 import { BuildStatus } from '../collection/build-record';
 import { EnvironmentFaultMatch, summarizeEnvironmentFaults } from '../logs/environment-faults';
@@ -46,12 +47,25 @@ export interface DecisionInput {
   readonly health?: HealthSignal;
   /** The compute type the build ran on, to suggest a larger one after running out of memory. */
   readonly computeType?: string;
+  /**
+   * The project's quarantine (quarantine.ts) and the time to judge its expiries at. A failure on tests
+   * alone whose failed tests are all actively quarantined is a known flake its owners handle.
+   */
+  readonly quarantine?: { readonly entries: readonly QuarantineEntry[]; readonly now: Date };
 }
 
 export interface PolicyDecision extends RemediationDecision {
   /** For RERUN_CLEAN: a larger compute type, when the build ran out of memory. */
   readonly computeTypeOverride?: string;
+  /**
+   * Set when every failed test is quarantined: the decision is recorded but pages nobody (the guard
+   * suppresses a NOTIFY), and a rerun is only the one the flaky-test policy gives anyway.
+   */
+  readonly quarantined?: QuarantinedFailure;
 }
+
+/** The reason that marks a failure of quarantined tests only. */
+export const QUARANTINED_TESTS_REASON = 'quarantined tests only';
 
 /** The reason of the one budgeted rerun a first test failure gets. */
 export const FIRST_FAILURE_RERUN_REASON =
@@ -90,6 +104,50 @@ export function decideRemediation(input: DecisionInput): PolicyDecision {
 }
 
 function decideAfterFailure(input: DecisionInput): PolicyDecision {
+  const decision = decideOnEvidence(input);
+  const quarantined = quarantinedTestFailure(input);
+  if (!quarantined) return decision;
+  const reason = describeQuarantine(quarantined);
+  if (decision.action === 'RERUN_CLEAN') {
+    // The rerun the flaky-test policy gives these tests anyway; its reason stays first.
+    return {
+      ...decision,
+      reasons: [...decision.reasons, `${reason}: rerun as any flaky test would be, nobody paged.`],
+      quarantined,
+    };
+  }
+  return {
+    action: 'NOTIFY',
+    reasons: [
+      `${reason}: recorded, nobody paged and no retry budget spent (the owner handles the test).`,
+      ...decision.reasons,
+    ],
+    confidence: decision.confidence,
+    quarantined,
+  };
+}
+
+/**
+ * The quarantine that covers the failure, if the build failed on tests alone (no environment fault or
+ * phase, no compiler error) and every failed test is actively quarantined.
+ */
+function quarantinedTestFailure(input: DecisionInput): QuarantinedFailure | undefined {
+  if (!input.quarantine || !input.tests || input.tests.failedTests.length === 0) return undefined;
+  const faults = input.cause ? input.cause.environmentFaults : input.environmentFaults;
+  const failedPhase = input.failedPhase ?? input.cause?.failedPhase;
+  const inEnvironmentPhase = failedPhase !== undefined && ENVIRONMENT_PHASES.has(failedPhase);
+  if (!failedOnTestsAlone(input, summarizeEnvironmentFaults(faults).length, inEnvironmentPhase))
+    return undefined;
+  return quarantinedFailure(input.tests.failedTests, input.quarantine.entries, input.quarantine.now);
+}
+
+function describeQuarantine(quarantined: QuarantinedFailure): string {
+  const names = quarantined.tests.slice(0, 5).join(', ') + (quarantined.tests.length > 5 ? ', ...' : '');
+  const owners = quarantined.owners.join(', ');
+  return `${QUARANTINED_TESTS_REASON}: ${names}, owner${quarantined.owners.length > 1 ? 's' : ''} ${owners}`;
+}
+
+function decideOnEvidence(input: DecisionInput): PolicyDecision {
   const reasons: string[] = [];
   let confidence = 0;
   const cause = input.cause;
@@ -217,11 +275,15 @@ function isFirstTestFailure(
   faultCount: number,
   inEnvironmentPhase: boolean,
 ): boolean {
-  if (input.status !== 'FAILED' || inEnvironmentPhase || faultCount > 0) return false;
-  if (input.cause?.codeErrors.some((error) => matchSignature(error.line)?.category === 'compilation'))
-    return false;
+  if (!failedOnTestsAlone(input, faultCount, inEnvironmentPhase)) return false;
   const first = new Set(tests.firstFailures);
   return tests.consistent.length > 0 && tests.consistent.every((name) => first.has(name));
+}
+
+/** A failed build (not a fault or a timeout) with no environment fault or phase and no compiler error. */
+function failedOnTestsAlone(input: DecisionInput, faultCount: number, inEnvironmentPhase: boolean): boolean {
+  if (input.status !== 'FAILED' || inEnvironmentPhase || faultCount > 0) return false;
+  return !input.cause?.codeErrors.some((error) => matchSignature(error.line)?.category === 'compilation');
 }
 
 function decideAfterUnhealthyDeploy(input: DecisionInput, health: HealthSignal): PolicyDecision {

@@ -206,6 +206,16 @@ export async function guardDecision(
       reasons: [`${scope} is in shadow mode: the decision is recorded only.`],
     };
   }
+  if (classification.quarantined && decision.action === 'NOTIFY') {
+    // A known flake its owner handles: recorded, not paged, and no budget spent on it.
+    return {
+      outcome: 'SUPPRESS',
+      mode,
+      reasons: [
+        `Every failed test is quarantined (owner ${classification.quarantined.owners.join(', ')}): recorded without a notification.`,
+      ],
+    };
+  }
   const breaker = await store.getBreaker(scope);
   if (isBreakerOpen(breaker, limits, nowSeconds)) {
     return escalateOnce(

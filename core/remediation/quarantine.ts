@@ -102,6 +102,33 @@ export function isQuarantineActive(entry: QuarantineEntry, now: Date): boolean {
   return Date.parse(entry.expiresAt) > now.getTime();
 }
 
+/** A failure whose failed tests all hold an active quarantine: the tests and who owns them. */
+export interface QuarantinedFailure {
+  readonly tests: string[];
+  readonly owners: string[];
+}
+
+/**
+ * Whether every failed test is quarantined at `now` (an expired entry holds nothing): then the failure is
+ * a known flake its owners handle. `undefined` when no test failed or any failed test is not quarantined.
+ */
+export function quarantinedFailure(
+  failedTests: readonly string[],
+  entries: readonly QuarantineEntry[],
+  now: Date,
+): QuarantinedFailure | undefined {
+  if (failedTests.length === 0) return undefined;
+  const active = new Map(
+    entries.filter((entry) => isQuarantineActive(entry, now)).map((entry) => [entry.name, entry]),
+  );
+  const held = failedTests.map((name) => active.get(name));
+  if (held.some((entry) => entry === undefined)) return undefined;
+  return {
+    tests: [...new Set(failedTests)],
+    owners: [...new Set(held.map((entry) => entry!.owner))].sort(),
+  };
+}
+
 /** The file without its expired entries (they are released), and those entries. */
 export function pruneExpired(
   file: QuarantineFile,
@@ -275,7 +302,14 @@ export interface RecordedRescue extends FlakyEvidenceRun {
 export function flakyTestStats(
   runs: readonly TestRun[],
   rescues: readonly RecordedRescue[],
-  options: { readonly minFlips?: number } = {},
+  options: {
+    readonly minFlips?: number;
+    /**
+     * Per test, rescues recorded earlier than those listed in `rescues` (the history lists the latest
+     * ones only): counted on top of them.
+     */
+    readonly unlistedRescues?: ReadonlyMap<string, number>;
+  } = {},
 ): FlakyTestStats[] {
   const minFlips = options.minFlips ?? 2;
   const names = new Set([
@@ -315,6 +349,7 @@ export function flakyTestStats(
           sequence.length > 1 && sequence.every((o) => o === 'FAILED') && !rescuedRevisions.has(revision),
       )
       .map(([revision]) => revision);
+    const unlisted = options.unlistedRescues?.get(name) ?? 0;
     const latest = outcomes.at(-1);
     const failures = outcomes.filter(({ outcome }) => outcome === 'FAILED').length;
     const brokenNow =
@@ -323,7 +358,7 @@ export function flakyTestStats(
       brokenRevisions.includes(latest.run.revision);
     const verdict: FlakyVerdict = brokenNow
       ? 'broken'
-      : rescuedRevisions.size > 0 || flips >= minFlips
+      : rescuedRevisions.size + unlisted > 0 || flips >= minFlips
         ? 'flaky'
         : failures > 0
           ? 'failing'
@@ -337,7 +372,7 @@ export function flakyTestStats(
       runs: outcomes.length,
       failures,
       flips,
-      rescues: rescuedRevisions.size,
+      rescues: rescuedRevisions.size + unlisted,
       brokenRevisions,
       verdict,
       ...(lastRescuedAt !== undefined ? { lastRescuedAt } : {}),

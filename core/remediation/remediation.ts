@@ -63,6 +63,11 @@ export interface Classification {
     readonly failed: string[];
     readonly basis: 'first-failure' | 'flaky';
   };
+  /**
+   * Set when every failed test is actively quarantined (quarantine.ts): the failure is recorded, a NOTIFY
+   * is suppressed by the guard (nobody paged, no budget spent).
+   */
+  readonly quarantined?: { readonly tests: string[]; readonly owners: string[] };
   /** What makes this failure the same as another (failure-fingerprint.ts): repeats notify once. */
   readonly fingerprint?: { readonly hash: string; readonly where: string; readonly cause: string };
   /** The health alarm consulted, if any, so the outcome check can consult it again. */

@@ -1,7 +1,7 @@
 /**
  * ClassifyPorts on AWS: CodeBuild (BatchGetBuilds, DescribeTestCases), CloudWatch Logs (the log tail),
  * CodePipeline (the failed action's build, the latest stage execution), CloudWatch (alarm state) and the
- * data lake (test history under `test-history/`).
+ * data lake (test history under `test-history/`, the project's quarantine file under `quarantine/`).
  */
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, GetLogEventsCommand } from '@aws-sdk/client-cloudwatch-logs';
@@ -18,6 +18,7 @@ import { BuildStatus } from '../../core/collection/build-record';
 import { HealthSignal } from '../../core/remediation/decision-policy';
 import { TestCaseResult, TestRun } from '../../core/remediation/flaky-tests';
 import { S3FlakyTestHistory } from '../remediation/s3-flaky-test-history';
+import { QuarantineWarn, S3QuarantineSource } from '../remediation/s3-quarantine-store';
 
 export interface AwsClients {
   readonly codebuild: CodeBuildClient;
@@ -44,6 +45,8 @@ export interface AwsPortsOptions {
    * @default 2000
    */
   readonly maxTestCases?: number;
+  /** Where an unreadable quarantine file is reported (it then quarantines nothing). */
+  readonly warn: QuarantineWarn;
 }
 
 /** Epoch milliseconds far in the future: keys sort newest first when their prefix counts down. */
@@ -63,6 +66,7 @@ export function awsClassifyPorts(clients: AwsClients, options: AwsPortsOptions):
   const historyRuns = options.historyRuns ?? 20;
   const maxTestCases = options.maxTestCases ?? 2000;
   const flakyTests = new S3FlakyTestHistory(options.bucketName, clients.s3);
+  const quarantine = new S3QuarantineSource(options.bucketName, clients.s3, options.warn);
   return {
     async getBuild(buildId) {
       const { builds = [] } = await clients.codebuild.send(new BatchGetBuildsCommand({ ids: [buildId] }));
@@ -133,6 +137,8 @@ export function awsClassifyPorts(clients: AwsClients, options: AwsPortsOptions):
     },
 
     knownFlakyTests: (projectName) => flakyTests.knownFlaky(projectName),
+
+    quarantinedTests: (projectName) => quarantine.quarantinedTests(projectName),
 
     async recentTestRuns(projectName, excludeBuildId) {
       const { Contents = [] } = await clients.s3.send(

@@ -21,6 +21,7 @@ import {
   TestRun,
 } from '../../core/remediation/flaky-tests';
 import { loopPreventionReason, TriggerOrigin } from '../../core/remediation/guards';
+import { QuarantineEntry } from '../../core/remediation/quarantine';
 import {
   Classification,
   RemediationTarget,
@@ -45,7 +46,16 @@ export interface BuildFacts {
   readonly endTime?: string;
 }
 
-export interface ClassifyPorts {
+/** A project's quarantined tests (quarantine.ts), expired entries included: the policy judges expiry. */
+export interface QuarantineSource {
+  /**
+   * The entries of the project's quarantine file; none when there is no file. An adapter that cannot read
+   * or parse the file says so in its own log and returns none: a failure is never hidden by a bad file.
+   */
+  quarantinedTests(projectName: string): Promise<readonly QuarantineEntry[]>;
+}
+
+export interface ClassifyPorts extends Partial<QuarantineSource> {
   getBuild(buildId: string): Promise<BuildFacts | undefined>;
   /** Every test case of the reports (capped), as PASSED/FAILED. */
   testResults(reportArns: readonly string[]): Promise<TestCaseResult[]>;
@@ -115,6 +125,16 @@ export async function classify(
     build ? testAnalysis(build, ports) : null,
   ]);
   const cause = logLines.length > 0 ? analyseFailureCause(logLines) : undefined;
+  // Only a failure with failed tests can be one of quarantined tests: nothing is read otherwise.
+  const quarantine =
+    build &&
+    gathered.ignoreReason === undefined &&
+    gathered.status !== 'SUCCEEDED' &&
+    tests &&
+    tests.failedTests.length > 0 &&
+    ports.quarantinedTests
+      ? await ports.quarantinedTests(build.projectName)
+      : undefined;
   const decision = decideRemediation({
     target: gathered.target,
     ...(gathered.ignoreReason !== undefined ? { ignoreReason: gathered.ignoreReason } : {}),
@@ -127,8 +147,9 @@ export async function classify(
     isDeployment: gathered.isDeployment,
     ...(gathered.health ? { health: gathered.health } : {}),
     ...(build?.computeType !== undefined ? { computeType: build.computeType } : {}),
+    ...(quarantine ? { quarantine: { entries: quarantine, now: config.now() } } : {}),
   });
-  const { computeTypeOverride, ...remediationDecision } = decision;
+  const { computeTypeOverride, quarantined, ...remediationDecision } = decision;
   const computeType = computeTypeOverride ?? build?.computeType;
   const testsRerun =
     build && tests && decision.action === 'RERUN_CLEAN' && tests.failedTests.length > 0
@@ -165,6 +186,7 @@ export async function classify(
       ? { rerun: { computeType } }
       : {}),
     ...(testsRerun && testsDecided ? { tests: testsRerun } : {}),
+    ...(quarantined ? { quarantined } : {}),
     ...(fingerprint ? { fingerprint } : {}),
     ...(gathered.healthAlarmName !== undefined ? { healthAlarmName: gathered.healthAlarmName } : {}),
     classifiedAt: config.now().toISOString(),

@@ -23,7 +23,10 @@ const ports = awsClassifyPorts(
     cloudwatch: tracer.captureAWSv3Client(new CloudWatchClient({})),
     s3: tracer.captureAWSv3Client(new S3Client({})),
   },
-  { bucketName: requireEnv('DATA_LAKE_BUCKET') },
+  {
+    bucketName: requireEnv('DATA_LAKE_BUCKET'),
+    warn: (message, details) => logger.warn(message, details),
+  },
 );
 
 const healthAlarmsSchema = z.array(

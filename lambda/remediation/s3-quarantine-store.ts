@@ -14,6 +14,7 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import {
   emptyQuarantineFile,
   parseQuarantineFile,
+  QuarantineEntry,
   QuarantineError,
   QuarantineFile,
 } from '../../core/remediation/quarantine';
@@ -144,5 +145,46 @@ export class S3QuarantineStore {
       token = page.NextContinuationToken;
     } while (token);
     return projects;
+  }
+}
+
+/** Where a reader says what it could not read. */
+export type QuarantineWarn = (message: string, details: Record<string, unknown>) => void;
+
+/**
+ * The quarantine as classify reads it (its QuarantineSource): the entries of the project's file, expired
+ * ones included (the policy judges them with its clock). No file means no quarantine. A file that cannot
+ * be read or parsed, or any error reading it, also means no quarantine, with a warning naming the key:
+ * the failure is then judged on its evidence, never retried in a loop on a bad file.
+ *
+ * It lists the key before reading it: a role without `s3:ListBucket` gets 403, not 404, for a missing
+ * key, and most projects have no file, so the listing (allowed on `quarantine/*`) tells "none" apart from
+ * "denied" in one request.
+ */
+export class S3QuarantineSource {
+  constructor(
+    private readonly bucketName: string,
+    private readonly s3: Pick<S3Client, 'send'>,
+    private readonly warn: QuarantineWarn,
+  ) {}
+
+  async quarantinedTests(projectName: string): Promise<readonly QuarantineEntry[]> {
+    const key = quarantineKey(projectName);
+    try {
+      const { Contents = [] } = await this.s3.send(
+        new ListObjectsV2Command({ Bucket: this.bucketName, Prefix: key, MaxKeys: 1 }),
+      );
+      if (!Contents.some((object) => object.Key === key)) return [];
+      // The time only names the empty file of a project whose file was deleted meanwhile.
+      const { file } = await new S3QuarantineStore(this.bucketName, this.s3).read(projectName, new Date(0));
+      return file.tests;
+    } catch (error) {
+      this.warn('Quarantine file unreadable: its tests are judged as if not quarantined', {
+        bucket: this.bucketName,
+        key,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+      });
+      return [];
+    }
   }
 }

@@ -53,6 +53,12 @@ export const classificationSchema = z.object({
       basis: z.enum(['first-failure', 'flaky']),
     }),
   ),
+  quarantined: z.optional(
+    z.object({
+      tests: z.array(z.string()),
+      owners: z.array(z.string()),
+    }),
+  ),
   fingerprint: z.optional(
     z.object({
       hash: z.string().check(z.minLength(1)),

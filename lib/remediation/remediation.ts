@@ -255,6 +255,13 @@ export class Remediation extends Construct {
         ],
       }),
     );
+    // A flaky test's object lists its rescues: each one is added by a conditional read-modify-write.
+    recordOutcome.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [props.dataLakeBucket.arnForObjects('test-history/flaky/*')],
+      }),
+    );
     pipelineTarget.addToRolePolicy(
       new iam.PolicyStatement({
         actions: [
@@ -361,13 +368,21 @@ export class Remediation extends Construct {
       new iam.PolicyStatement({
         actions: ['s3:ListBucket'],
         resources: [props.dataLakeBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': ['test-history/*'] } },
+        // quarantine/*: listing the project's file tells a missing one (no quarantine) from a denied read.
+        conditions: { StringLike: { 's3:prefix': ['test-history/*', 'quarantine/*'] } },
       }),
     );
     classify.addToRolePolicy(
       new iam.PolicyStatement({
         actions: ['s3:GetObject', 's3:PutObject'],
         resources: [props.dataLakeBucket.arnForObjects('test-history/*')],
+      }),
+    );
+    // The quarantine files (read only): a failure of quarantined tests alone pages nobody.
+    classify.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['s3:GetObject'],
+        resources: [props.dataLakeBucket.arnForObjects('quarantine/*')],
       }),
     );
     classify.addToRolePolicy(this.keyUse(props.encryptionKey, ['kms:Decrypt', 'kms:GenerateDataKey']));
@@ -432,6 +447,11 @@ export class Remediation extends Construct {
         {
           id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketToken}.Arn>/test-history/*]`,
           reason: 'One test-history object per build; keys are only known at run time.',
+        },
+        {
+          id: `AwsSolutions::AwsSolutions-IAM5[Resource::<${bucketToken}.Arn>/quarantine/*]`,
+          reason:
+            'One quarantine file per CodeBuild project, read only; projects are only known at run time.',
         },
         ...(props.projects?.length ? props.projects : ['*']).map((project) => ({
           id: `AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws/codebuild/${project}:log-stream:*]`,

@@ -125,6 +125,43 @@ describe('remediation state machine (synthesized definition, run locally)', () =
     expect(aws.callsOf('publish')[0]?.Subject).toBe('Pipemend: RERUN_CLEAN of project:app-build failed');
   });
 
+  test('a build that failed only on quarantined tests is recorded with its quarantine, and nobody is paged', async () => {
+    const { ci, aws, local, run } = world();
+    ci.addFailedBuild('app-build:q1', { revision: 'c0ffee', log: ['npm test', '1 failing'] });
+    ci.builds.set('app-build:q1', { ...ci.builds.get('app-build:q1')!, reportArns: ['report:q1'] });
+    ci.tests.set('report:q1', [{ name: 'cart debounces', outcome: 'FAILED' }]);
+    // It failed on this revision before: broken, which is notified unless quarantined.
+    ci.history.push({
+      buildId: 'app-build:q0',
+      revision: 'c0ffee',
+      results: [{ name: 'cart debounces', outcome: 'FAILED' }],
+    });
+    local.quarantine.set('app-build', [
+      {
+        name: 'cart debounces',
+        owner: 'team-cart',
+        reason: 'timing-dependent',
+        quarantinedAt: '2026-11-20T12:00:00Z',
+        expiresAt: '2026-11-30T12:00:00Z',
+        origin: 'manual',
+      },
+    ]);
+
+    const execution = await run(failedBuildEvent('e-q1', 'app-build:q1'));
+
+    expect(execution.states).toContain('Suppressed');
+    expect(local.records[0]).toMatchObject({
+      status: 'SUPPRESSED',
+      classification: { quarantined: { tests: ['cart debounces'], owners: ['team-cart'] } },
+    });
+    expect(local.records[0]?.classification?.decision.reasons[0]).toMatch(
+      /^quarantined tests only: cart debounces, owner team-cart:/,
+    );
+    expect(aws.callsOf('publish')).toHaveLength(0);
+    expect(aws.callsOf('startBuild')).toHaveLength(0);
+    expect(local.guardStore.budgets.size).toBe(0);
+  });
+
   test('a failed pipeline stage with an environment fault is retried (FAILED_ACTIONS) and watched until it passes', async () => {
     const { ci, aws, local, run } = world();
     ci.addFailedBuild('app-test:t1', { log: ['curl: (6) Could not resolve host: github.com'] });

@@ -129,6 +129,32 @@ describe('flaky list', () => {
     );
   });
 
+  test("counts every rescue a test's object records, those beyond its listed latest ones too", async () => {
+    history();
+    const rescue = (revision: string, remediationId: string) => ({
+      failedBuildId: `app:${remediationId}`,
+      revision,
+      remediationId,
+      recordedAt: '2026-12-02T08:00:00.000Z',
+    });
+    s3.on(GetObjectCommand, {
+      Key: `test-history/flaky/project=app/${encodeURIComponent('cart debounces')}.json`,
+    }).resolves({
+      Body: body({
+        projectName: 'app',
+        name: 'cart debounces',
+        ...rescue('r6', 'rem-6'),
+        rescueCount: 53,
+        rescues: [rescue('r4', 'rem-4'), rescue('r5', 'rem-5'), rescue('r6', 'rem-6')],
+      }),
+    });
+
+    const { output } = await cli('list', '--project', 'app', '--json');
+
+    const [project] = JSON.parse(output) as { tests: { name: string; stats: { rescues: number } }[] }[];
+    expect(project?.tests.find((test) => test.name === 'cart debounces')?.stats.rescues).toBe(53);
+  });
+
   test("reads the stack's data-lake bucket", async () => {
     history();
     await cli('list', '--project', 'app');

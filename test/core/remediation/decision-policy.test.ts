@@ -4,7 +4,10 @@ import {
   decideRemediation,
   DecisionInput,
   FIRST_FAILURE_RERUN_REASON,
+  QUARANTINED_TESTS_REASON,
 } from '../../../core/remediation/decision-policy';
+import { FlakyTestAnalysis } from '../../../core/remediation/flaky-tests';
+import { QuarantineEntry } from '../../../core/remediation/quarantine';
 
 const base: DecisionInput = {
   target: { kind: 'codebuild-project', projectName: 'app', buildId: 'app:1', revision: 'r1' },
@@ -238,5 +241,116 @@ describe('decideRemediation with the failure cause read from the log', () => {
       expect(decision).toMatchObject({ action: 'RERUN_CLEAN', confidence: 0.8 });
       expect(decision.reasons[0]).toContain('recorded as flaky');
     });
+  });
+});
+
+describe('decideRemediation with a quarantine', () => {
+  const NOW = new Date('2026-12-06T10:00:00Z');
+  const entry = (name: string, owner = 'team-cart', expiresAt = '2026-12-20T10:00:00Z'): QuarantineEntry => ({
+    name,
+    owner,
+    reason: 'timing-dependent',
+    quarantinedAt: '2026-12-01T10:00:00Z',
+    expiresAt,
+    origin: 'manual',
+  });
+  /** `cart` failed again on a revision it already failed on: broken, which the policy notifies. */
+  const brokenCart: FlakyTestAnalysis = {
+    failedTests: ['cart'],
+    flaky: [],
+    consistent: ['cart'],
+    firstFailures: [],
+    broken: ['cart'],
+  };
+  const quarantine = (...entries: QuarantineEntry[]) => ({ quarantine: { entries, now: NOW } });
+
+  test('a failure of quarantined tests only is recorded with the quarantine as its first reason and marked, not paged', () => {
+    const decision = decideRemediation({ ...base, tests: brokenCart, ...quarantine(entry('cart')) });
+
+    expect(decision.action).toBe('NOTIFY');
+    expect(decision.reasons[0]).toBe(
+      `${QUARANTINED_TESTS_REASON}: cart, owner team-cart: recorded, nobody paged and no retry budget spent (the owner handles the test).`,
+    );
+    expect(decision.quarantined).toEqual({ tests: ['cart'], owners: ['team-cart'] });
+  });
+
+  test('a failure of quarantined flaky tests keeps the rerun the flaky-test policy gives, with the quarantine among its reasons', () => {
+    const decision = decideRemediation({
+      ...base,
+      tests: {
+        failedTests: ['cart'],
+        flaky: [{ name: 'cart', passedOnSameRevision: false, flips: 1, known: true }],
+        consistent: [],
+        firstFailures: [],
+        broken: [],
+      },
+      ...quarantine(entry('cart')),
+    });
+
+    expect(decision).toMatchObject({ action: 'RERUN_CLEAN', confidence: 0.8 });
+    expect(decision.reasons.at(-1)).toBe(
+      `${QUARANTINED_TESTS_REASON}: cart, owner team-cart: rerun as any flaky test would be, nobody paged.`,
+    );
+    expect(decision.quarantined).toEqual({ tests: ['cart'], owners: ['team-cart'] });
+  });
+
+  test('a first failure of a quarantined test keeps its one rerun, its first-failure reason still first', () => {
+    const decision = decideRemediation({
+      ...base,
+      tests: { failedTests: ['cart'], flaky: [], consistent: ['cart'], firstFailures: ['cart'], broken: [] },
+      ...quarantine(entry('cart')),
+    });
+
+    expect(decision.action).toBe('RERUN_CLEAN');
+    expect(decision.reasons[0]?.startsWith(FIRST_FAILURE_RERUN_REASON)).toBe(true);
+  });
+
+  test('a failure with any test outside the quarantine is decided as without one', () => {
+    const tests: FlakyTestAnalysis = {
+      ...brokenCart,
+      failedTests: ['cart', 'pay'],
+      consistent: ['cart', 'pay'],
+    };
+    const decision = decideRemediation({ ...base, tests, ...quarantine(entry('cart')) });
+
+    expect(decision).toEqual(decideRemediation({ ...base, tests }));
+    expect(decision.quarantined).toBeUndefined();
+  });
+
+  test('an expired quarantine holds nothing: the failure is decided as without one', () => {
+    const decision = decideRemediation({
+      ...base,
+      tests: brokenCart,
+      ...quarantine(entry('cart', 'team-cart', '2026-12-06T10:00:00Z')),
+    });
+
+    expect(decision).toEqual(decideRemediation({ ...base, tests: brokenCart }));
+  });
+
+  test('a failure with an environment fault besides quarantined tests is decided on the fault', () => {
+    const input = { ...base, tests: brokenCart, environmentFaults: findEnvironmentFaults(['ETIMEDOUT']) };
+    const decision = decideRemediation({ ...input, ...quarantine(entry('cart')) });
+
+    expect(decision).toEqual(decideRemediation(input));
+  });
+
+  test('a build that timed out is not a test failure the quarantine covers', () => {
+    const input: DecisionInput = { ...base, status: 'TIMED_OUT', tests: brokenCart };
+    expect(decideRemediation({ ...input, ...quarantine(entry('cart')) })).toEqual(decideRemediation(input));
+  });
+
+  test('the reason names every owner of the quarantined tests', () => {
+    const decision = decideRemediation({
+      ...base,
+      tests: {
+        ...brokenCart,
+        failedTests: ['cart', 'pay'],
+        consistent: ['cart', 'pay'],
+        broken: ['cart', 'pay'],
+      },
+      ...quarantine(entry('cart'), entry('pay', 'team-pay')),
+    });
+
+    expect(decision.reasons[0]).toContain(': cart, pay, owners team-cart, team-pay:');
   });
 });

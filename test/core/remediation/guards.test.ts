@@ -105,6 +105,43 @@ describe('guardDecision', () => {
     expect(DEFAULT_GUARD_LIMITS.maxActionsPerRevision).toBe(1);
   });
 
+  describe('a failure of quarantined tests only', () => {
+    const quarantined = (action: Classification['decision']['action']): Classification => ({
+      ...classification('r1', action),
+      quarantined: { tests: ['cart'], owners: ['team-cart'] },
+    });
+
+    test('to notify is suppressed without spending budget', async () => {
+      const store = new MemoryGuardStore();
+      const decision = await guardDecision(quarantined('NOTIFY'), context(store));
+      expect(decision).toEqual({
+        outcome: 'SUPPRESS',
+        mode: 'enforce',
+        reasons: ['Every failed test is quarantined (owner team-cart): recorded without a notification.'],
+      });
+      expect(store.budgets.size).toBe(0);
+    });
+
+    test('to notify in suggest mode is suppressed too: no suggestion is sent', async () => {
+      const store = new MemoryGuardStore();
+      store.modes.set('project:app', 'suggest');
+      expect((await guardDecision(quarantined('NOTIFY'), context(store))).outcome).toBe('SUPPRESS');
+    });
+
+    test('to notify with an open breaker is suppressed, not escalated', async () => {
+      const store = new MemoryGuardStore();
+      for (let index = 0; index < 3; index += 1) await store.recordResult('project:app', false, 999_000);
+      expect((await guardDecision(quarantined('NOTIFY'), context(store))).outcome).toBe('SUPPRESS');
+      expect(store.breakers.get('project:app')?.escalatedAt).toBeUndefined();
+    });
+
+    test('to rerun proceeds on the budget as any flaky test', async () => {
+      const store = new MemoryGuardStore();
+      expect((await guardDecision(quarantined('RERUN_CLEAN'), context(store))).outcome).toBe('PROCEED');
+      expect(store.budgets.size).toBeGreaterThan(0);
+    });
+  });
+
   test('an open breaker escalates without spending budget', async () => {
     const store = new MemoryGuardStore();
     for (let index = 0; index < 3; index += 1) await store.recordResult('project:app', false, 999_000);

@@ -253,6 +253,19 @@ describe('flakyTestStats', () => {
     ]);
   });
 
+  test('rescues recorded beyond those listed count on top of the listed ones', () => {
+    const rescue = {
+      name: 'cart',
+      revision: 'r9',
+      remediationId: 'rem-1',
+      recordedAt: '2026-12-01T00:00:00.000Z',
+    };
+    expect(flakyTestStats([], [rescue], { unlistedRescues: new Map([['cart', 49]]) })[0]).toMatchObject({
+      rescues: 50,
+      verdict: 'flaky',
+    });
+  });
+
   test('a test that failed on every run of its latest revision is broken, whatever it flipped before', () => {
     const runs = [
       run('b1', 'r1', { pay: 'FAILED' }),

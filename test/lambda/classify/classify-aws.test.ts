@@ -12,6 +12,8 @@ import { parseTrigger } from '../../../lambda/classify/events';
 const codebuild = mockClient(CodeBuildClient);
 const logs = mockClient(CloudWatchLogsClient);
 const s3 = mockClient(S3Client);
+/** What the ports logged as warnings (an unreadable quarantine file). */
+const warnings: unknown[] = [];
 const ports = awsClassifyPorts(
   {
     codebuild: new CodeBuildClient({}),
@@ -20,7 +22,7 @@ const ports = awsClassifyPorts(
     cloudwatch: new CloudWatchClient({}),
     s3: new S3Client({}),
   },
-  { bucketName: 'lake' },
+  { bucketName: 'lake', warn: (message, details) => warnings.push({ message, details }) },
 );
 const config = {
   ownInitiatorPrefixes: ['Pipemend-Role/'],
@@ -41,6 +43,7 @@ const event = {
 };
 
 beforeEach(() => {
+  warnings.length = 0;
   codebuild.reset();
   logs.reset();
   s3.reset();
@@ -166,5 +169,93 @@ describe('classify through the AWS ports', () => {
     expect(() =>
       parseTrigger({ ...event, detail: { 'build-status': 'FAILED', 'project-name': 'app-build' } }),
     ).toThrow('Invalid CodeBuild event detail: build-id:');
+  });
+});
+
+describe('classify with the quarantine file', () => {
+  const QUARANTINE_KEY = 'quarantine/project=app-build/quarantine.json';
+  const quarantineFile = (expiresAt: string) => ({
+    version: 1,
+    project: 'app-build',
+    updatedAt: '2026-11-20T12:00:00Z',
+    tests: [
+      {
+        name: 'cart adds item',
+        owner: 'team-cart',
+        reason: 'timing-dependent, issue #41',
+        quarantinedAt: '2026-11-20T12:00:00Z',
+        expiresAt,
+        origin: 'manual',
+      },
+    ],
+  });
+  const body = (value: unknown) =>
+    ({ transformToString: () => Promise.resolve(JSON.stringify(value)) }) as never;
+
+  beforeEach(() => {
+    // The test failed on this revision before too (broken), and the log has no environment fault.
+    logs
+      .on(GetLogEventsCommand)
+      .resolves({ events: [{ message: 'npm test\n' }, { message: '1 failing\n' }] });
+    s3.on(GetObjectCommand).resolves({
+      Body: body({
+        buildId: 'app-build:41',
+        revision: 'c0ffee',
+        results: [{ name: 'cart adds item', outcome: 'FAILED' }],
+      }),
+    });
+    s3.on(ListObjectsV2Command, { Prefix: QUARANTINE_KEY }).resolves({ Contents: [{ Key: QUARANTINE_KEY }] });
+  });
+
+  test('a failure of quarantined tests only is marked and its quarantine is the first reason', async () => {
+    s3.on(GetObjectCommand, { Key: QUARANTINE_KEY }).resolves({
+      Body: body(quarantineFile('2026-11-25T12:00:00Z')),
+    });
+
+    const classification = await classify(parseTrigger(event), ports, config);
+
+    expect(classification.decision.action).toBe('NOTIFY');
+    expect(classification.decision.reasons[0]).toBe(
+      'quarantined tests only: cart adds item, owner team-cart: recorded, nobody paged and no retry budget spent (the owner handles the test).',
+    );
+    expect(classification.quarantined).toEqual({ tests: ['cart adds item'], owners: ['team-cart'] });
+    expect(s3).toHaveReceivedCommandWith(GetObjectCommand, { Bucket: 'lake', Key: QUARANTINE_KEY });
+    expect(warnings).toEqual([]);
+  });
+
+  test("a quarantine expired by classify's clock leaves the failure decided on its evidence", async () => {
+    s3.on(GetObjectCommand, { Key: QUARANTINE_KEY }).resolves({
+      Body: body(quarantineFile('2026-11-21T12:00:00Z')),
+    });
+
+    const classification = await classify(parseTrigger(event), ports, config);
+
+    expect(classification.quarantined).toBeUndefined();
+    expect(classification.decision.action).toBe('NOTIFY');
+    expect(classification.decision.reasons[0]).toMatch(/show no sign of flakiness \(cart adds item\)/);
+  });
+
+  test('a build without failed tests never reads the quarantine', async () => {
+    codebuild.on(DescribeTestCasesCommand).resolves({
+      testCases: [{ prefix: 'cart', name: 'adds item', status: 'SUCCEEDED' }],
+    });
+
+    await classify(parseTrigger(event), ports, config);
+
+    expect(s3).not.toHaveReceivedCommandWith(ListObjectsV2Command, { Prefix: QUARANTINE_KEY });
+  });
+
+  test('an unreadable quarantine file leaves the failure decided on its evidence, with a warning', async () => {
+    s3.on(GetObjectCommand, { Key: QUARANTINE_KEY }).resolves({
+      Body: { transformToString: () => Promise.resolve('not json') } as never,
+    });
+
+    const classification = await classify(parseTrigger(event), ports, config);
+
+    expect(classification.quarantined).toBeUndefined();
+    expect(classification.decision.action).toBe('NOTIFY');
+    expect(warnings).toEqual([
+      expect.objectContaining({ details: expect.objectContaining({ key: QUARANTINE_KEY }) }),
+    ]);
   });
 });

@@ -282,6 +282,55 @@ describe('Remediation construct', () => {
     );
   });
 
+  test('the recorder may read flaky-test evidence only, to add each rescue to its list', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('^RemediationRecordOutcomeServiceRoleDefaultPolicy'),
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 's3:GetObject',
+            Effect: 'Allow',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [
+                  { 'Fn::GetAtt': [Match.stringLikeRegexp('^DataLakeBucket'), 'Arn'] },
+                  '/test-history/flaky/*',
+                ],
+              ],
+            },
+          },
+        ]),
+      },
+    });
+  });
+
+  test('classify may read the quarantine files only, and list their keys', () => {
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyName: Match.stringLikeRegexp('^RemediationClassifyServiceRoleDefaultPolicy'),
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Action: 's3:ListBucket',
+            Condition: { StringLike: { 's3:prefix': ['test-history/*', 'quarantine/*'] } },
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DataLakeBucket'), 'Arn'] },
+          },
+          {
+            Action: 's3:GetObject',
+            Effect: 'Allow',
+            Resource: {
+              'Fn::Join': [
+                '',
+                [{ 'Fn::GetAtt': [Match.stringLikeRegexp('^DataLakeBucket'), 'Arn'] }, '/quarantine/*'],
+              ],
+            },
+          },
+        ]),
+      },
+    });
+  });
+
   test('the remediation table is encrypted with the data-lake key, expires items and has point-in-time recovery', () => {
     template.hasResourceProperties('AWS::DynamoDB::Table', {
       KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],

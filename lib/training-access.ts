@@ -61,6 +61,12 @@ export function prefixFindingId(bucket: s3.IBucket, prefix: string): string {
   return `AwsSolutions::AwsSolutions-IAM5[Resource::<${logicalId}.Arn>/${prefix}*]`;
 }
 
+/** How the objects under a prefix are named, where it is not by project, date, build or model version. */
+const PREFIX_KEYS: Readonly<Record<string, string>> = {
+  'compacted/features/': "named by Firehose inside each day's partition (date=<d>/)",
+  'athena-results/': 'named by Athena query id, or by the run id of an UNLOAD prefix',
+};
+
 /** Acknowledges, on the narrowest constructs, the findings every Pipemend training function shares. */
 export function acknowledgeTrainingFunction(
   fn: PipemendFunction,
@@ -78,7 +84,7 @@ export function acknowledgeTrainingFunction(
       },
       ...prefixes.map((prefix) => ({
         id: prefixFindingId(bucket, prefix),
-        reason: `Objects under ${prefix} are keyed by project, date, build or model version, known only at run time.`,
+        reason: `Objects under ${prefix} are ${PREFIX_KEYS[prefix] ?? 'keyed by project, date, build or model version'}, known only at run time.`,
       })),
       ...extra,
     );

@@ -308,6 +308,11 @@ export function formatSummary(summary: BackfillSummary, destination: string): st
   return `${lines.join('\n')}\n`;
 }
 
+/**
+ * At most 365 days. Keep it below 500: a backfill sends rows of up to this many days into the stream's
+ * day partitions at once, and Firehose diverts records beyond 500 active partitions to its error prefix
+ * without telling the producer (docs/aws-contracts.md).
+ */
 function parseDays(value: string): number {
   const days = Number(value);
   if (!/^\d+$/.test(value.trim()) || days < 1 || days > 365) {

@@ -10,6 +10,7 @@ import {
   scoreAgainstBaseline,
   SUCCESS_MARGIN,
 } from '../../../core/scoring/scoring';
+import { TrendFinding } from '../../../core/scoring/trend';
 import { FeatureContribution } from '../../../core/scoring/verdict';
 import { buildRecord, manifest, PROJECT, projectBaseline } from '../../lambda/scorer/fixtures';
 
@@ -170,6 +171,15 @@ describe('buildVerdict', () => {
   const record = buildRecord({ utilization: null, missing: { tests: false, utilization: true } });
   const vector = toFeatureVector(record);
   const decidedAt = new Date('2026-11-21T20:00:05Z');
+  const memoryCreep: TrendFinding = {
+    feature: 'memoryUtilizedPercent',
+    shift: 2,
+    z: 6,
+    kendallS: 10,
+    builds: 9,
+    expected: 50,
+    recentMean: 56,
+  };
 
   test('a score above the threshold is ANOMALOUS and the record is complete', () => {
     const verdict = buildVerdict({
@@ -236,17 +246,7 @@ describe('buildVerdict', () => {
       scorer: 'embedded',
       modelVersion: 'v1',
       decidedAt,
-      trend: [
-        {
-          feature: 'memoryUtilizedPercent',
-          shift: 2,
-          z: 6,
-          kendallS: 10,
-          builds: 9,
-          expected: 50,
-          recentMean: 56,
-        },
-      ],
+      trend: [memoryCreep],
     });
     expect(verdict.anomalous).toBe(true);
     expect(verdict.verdict).toBe('ANOMALOUS');
@@ -322,17 +322,7 @@ describe('buildVerdict', () => {
         scorer: 'embedded',
         modelVersion: 'v1',
         decidedAt,
-        trend: [
-          {
-            feature: 'memoryUtilizedPercent',
-            shift: 2,
-            z: 6,
-            kendallS: 10,
-            builds: 9,
-            expected: 50,
-            recentMean: 56,
-          },
-        ],
+        trend: [memoryCreep],
       });
       expect(verdict).toMatchObject({ anomalous: true });
       expect(verdict).not.toHaveProperty('dismissed');

@@ -242,9 +242,11 @@ export function registerBackfillCommand(
       new Option('--out <dir>', 'a local directory to write to (the layout `pipemend replay --data` reads)'),
     )
     .option('--region <region>', 'AWS region (default: from the AWS profile/environment)')
-    .option(
-      '--feature-stream <name>',
-      "with --bucket: the compacted table's Firehose stream (default: the stack output FeatureStreamName)",
+    .addOption(
+      new Option(
+        '--feature-stream <name>',
+        "with --bucket: the compacted table's Firehose stream (default: the stack output FeatureStreamName)",
+      ).conflicts('out'),
     )
     .option('--no-feature-stream', 'with --bucket: write the per-build objects only, not the compacted table')
     .option('--stack <name>', 'the Pipemend stack whose FeatureStreamName output to use', DEFAULT_STACK_NAME)

@@ -395,6 +395,15 @@ describe('the backfill command', () => {
     expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(2);
   });
 
+  test('refuses --feature-stream together with --out', async () => {
+    const { run, output } = program();
+    await run('--project', 'api-build', '--out', root, '--feature-stream', STREAM).catch(() => undefined);
+    expect(output.join('')).toMatch(
+      /option '--feature-stream <name>' cannot be used with option '--out <dir>'/,
+    );
+    expect(firehose).not.toHaveReceivedCommand(PutRecordBatchCommand);
+  });
+
   test('--out writes locally and sends nothing to a stream', async () => {
     mockHistory([buildStarted(1, 1)]);
     const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);

@@ -5,7 +5,6 @@ import {
   PutObjectCommand,
   PutObjectCommandInput,
   S3Client,
-  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { Command } from 'commander';
@@ -13,6 +12,7 @@ import { Command } from 'commander';
 import { BUCKET, OUTPUTS, stackWithOutputs } from './deployed-stack.fixtures';
 import { registerFlakyCommand } from '../../../bin/commands/flaky';
 import { QuarantineFile } from '../../../core/remediation/quarantine';
+import { s3Error } from '../../helpers/conditional-s3';
 
 const NOW = new Date('2026-12-06T10:00:00Z');
 const QUARANTINE_KEY = 'quarantine/project=app/quarantine.json';
@@ -41,15 +41,6 @@ async function cli(...args: string[]): Promise<{ output: string; errors: string 
 
 const body = (value: unknown) =>
   ({ transformToString: () => Promise.resolve(JSON.stringify(value)) }) as never;
-
-function s3Error(name: string, status: number): S3ServiceException {
-  return new S3ServiceException({
-    name,
-    $fault: 'client',
-    $metadata: { httpStatusCode: status },
-    message: name,
-  });
-}
 
 /** Project `app`'s test history: `cart debounces` flipped and was rescued, `pay total` is broken on r3. */
 function history(): void {

@@ -1,15 +1,9 @@
 /**
  * Every rescue of a flaky test is kept in its object, added by a conditional read-modify-write. S3 is
- * played by a small in-memory object that answers conditional writes as the S3 user guide says: 412
- * PreconditionFailed when If-Match differs or, for If-None-Match: *, the object exists.
+ * played by the in-memory object of helpers/conditional-s3 that answers conditional writes as the S3 user
+ * guide says: 412 PreconditionFailed when If-Match differs or, for If-None-Match: *, the object exists.
  */
-import {
-  GetObjectCommand,
-  PutObjectCommand,
-  PutObjectCommandInput,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 
 import { FlakyEvidenceRun } from '../../../core/remediation/flaky-tests';
@@ -20,19 +14,11 @@ import {
   MAX_RESCUES,
   S3FlakyTestHistory,
 } from '../../../lambda/remediation/s3-flaky-test-history';
+import { conditionalObject as conditionalS3Object, s3Error } from '../../helpers/conditional-s3';
 
 const BUCKET = 'pipemend-datalake';
 const KEY = flakyTestKey('app', 'cart debounces');
 const s3 = mockClient(S3Client);
-
-function s3Error(name: string, status: number): S3ServiceException {
-  return new S3ServiceException({
-    name,
-    $fault: 'client',
-    $metadata: { httpStatusCode: status },
-    message: name,
-  });
-}
 
 const rescue = (n: number): FlakyEvidenceRun => ({
   failedBuildId: `app:${n}`,
@@ -41,28 +27,9 @@ const rescue = (n: number): FlakyEvidenceRun => ({
   recordedAt: `2026-12-0${1 + (n % 9)}T08:00:00.000Z`,
 });
 
-/** One S3 object honouring conditional writes, optionally holding `initial`. */
-function conditionalObject(initial?: unknown): { body(): FlakyTestObject | undefined } {
-  let version = 0;
-  let current =
-    initial === undefined ? undefined : { body: JSON.stringify(initial), etag: `"v${++version}"` };
-  s3.on(GetObjectCommand, { Bucket: BUCKET, Key: KEY }).callsFake(async () => {
-    // Answer after a turn of the event loop, as a network call would: concurrent updates interleave.
-    await new Promise((resolve) => setImmediate(resolve));
-    if (!current) throw s3Error('NoSuchKey', 404);
-    const { body, etag } = current;
-    return { ETag: etag, Body: { transformToString: () => Promise.resolve(body) } };
-  });
-  s3.on(PutObjectCommand, { Bucket: BUCKET, Key: KEY }).callsFake(async (input: PutObjectCommandInput) => {
-    await new Promise((resolve) => setImmediate(resolve));
-    if (input.IfNoneMatch === '*' && current) throw s3Error('PreconditionFailed', 412);
-    if (input.IfMatch !== undefined && input.IfMatch !== current?.etag)
-      throw s3Error('PreconditionFailed', 412);
-    current = { body: String(input.Body), etag: `"v${++version}"` };
-    return { ETag: current.etag };
-  });
-  return { body: () => (current ? (JSON.parse(current.body) as FlakyTestObject) : undefined) };
-}
+/** The test's object, honouring conditional writes, optionally holding `initial`. */
+const conditionalObject = (initial?: unknown) =>
+  conditionalS3Object<FlakyTestObject>(s3, BUCKET, KEY, initial);
 
 const history = (maxAttempts?: number) =>
   new S3FlakyTestHistory(BUCKET, new S3Client({ region: 'eu-west-1' }), 1000, maxAttempts);

@@ -1,16 +1,10 @@
 /**
  * What the quarantine store does when a conditional write fails. s3rver ignores If-Match/If-None-Match on
- * PUT, so S3 is played here by a small in-memory object that answers as the S3 user guide says
- * (conditional writes): 412 PreconditionFailed when the ETag differs or, for If-None-Match: *, the object
- * exists; 409 ConditionalRequestConflict for a concurrent conflicting write.
+ * PUT, so S3 is played here by the in-memory object of helpers/conditional-s3 that answers as the S3 user
+ * guide says (conditional writes): 412 PreconditionFailed when the ETag differs or, for If-None-Match: *,
+ * the object exists; 409 ConditionalRequestConflict for a concurrent conflicting write is mocked per test.
  */
-import {
-  GetObjectCommand,
-  PutObjectCommand,
-  PutObjectCommandInput,
-  S3Client,
-  S3ServiceException,
-} from '@aws-sdk/client-s3';
+import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 
 import { QuarantineFile, quarantineTest } from '../../../core/remediation/quarantine';
@@ -19,43 +13,14 @@ import {
   quarantineKey,
   S3QuarantineStore,
 } from '../../../lambda/remediation/s3-quarantine-store';
+import { conditionalObject as conditionalS3Object, s3Error } from '../../helpers/conditional-s3';
 
 const NOW = new Date('2026-12-06T10:00:00Z');
 const BUCKET = 'pipemend-datalake';
 const s3 = mockClient(S3Client);
 
-function s3Error(name: string, status: number): S3ServiceException {
-  return new S3ServiceException({
-    name,
-    $fault: 'client',
-    $metadata: { httpStatusCode: status },
-    message: name,
-  });
-}
-
-/** One S3 object honouring conditional writes. */
-function conditionalObject(): { body(): QuarantineFile | undefined } {
-  let current: { body: string; etag: string } | undefined;
-  let version = 0;
-  s3.on(GetObjectCommand, { Bucket: BUCKET, Key: quarantineKey('app') }).callsFake(async () => {
-    // Answer after a turn of the event loop, as a network call would: concurrent updates interleave.
-    await new Promise((resolve) => setImmediate(resolve));
-    if (!current) throw s3Error('NoSuchKey', 404);
-    const { body, etag } = current;
-    return { ETag: etag, Body: { transformToString: () => Promise.resolve(body) } };
-  });
-  s3.on(PutObjectCommand, { Bucket: BUCKET, Key: quarantineKey('app') }).callsFake(
-    async (input: PutObjectCommandInput) => {
-      await new Promise((resolve) => setImmediate(resolve));
-      if (input.IfNoneMatch === '*' && current) throw s3Error('PreconditionFailed', 412);
-      if (input.IfMatch !== undefined && input.IfMatch !== current?.etag)
-        throw s3Error('PreconditionFailed', 412);
-      current = { body: String(input.Body), etag: `"v${++version}"` };
-      return { ETag: current.etag };
-    },
-  );
-  return { body: () => (current ? (JSON.parse(current.body) as QuarantineFile) : undefined) };
-}
+/** Project app's quarantine file, honouring conditional writes. */
+const conditionalObject = () => conditionalS3Object<QuarantineFile>(s3, BUCKET, quarantineKey('app'));
 
 const add = (name: string) => (file: QuarantineFile) => {
   const { file: next, entry } = quarantineTest(

@@ -17,6 +17,14 @@ const base: DecisionInput = {
   tests: null,
   isDeployment: false,
 };
+/** `cart` failed and is recorded as flaky (it flipped once before). */
+const knownFlakyCart: FlakyTestAnalysis = {
+  failedTests: ['cart'],
+  flaky: [{ name: 'cart', passedOnSameRevision: false, flips: 1, known: true }],
+  consistent: [],
+  firstFailures: [],
+  broken: [],
+};
 const stage: DecisionInput['target'] = {
   kind: 'pipeline-stage',
   pipelineName: 'app',
@@ -228,16 +236,7 @@ describe('decideRemediation with the failure cause read from the log', () => {
     });
 
     test('a known flaky test is rerun as a flake', () => {
-      const decision = decideRemediation({
-        ...base,
-        tests: {
-          failedTests: ['cart'],
-          flaky: [{ name: 'cart', passedOnSameRevision: false, flips: 1, known: true }],
-          consistent: [],
-          firstFailures: [],
-          broken: [],
-        },
-      });
+      const decision = decideRemediation({ ...base, tests: knownFlakyCart });
       expect(decision).toMatchObject({ action: 'RERUN_CLEAN', confidence: 0.8 });
       expect(decision.reasons[0]).toContain('recorded as flaky');
     });
@@ -275,17 +274,7 @@ describe('decideRemediation with a quarantine', () => {
   });
 
   test('a failure of quarantined flaky tests keeps the rerun the flaky-test policy gives, with the quarantine among its reasons', () => {
-    const decision = decideRemediation({
-      ...base,
-      tests: {
-        failedTests: ['cart'],
-        flaky: [{ name: 'cart', passedOnSameRevision: false, flips: 1, known: true }],
-        consistent: [],
-        firstFailures: [],
-        broken: [],
-      },
-      ...quarantine(entry('cart')),
-    });
+    const decision = decideRemediation({ ...base, tests: knownFlakyCart, ...quarantine(entry('cart')) });
 
     expect(decision).toMatchObject({ action: 'RERUN_CLEAN', confidence: 0.8 });
     expect(decision.reasons.at(-1)).toBe(

@@ -10,13 +10,18 @@ import {
 const MAIN = 'arn:aws:sns:eu-west-1:123456789012:main';
 const TEAM = 'arn:aws:sns:eu-west-1:123456789012:team';
 
+/** The failure both an occurrence and its day's entry name: its day, fingerprint and topic. */
+const FAILURE = {
+  day: '2026-12-05',
+  fingerprint: 'aaaaaaaaaaaaaaaa',
+  where: 'project:app',
+  cause: "error TS<n>: Cannot find name 'x'",
+  topicArn: MAIN,
+};
+
 function occurrence(overrides: Partial<DigestOccurrence>): DigestOccurrence {
   return {
-    day: '2026-12-05',
-    fingerprint: 'aaaaaaaaaaaaaaaa',
-    where: 'project:app',
-    cause: "error TS<n>: Cannot find name 'x'",
-    topicArn: MAIN,
+    ...FAILURE,
     sent: false,
     at: '2026-12-05T10:00:00.000Z',
     remediationId: 'rem-1',
@@ -26,11 +31,7 @@ function occurrence(overrides: Partial<DigestOccurrence>): DigestOccurrence {
 
 function entry(overrides: Partial<DigestEntry>): DigestEntry {
   return {
-    day: '2026-12-05',
-    fingerprint: 'aaaaaaaaaaaaaaaa',
-    where: 'project:app',
-    cause: "error TS<n>: Cannot find name 'x'",
-    topicArn: MAIN,
+    ...FAILURE,
     occurrences: 3,
     repeats: 2,
     firstSeen: '2026-12-05T08:14:00.000Z',

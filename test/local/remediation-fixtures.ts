@@ -3,7 +3,18 @@ import { HealthSignal } from '../../core/remediation/decision-policy';
 import { TestCaseResult, TestRun } from '../../core/remediation/flaky-tests';
 import { GuardLimits } from '../../core/remediation/guards';
 import { BuildFacts, ClassifyPorts } from '../../lambda/classify/classify';
-import { LocalTaskError, RemediationTaskHandlers } from '../../local/remediation-runner';
+import {
+  createLocalRemediation,
+  LocalRemediation,
+  LocalRemediationOptions,
+} from '../../local/remediation-local-handlers';
+import {
+  LocalExecution,
+  LocalTaskError,
+  RemediationRunner,
+  RemediationTaskHandlers,
+  remediationDefinition,
+} from '../../local/remediation-runner';
 
 /** The guard limits the remediation tests run with (the deployed defaults, spelled out). */
 export const LIMITS: GuardLimits = {
@@ -207,6 +218,48 @@ export class FakeAws {
           return Promise.resolve({ ...answer, checks: Number(input.checks) + 1 });
         }
       }
+    },
+  };
+}
+
+/** A fake CI and AWS, the local remediation over them, and a runner of `definition` on a simulated clock. */
+export interface LocalWorld {
+  readonly ci: FakeCi;
+  readonly aws: FakeAws;
+  readonly local: LocalRemediation;
+  readonly runner: RemediationRunner;
+  /** Advances the clock by `stepSeconds` (the world's step unless given), then runs one execution. */
+  run(event: unknown, stepSeconds?: number): Promise<LocalExecution>;
+}
+
+/**
+ * A local world for `definition`, its clock starting at 2026-11-21T12:00:00Z and advancing
+ * `clockStepSeconds` before each run; `options` configure the local remediation as
+ * createLocalRemediation's do (its CI ports, clock and AWS actions are the world's).
+ */
+export function localWorld(
+  definition: ReturnType<typeof remediationDefinition>,
+  options: Omit<LocalRemediationOptions, 'classifyPorts' | 'now' | 'actions'> & { clockStepSeconds: number },
+): LocalWorld {
+  const { clockStepSeconds, ...remediationOptions } = options;
+  const ci = new FakeCi();
+  const aws = new FakeAws();
+  let clock = Date.parse('2026-11-21T12:00:00Z');
+  const local = createLocalRemediation({
+    ...remediationOptions,
+    classifyPorts: ci,
+    now: () => new Date(clock),
+    actions: aws.actions,
+  });
+  const runner = new RemediationRunner(definition, local.handlers);
+  return {
+    ci,
+    aws,
+    local,
+    runner,
+    run: (event, stepSeconds = clockStepSeconds) => {
+      clock += stepSeconds * 1000;
+      return runner.run(event);
     },
   };
 }

@@ -3,39 +3,15 @@
  * first occurrence of a failure is published; a repeat within the window is recorded with the fingerprint
  * and its count, and the execution skips PublishNotification. Escalations are always published.
  */
-import { failedBuildEvent, FakeAws, FakeCi } from './remediation-fixtures';
+import { failedBuildEvent, localWorld } from './remediation-fixtures';
 import { DEFAULT_GUARD_LIMITS } from '../../core/remediation/guards';
 import { RemediationMode } from '../../core/remediation/remediation';
-import { createLocalRemediation } from '../../local/remediation-local-handlers';
-import {
-  RemediationRunner,
-  remediationDefinition,
-  synthesizePipemendTemplate,
-} from '../../local/remediation-runner';
+import { remediationDefinition, synthesizePipemendTemplate } from '../../local/remediation-runner';
 
 const definition = remediationDefinition(synthesizePipemendTemplate({}));
 
 function world(mode: RemediationMode) {
-  const ci = new FakeCi();
-  const aws = new FakeAws();
-  let clock = Date.parse('2026-11-21T12:00:00Z');
-  const local = createLocalRemediation({
-    classifyPorts: ci,
-    limits: DEFAULT_GUARD_LIMITS,
-    defaultMode: mode,
-    now: () => new Date(clock),
-    actions: aws.actions,
-  });
-  const runner = new RemediationRunner(definition, local.handlers);
-  return {
-    ci,
-    aws,
-    local,
-    run: (event: unknown, advanceSeconds = 60) => {
-      clock += advanceSeconds * 1000;
-      return runner.run(event);
-    },
-  };
+  return localWorld(definition, { limits: DEFAULT_GUARD_LIMITS, defaultMode: mode, clockStepSeconds: 60 });
 }
 
 describe('notifications by failure fingerprint (synthesized definition, run locally)', () => {

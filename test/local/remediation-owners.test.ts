@@ -3,12 +3,10 @@
  * record-outcome: a failure of an owned project is published to the owner's topic, anything else to
  * the main topic, and the daily digest counts each occurrence under the topic it went to.
  */
-import { alarmEvent, failedBuildEvent, FakeAws, FakeCi } from './remediation-fixtures';
+import { alarmEvent, failedBuildEvent, localWorld } from './remediation-fixtures';
 import { DEFAULT_GUARD_LIMITS } from '../../core/remediation/guards';
-import { createLocalRemediation } from '../../local/remediation-local-handlers';
 import {
   notificationRoutesOf,
-  RemediationRunner,
   remediationDefinition,
   synthesizePipemendTemplate,
 } from '../../local/remediation-runner';
@@ -26,11 +24,7 @@ const definition = remediationDefinition(template);
 const routes = notificationRoutesOf(template);
 
 function world(mode: 'suggest' | 'enforce' = 'suggest') {
-  const ci = new FakeCi();
-  const aws = new FakeAws();
-  let clock = Date.parse('2026-11-21T12:00:00Z');
-  const local = createLocalRemediation({
-    classifyPorts: ci,
+  return localWorld(definition, {
     limits: DEFAULT_GUARD_LIMITS,
     defaultMode: mode,
     classifyConfig: {
@@ -40,19 +34,8 @@ function world(mode: 'suggest' | 'enforce' = 'suggest') {
       ],
     },
     routes,
-    now: () => new Date(clock),
-    actions: aws.actions,
+    clockStepSeconds: 60,
   });
-  const runner = new RemediationRunner(definition, local.handlers);
-  return {
-    ci,
-    aws,
-    local,
-    run: (event: unknown) => {
-      clock += 60_000;
-      return runner.run(event);
-    },
-  };
 }
 
 describe('notification owners (synthesized definition, run locally)', () => {

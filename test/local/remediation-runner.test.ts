@@ -2,13 +2,12 @@ import {
   alarmEvent,
   failedBuildEvent,
   failedStageEvent,
-  FakeAws,
-  FakeCi,
   LIMITS,
+  LocalWorld,
+  localWorld,
 } from './remediation-fixtures';
 import { GuardLimits } from '../../core/remediation/guards';
 import { RemediationMode } from '../../core/remediation/remediation';
-import { createLocalRemediation, LocalRemediation } from '../../local/remediation-local-handlers';
 import {
   LocalTaskError,
   RemediationRunner,
@@ -19,37 +18,20 @@ import {
 const definition = remediationDefinition(synthesizePipemendTemplate({}));
 const statesSeen = new Set<string>();
 
-interface World {
-  readonly ci: FakeCi;
-  readonly aws: FakeAws;
-  readonly local: LocalRemediation;
-  readonly runner: RemediationRunner;
-  run(event: unknown): ReturnType<RemediationRunner['run']>;
-}
-
+/** A local world whose runs also note the states they went through (statesSeen). */
 function world(
   options: { mode?: RemediationMode; limits?: GuardLimits; clockStepSeconds?: number } = {},
-): World {
-  const ci = new FakeCi();
-  const aws = new FakeAws();
-  let clock = Date.parse('2026-11-21T12:00:00Z');
-  const local = createLocalRemediation({
-    classifyPorts: ci,
+): LocalWorld {
+  const base = localWorld(definition, {
     classifyConfig: { healthAlarms: [{ pipelineName: 'app', stageName: 'Deploy', alarmName: 'app-5xx' }] },
     limits: options.limits ?? LIMITS,
     defaultMode: options.mode ?? 'enforce',
-    now: () => new Date(clock),
-    actions: aws.actions,
+    clockStepSeconds: options.clockStepSeconds ?? 1,
   });
-  const runner = new RemediationRunner(definition, local.handlers);
   return {
-    ci,
-    aws,
-    local,
-    runner,
-    run: async (event) => {
-      clock += (options.clockStepSeconds ?? 1) * 1000;
-      const execution = await runner.run(event);
+    ...base,
+    run: async (event, stepSeconds) => {
+      const execution = await base.run(event, stepSeconds);
       execution.states.forEach((state) => statesSeen.add(state));
       return execution;
     },

@@ -7,6 +7,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 
+import { remediationDocuments } from './remediation-documents';
 import { labelKey } from '../../core/remediation/labels';
 import {
   DecisionRecord,
@@ -27,9 +28,7 @@ export class AwsDecisionRecordSink implements DecisionRecordSink {
     dynamodb: DynamoDBClient,
     private readonly s3: S3Client,
   ) {
-    this.documents = DynamoDBDocumentClient.from(dynamodb, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    this.documents = remediationDocuments(dynamodb);
   }
 
   async save(record: DecisionRecord): Promise<void> {

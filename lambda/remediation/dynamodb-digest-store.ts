@@ -15,6 +15,7 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 
+import { remediationDocuments } from './remediation-documents';
 import {
   DIGEST_DAY_ATTRIBUTE,
   DIGEST_INDEX_NAME,
@@ -35,9 +36,7 @@ export class DynamoDbDigestStore implements NotificationDigestStore {
     private readonly tableName: string,
     client: DynamoDBClient,
   ) {
-    this.documents = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    this.documents = remediationDocuments(client);
   }
 
   async countOccurrence(occurrence: DigestOccurrence): Promise<void> {

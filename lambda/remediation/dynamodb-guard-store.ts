@@ -13,6 +13,7 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 
+import { remediationDocuments } from './remediation-documents';
 import { FingerprintOccurrence, NotificationDedupStore } from '../../core/remediation/failure-fingerprint';
 import { BreakerState, BudgetClaim, CLOSED_BREAKER, GuardStore } from '../../core/remediation/guards';
 import { REMEDIATION_MODES, RemediationMode } from '../../core/remediation/remediation';
@@ -28,9 +29,7 @@ export class DynamoDbGuardStore implements GuardStore, NotificationDedupStore {
     private readonly tableName: string,
     client: DynamoDBClient,
   ) {
-    this.documents = DynamoDBDocumentClient.from(client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
+    this.documents = remediationDocuments(client);
   }
 
   async consumeBudgets(claims: readonly BudgetClaim[]): Promise<{ exhausted?: BudgetClaim }> {

@@ -1,3 +1,4 @@
+import { replayedBuild } from './replayed-build.fixtures';
 import { DigestOccurrence } from '../../../core/remediation/notification-digest';
 import type { ReplayedBuild } from '../../../local/replay';
 import { digestsOf } from '../../../local/report/metrics';
@@ -15,19 +16,10 @@ function grouped(id: string, at: string, sent: boolean, fingerprint = 'aaaa'): R
     at,
     remediationId: `rem-${id}`,
   };
-  return {
-    buildId: id,
-    buildArn: `arn:aws:codebuild:eu-west-1:123456789012:build/${id}`,
-    projectName: 'app-build',
+  return replayedBuild(id, {
     startTime: at,
     endTime: at,
     status: 'FAILED',
-    score: 0.5,
-    threshold: 1,
-    anomalous: false,
-    scorer: 'embedded',
-    modelVersion: 'v1',
-    topFeatures: [],
     remediation: {
       action: 'NOTIFY',
       status: 'NOTIFIED',
@@ -42,7 +34,7 @@ function grouped(id: string, at: string, sent: boolean, fingerprint = 'aaaa'): R
       digestOccurrence,
       endedAt: at,
     },
-  };
+  });
 }
 
 describe('digestsOf (the replay’s daily digests)', () => {

@@ -1,3 +1,4 @@
+import { replayedBuild } from './replayed-build.fixtures';
 import type { ReplayedBuild, ReplayResult } from '../../../local/replay';
 import { computeMetrics, formatBuildRate, topFlakyTests } from '../../../local/report/metrics';
 import { UNIT_PRICES } from '../../../local/report/pricing';
@@ -6,24 +7,15 @@ import type { IncidentTruth } from '../../../local/simulation/history';
 const at = (hour: number) => new Date(Date.UTC(2026, 5, 1, hour)).toISOString();
 
 function build(id: string, hour: number, fields: Partial<ReplayedBuild> = {}): ReplayedBuild {
-  return {
-    buildId: id,
-    buildArn: `arn:aws:codebuild:eu-west-1:123456789012:build/${id}`,
-    projectName: 'app-build',
+  return replayedBuild(id, {
     pipelineName: 'app',
     stageName: 'Build',
     startTime: at(hour - 1),
     endTime: at(hour),
     status: 'SUCCEEDED',
-    score: 0.5,
-    threshold: 1,
-    anomalous: false,
-    scorer: 'embedded',
-    modelVersion: 'v1',
-    topFeatures: [],
     truth: { kind: 'normal' },
     ...fields,
-  };
+  });
 }
 
 const incident: IncidentTruth = {

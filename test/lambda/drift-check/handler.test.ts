@@ -21,7 +21,7 @@ import {
   AthenaQueryFailedError,
   AthenaQueryTimeoutError,
 } from '../../../sagemaker/training/athena-window-sample';
-import { DEFAULT_SAMPLE_PLAN } from '../../../sagemaker/training/parquet-window';
+import { compactedSource, fakeTime } from '../../sagemaker/training/compacted-source';
 import { FakeLake } from '../../sagemaker/training/fake-lake';
 
 const now = () => new Date('2026-11-21T06:00:00Z');
@@ -141,25 +141,13 @@ describe('with trainingSource compacted', () => {
     athena.on(StartQueryExecutionCommand).resolves({ QueryExecutionId: QUERY_ID });
     athena.on(GetQueryExecutionCommand).resolves(status(QueryExecutionState.SUCCEEDED));
     athena.on(StopQueryExecutionCommand).resolves({});
-    // A clock that moves only when the query's wait sleeps.
-    let clock = 0;
+    const time = fakeTime(0);
     const compacted = {
-      source: {
+      source: compactedSource({
         athena: athenaClient,
         s3: lake.s3,
-        bucket: 'lake',
-        workGroup: 'Pipemend-compacted',
-        database: 'pipemend',
-        table: 'features_compacted',
-        plan: DEFAULT_SAMPLE_PLAN,
-        timing: {
-          timeoutMillis,
-          now: () => clock,
-          sleep: async (millis: number) => {
-            clock += millis;
-          },
-        },
-      },
+        timing: { timeoutMillis, now: time.now, sleep: time.sleep },
+      }),
       newRunId: () => RUN,
     };
     return { lake, sm, athena, deps: { ...deps, compacted } };

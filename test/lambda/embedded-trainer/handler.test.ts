@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { FEATURE_DIMENSION } from '../../../core/collection/build-record';
 import { s3TrainingStore } from '../../../lambda/embedded-trainer/handler';
 import { trainEmbeddedModel } from '../../../sagemaker/training/embedded-training';
-import { DEFAULT_SAMPLE_PLAN } from '../../../sagemaker/training/parquet-window';
+import { compactedSource } from '../../sagemaker/training/compacted-source';
 import { FakeLake } from '../../sagemaker/training/fake-lake';
 
 test('trains from the data lake layout and writes forest, manifest and current.json back to it', async () => {
@@ -45,16 +45,7 @@ test('with the compacted source, the window sample is UNLOADed by Athena into a 
   athena.on(GetQueryExecutionCommand).resolves({ QueryExecution: { Status: { State: 'SUCCEEDED' } } });
   const lake = new FakeLake();
   const store = s3TrainingStore(lake.s3, 'lake', {
-    source: {
-      athena: new AthenaClient({}),
-      s3: lake.s3,
-      bucket: 'lake',
-      workGroup: 'Pipemend-compacted',
-      database: 'pipemend',
-      table: 'features_compacted',
-      plan: DEFAULT_SAMPLE_PLAN,
-      timing: { timeoutMillis: 1000, sleep: async () => {} },
-    },
+    source: compactedSource({ s3: lake.s3, timing: { timeoutMillis: 1000, sleep: async () => {} } }),
     newRunId: () => 'run-0001-aaaa-bbbb',
   });
   const sample = await store.readWindowSample!('2026-08-24', 20);

@@ -11,6 +11,7 @@ import {
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 
+import { compactedSource, fakeTime } from './compacted-source';
 import { FEATURE_DIMENSION } from '../../../core/collection/build-record';
 import {
   AthenaQueryFailedError,
@@ -20,38 +21,14 @@ import {
   runAthenaQuery,
   unloadPrefix,
 } from '../../../sagemaker/training/athena-window-sample';
-import { DEFAULT_SAMPLE_PLAN } from '../../../sagemaker/training/parquet-window';
 
 const athena = mockClient(AthenaClient);
 const s3 = mockClient(S3Client);
 const RUN = '4f6c2a9e-0b1d-4c3e-8f7a-1d2e3f4a5b6c';
 const QUERY_ID = 'q-0001';
 
-/** A clock that moves only when the code under test sleeps. */
-function fakeTime() {
-  let now = 1_000_000;
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => now,
-    sleep: async (millis: number) => {
-      sleeps.push(millis);
-      now += millis;
-    },
-  };
-}
-
 function source(time = fakeTime(), timeoutMillis = 60_000): CompactedWindowSource {
-  return {
-    athena: new AthenaClient({}),
-    s3: new S3Client({}),
-    bucket: 'lake',
-    workGroup: 'Pipemend-compacted',
-    database: 'pipemend',
-    table: 'features_compacted',
-    plan: DEFAULT_SAMPLE_PLAN,
-    timing: { timeoutMillis, now: time.now, sleep: time.sleep },
-  };
+  return compactedSource({ timing: { timeoutMillis, now: time.now, sleep: time.sleep } });
 }
 
 const status = (State: QueryExecutionState, StateChangeReason?: string) => ({

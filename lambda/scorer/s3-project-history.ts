@@ -4,8 +4,9 @@
  *   (`features/project=<p>/date=<d>/<build>.csv`), cached twice so a burst of builds does not re-read
  *   history: in the container's memory and as one S3 object per project
  *   (`scoring/baselines/project=<p>.json`), each for `maxAgeMillis`;
- * - the trend test's points, from its most recent `trendBuilds` build records
- *   (`builds/project=<p>/date=<d>/<build>.json`: end time and status, which the feature rows lack). The
+ * - the trend test's points, from its most recent `trendBuilds` build records of the last 17 days at most
+ *   (the test's reference and longest window; `builds/project=<p>/date=<d>/<build>.json`: end time and
+ *   status, which the feature rows lack). The
  *   trend needs the builds of the last hours, so nothing is cached but the records themselves, which never
  *   change once written: a warm container reads only the records it has not seen.
  */
@@ -17,7 +18,7 @@ import { getJsonOrNull, getTextOrNull } from './s3-objects';
 import { FEATURE_DIMENSION, toFeatureVector } from '../../core/collection/build-record';
 import { computeBaseline, ProjectBaseline } from '../../core/scoring/baseline';
 import { ProjectHistory } from '../../core/scoring/score-build';
-import { TREND_HISTORY_BUILDS, TrendPoint } from '../../core/scoring/trend';
+import { TREND_DEFAULTS, TREND_HISTORY_BUILDS, TrendPoint } from '../../core/scoring/trend';
 import { logger } from '../shared/powertools';
 
 const DAY_MILLIS = 86_400_000;
@@ -74,6 +75,10 @@ export class S3ProjectHistory implements ProjectHistory {
     { readonly computedAt: number; readonly baseline: ProjectBaseline | null }
   >();
 
+  private get maxDays(): number {
+    return this.options.maxDays ?? 30;
+  }
+
   /** Trend points by build record key, oldest first (insertion order), bounded by maxCachedRecords. */
   private readonly points = new Map<string, TrendPoint>();
 
@@ -115,7 +120,20 @@ export class S3ProjectHistory implements ProjectHistory {
   async recent(projectName: string, excludingBuildId: string): Promise<TrendPoint[]> {
     const now = (this.options.now ?? Date.now)();
     const maxBuilds = this.options.trendBuilds ?? TREND_HISTORY_BUILDS;
-    const keys = await this.newestKeys('builds', projectName, excludingBuildId, '.json', maxBuilds, now);
+    // The trend test looks back at most its reference and its longest recent window: older days are not listed.
+    const days = Math.min(
+      this.maxDays,
+      TREND_DEFAULTS.referenceDays + Math.ceil(TREND_DEFAULTS.maxWindowHours / 24),
+    );
+    const keys = await this.newestKeys(
+      'builds',
+      projectName,
+      excludingBuildId,
+      '.json',
+      maxBuilds,
+      now,
+      days,
+    );
     const unseen = keys.filter((key) => !this.points.has(key));
     await this.mapInParallel(unseen, async (key) => {
       // A record deleted since the listing is gone; an invalid one is skipped, and said so. Read errors
@@ -150,7 +168,15 @@ export class S3ProjectHistory implements ProjectHistory {
 
   private async recentRows(projectName: string, excludingBuildId: string, now: number): Promise<number[][]> {
     const maxBuilds = this.options.maxBuilds ?? 100;
-    const keys = await this.newestKeys('features', projectName, excludingBuildId, '.csv', maxBuilds, now);
+    const keys = await this.newestKeys(
+      'features',
+      projectName,
+      excludingBuildId,
+      '.csv',
+      maxBuilds,
+      now,
+      this.maxDays,
+    );
     const rows = await this.mapInParallel(keys, async (key) => {
       const text = await getTextOrNull(this.s3, this.bucket, key);
       // A row deleted since the listing is simply gone; a malformed one is skipped, and said so.
@@ -162,7 +188,7 @@ export class S3ProjectHistory implements ProjectHistory {
     return rows.filter((row): row is number[] => row !== undefined);
   }
 
-  /** The project's newest `max` keys of one kind, newest day first, without the scored build's. */
+  /** The project's newest `max` keys of one kind in the last `days` days, newest first, without the scored build's. */
   private async newestKeys(
     kind: 'builds' | 'features',
     projectName: string,
@@ -170,10 +196,11 @@ export class S3ProjectHistory implements ProjectHistory {
     extension: string,
     max: number,
     now: number,
+    days: number,
   ): Promise<string[]> {
     const excluded = `/${encodeKeyPart(excludingBuildId)}${extension}`;
     const keys: string[] = [];
-    for (let day = 0; day < (this.options.maxDays ?? 30) && keys.length < max; day++) {
+    for (let day = 0; day < days && keys.length < max; day++) {
       const date = new Date(now - day * DAY_MILLIS).toISOString().slice(0, 10);
       const dayKeys = await this.listNewestFirst(
         `${kind}/project=${encodeKeyPart(projectName)}/date=${date}/`,

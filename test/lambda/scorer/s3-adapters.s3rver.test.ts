@@ -159,12 +159,15 @@ describe('scorer S3 adapters through the real SDK against s3rver on loopback', (
       return counter;
     };
 
+    // 20 days before the scored build: older than the trend test's reference and window (17 days).
+    const tooOld = record(0, '2026-11-01T08:00:00.000Z');
+
     beforeAll(async () => {
-      for (const r of [...stored, scored]) await put(buildRecordKey(r), JSON.stringify(r));
+      for (const r of [...stored, scored, tooOld]) await put(buildRecordKey(r), JSON.stringify(r));
       await put(`builds/project=${project}/date=2026-11-21/${project}:torn.json`, '{"schemaVersion":1');
     });
 
-    test('are the stored records as points in time with their status, without the scored build or invalid records', async () => {
+    test('are the stored records as points in time with their status, without the scored build, invalid records or records older than 17 days', async () => {
       const points = await new S3ProjectHistory(client, bucket, { now: () => now }).recent(
         project,
         scored.buildId,

@@ -1,7 +1,7 @@
 /**
  * Verdict rules on the replay: reads the builds a replay scored (written by `bench/trend/dump.ts`) and
  * decides each build again from its score, threshold, status and leading feature, with the trend test run
- * over the project's earlier builds as the scorer runs it (its 100 most recent). Prints the replay's own
+ * over the project's earlier builds as the scorer runs it (those `selectTrendHistory` keeps). Prints the replay's own
  * detection figures, the same rules recomputed (they must agree: a check of this bench), and each variant
  * of the rules: the success margin, the lower-than-usual dismissal and the trend options.
  * `npx tsx bench/trend/replay.ts /tmp/pipemend-trend/replay-*.json`
@@ -11,7 +11,7 @@
 import { readFileSync } from 'node:fs';
 
 import { SUCCESS_MARGIN } from '../../core/scoring/scoring';
-import { assessTrend, TREND_HISTORY_BUILDS, TrendOptions, TrendPoint } from '../../core/scoring/trend';
+import { assessTrend, selectTrendHistory, TrendOptions, TrendPoint } from '../../core/scoring/trend';
 import type { ReplayResult } from '../../local/replay';
 import { computeMetrics } from '../../local/report/metrics';
 
@@ -41,7 +41,10 @@ export function rescore(result: ReplayResult, rules: VerdictRules): ReplayResult
     for (const entries of byProject.values()) {
       entries.sort((a, b) => a.point.at - b.point.at);
       entries.forEach((entry, i) => {
-        const history = entries.slice(Math.max(0, i - TREND_HISTORY_BUILDS), i).map((e) => e.point);
+        const history = selectTrendHistory(
+          entries.slice(0, i).map((e) => e.point),
+          entry.point.at,
+        );
         if (assessTrend(history, entry.point, rules.trend || {}).length > 0) trendFlagged.add(entry.index);
       });
     }

@@ -29,8 +29,11 @@ export interface ModelManifestSource {
 export interface ProjectHistory {
   /** As a median/MAD baseline, for the cold-start scorer. */
   baseline(projectName: string, excludingBuildId: string): Promise<ProjectBaseline | null>;
-  /** As points in time (end time, features, success), for the trend test on every path. */
-  recent(projectName: string, excludingBuildId: string): Promise<TrendPoint[]>;
+  /**
+   * As points in time (end time, features, success) for the trend test on every path: the builds
+   * `selectTrendHistory` keeps for a build ending at `endedAt`.
+   */
+  recent(projectName: string, excludingBuildId: string, endedAt: Date): Promise<TrendPoint[]>;
 }
 
 export interface ModelScore {
@@ -114,5 +117,5 @@ async function creepsUpTo(
     values: vector.values,
     succeeded: record.status === 'SUCCEEDED',
   };
-  return assessTrend(await history.recent(record.projectName, record.buildId), current);
+  return assessTrend(await history.recent(record.projectName, record.buildId, new Date(current.at)), current);
 }

@@ -85,11 +85,42 @@ export const TREND_DEFAULTS = {
 } as const;
 
 /**
- * The project's most recent builds the scorer gives the trend test (the Lambda reads them from the data
- * lake, the replay keeps them in memory): the thresholds above were chosen with this history
- * (docs/detection.md); 60 builds gave more false alarms.
+ * Which of the project's builds the scorer gives the trend test, by calendar day (UTC) before the scored
+ * build's: every build of the days a recent window can reach (`recentDays`, up to `recentPerDay` a day,
+ * newest first) and the newest `referencePerDay` of each older day up to `days` back. A busy project thus
+ * keeps a full recent window and two weeks of reference at a bounded cost (at most 4 × 250 + 13 × 12
+ * builds); a project building a few times a day keeps everything the test can use.
  */
-export const TREND_HISTORY_BUILDS = 100;
+export const TREND_HISTORY = {
+  days: TREND_DEFAULTS.referenceDays + Math.ceil(TREND_DEFAULTS.maxWindowHours / 24),
+  recentDays: Math.ceil(TREND_DEFAULTS.maxWindowHours / 24),
+  recentPerDay: 250,
+  referencePerDay: 12,
+} as const;
+
+/** How many builds of the day `daysAgo` calendar days before the scored build's the trend test gets. */
+export function trendDayQuota(daysAgo: number): number {
+  if (daysAgo < 0 || daysAgo > TREND_HISTORY.days) return 0;
+  return daysAgo <= TREND_HISTORY.recentDays ? TREND_HISTORY.recentPerDay : TREND_HISTORY.referencePerDay;
+}
+
+/** Calendar days (UTC) between two instants' days. */
+export function utcDaysBetween(earlier: number, later: number): number {
+  return Math.floor(later / DAY_MS) - Math.floor(earlier / DAY_MS);
+}
+
+/** The builds of `points` (any order) the trend test gets for a build ending at `at`: `trendDayQuota` per day. */
+export function selectTrendHistory(points: readonly TrendPoint[], at: number): TrendPoint[] {
+  const newestFirst = points.filter((p) => p.at <= at).sort((a, b) => b.at - a.at);
+  const taken = new Map<number, number>();
+  return newestFirst.filter((p) => {
+    const daysAgo = utcDaysBetween(p.at, at);
+    const count = taken.get(daysAgo) ?? 0;
+    if (count >= trendDayQuota(daysAgo)) return false;
+    taken.set(daysAgo, count + 1);
+    return true;
+  });
+}
 
 /** Absolute scale floors, as in the baseline (a constant feature must not make every change infinite). */
 const ABSOLUTE_FLOOR: Partial<Record<FeatureName, number>> = {

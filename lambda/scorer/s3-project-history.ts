@@ -1,12 +1,12 @@
 /**
- * A project's recent builds from the data lake, bounded to the last `maxDays` days:
- * - the cold-start baseline, from its most recent `maxBuilds` feature rows
+ * A project's recent builds from the data lake:
+ * - the cold-start baseline, from its most recent `maxBuilds` feature rows of the last `maxDays` days
  *   (`features/project=<p>/date=<d>/<build>.csv`), cached twice so a burst of builds does not re-read
  *   history: in the container's memory and as one S3 object per project
  *   (`scoring/baselines/project=<p>.json`), each for `maxAgeMillis`;
- * - the trend test's points, from its most recent `trendBuilds` build records of the last 17 days at most
- *   (the test's reference and longest window; `builds/project=<p>/date=<d>/<build>.json`: end time and
- *   status, which the feature rows lack). The
+ * - the trend test's points, from the build records `selectTrendHistory` keeps (every build of the last
+ *   days, a dozen a day of the two weeks before; `builds/project=<p>/date=<d>/<build>.json`: end time
+ *   and status, which the feature rows lack). The
  *   trend needs the builds of the last hours, so nothing is cached but the records themselves, which never
  *   change once written: a warm container reads only the records it has not seen.
  */
@@ -18,10 +18,12 @@ import { getJsonOrNull, getTextOrNull } from './s3-objects';
 import { FEATURE_DIMENSION, toFeatureVector } from '../../core/collection/build-record';
 import { computeBaseline, ProjectBaseline } from '../../core/scoring/baseline';
 import { ProjectHistory } from '../../core/scoring/score-build';
-import { TREND_DEFAULTS, TREND_HISTORY_BUILDS, TrendPoint } from '../../core/scoring/trend';
+import { selectTrendHistory, TREND_HISTORY, trendDayQuota, TrendPoint } from '../../core/scoring/trend';
 import { logger } from '../shared/powertools';
 
 const DAY_MILLIS = 86_400_000;
+/** Past days' listings kept per container: a hundred projects' eighteen days. */
+const MAX_CACHED_DAY_LISTINGS = 2_000;
 
 export const BASELINE_CACHE_PREFIX = 'scoring/baselines/';
 
@@ -52,11 +54,6 @@ export interface S3ProjectHistoryOptions {
    */
   readonly maxAgeMillis?: number;
   /**
-   * Most recent build records the trend test is given.
-   * @default TREND_HISTORY_BUILDS (100)
-   */
-  readonly trendBuilds?: number;
-  /**
    * Build records kept in the container's memory between invocations.
    * @default 5000
    */
@@ -81,6 +78,8 @@ export class S3ProjectHistory implements ProjectHistory {
 
   /** Trend points by build record key, oldest first (insertion order), bounded by maxCachedRecords. */
   private readonly points = new Map<string, TrendPoint>();
+  /** Listings of past days' build records by prefix (see listPastDay). */
+  private readonly pastDays = new Map<string, { readonly listedAt: number; readonly keys: string[] }>();
 
   constructor(
     private readonly s3: S3Client,
@@ -117,22 +116,16 @@ export class S3ProjectHistory implements ProjectHistory {
     return baseline;
   }
 
-  async recent(projectName: string, excludingBuildId: string): Promise<TrendPoint[]> {
-    const now = (this.options.now ?? Date.now)();
-    const maxBuilds = this.options.trendBuilds ?? TREND_HISTORY_BUILDS;
-    // The trend test looks back at most its reference and its longest recent window: older days are not listed.
-    const days = Math.min(
-      this.maxDays,
-      TREND_DEFAULTS.referenceDays + Math.ceil(TREND_DEFAULTS.maxWindowHours / 24),
-    );
+  async recent(projectName: string, excludingBuildId: string, endedAt: Date): Promise<TrendPoint[]> {
+    // Listed by the day quota (newest objects first), then selected by end time with the same quota.
     const keys = await this.newestKeys(
       'builds',
       projectName,
       excludingBuildId,
       '.json',
-      maxBuilds,
-      now,
-      days,
+      endedAt.getTime(),
+      TREND_HISTORY.days + 1,
+      trendDayQuota,
     );
     const unseen = keys.filter((key) => !this.points.has(key));
     await this.mapInParallel(unseen, async (key) => {
@@ -151,10 +144,11 @@ export class S3ProjectHistory implements ProjectHistory {
         logger.warn('build record skipped for the trend test', { key, error: (error as Error).message });
       }
     });
-    return keys.flatMap((key) => {
+    const points = keys.flatMap((key) => {
       const point = this.points.get(key);
       return point ? [point] : [];
     });
+    return selectTrendHistory(points, endedAt.getTime());
   }
 
   private remember(key: string, point: TrendPoint): void {
@@ -173,9 +167,9 @@ export class S3ProjectHistory implements ProjectHistory {
       projectName,
       excludingBuildId,
       '.csv',
-      maxBuilds,
       now,
       this.maxDays,
+      (_daysAgo, taken) => maxBuilds - taken,
     );
     const rows = await this.mapInParallel(keys, async (key) => {
       const text = await getTextOrNull(this.s3, this.bucket, key);
@@ -188,27 +182,32 @@ export class S3ProjectHistory implements ProjectHistory {
     return rows.filter((row): row is number[] => row !== undefined);
   }
 
-  /** The project's newest `max` keys of one kind in the last `days` days, newest first, without the scored build's. */
+  /**
+   * The project's keys of one kind in the `days` days up to `anchor`'s, each day's newest first and at
+   * most `quota(daysAgo, taken so far)` of them (none left: stop), without the scored build's.
+   */
   private async newestKeys(
     kind: 'builds' | 'features',
     projectName: string,
     excludingBuildId: string,
     extension: string,
-    max: number,
-    now: number,
+    anchor: number,
     days: number,
+    quota: (daysAgo: number, taken: number) => number,
   ): Promise<string[]> {
     const excluded = `/${encodeKeyPart(excludingBuildId)}${extension}`;
     const keys: string[] = [];
-    for (let day = 0; day < days && keys.length < max; day++) {
-      const date = new Date(now - day * DAY_MILLIS).toISOString().slice(0, 10);
-      const dayKeys = await this.listNewestFirst(
-        `${kind}/project=${encodeKeyPart(projectName)}/date=${date}/`,
-      );
+    for (let daysAgo = 0; daysAgo < days; daysAgo++) {
+      const wanted = quota(daysAgo, keys.length);
+      if (wanted <= 0) break;
+      const date = new Date(anchor - daysAgo * DAY_MILLIS).toISOString().slice(0, 10);
+      const prefix = `${kind}/project=${encodeKeyPart(projectName)}/date=${date}/`;
+      const dayKeys =
+        kind === 'builds' && daysAgo >= 2
+          ? await this.listPastDay(prefix)
+          : await this.listNewestFirst(prefix);
       keys.push(
-        ...dayKeys
-          .filter((key) => key.endsWith(extension) && !key.endsWith(excluded))
-          .slice(0, max - keys.length),
+        ...dayKeys.filter((key) => key.endsWith(extension) && !key.endsWith(excluded)).slice(0, wanted),
       );
     }
     return keys;
@@ -222,6 +221,26 @@ export class S3ProjectHistory implements ProjectHistory {
       results.push(...(await Promise.all(keys.slice(start, start + concurrency).map(read))));
     }
     return results;
+  }
+
+  /**
+   * A day that ended at least a day ago gets a late build only rarely, and one more or less in a two-week
+   * reference changes nothing: its listing is reused for a day, so a warm scorer lists the two days a
+   * recent window changes, not all eighteen.
+   */
+  private async listPastDay(prefix: string): Promise<string[]> {
+    const now = (this.options.now ?? Date.now)();
+    const cached = this.pastDays.get(prefix);
+    if (cached && now - cached.listedAt < DAY_MILLIS) return cached.keys;
+    // No day's quota is above recentPerDay: the rest of a busy day's listing is never used.
+    const keys = (await this.listNewestFirst(prefix)).slice(0, TREND_HISTORY.recentPerDay);
+    this.pastDays.delete(prefix);
+    this.pastDays.set(prefix, { listedAt: now, keys });
+    for (const oldest of this.pastDays.keys()) {
+      if (this.pastDays.size <= MAX_CACHED_DAY_LISTINGS) break;
+      this.pastDays.delete(oldest);
+    }
+    return keys;
   }
 
   private async listNewestFirst(prefix: string): Promise<string[]> {

@@ -7,7 +7,7 @@ import { BuildRecord, FEATURE_DIMENSION, toFeatureVector } from '../../core/coll
 import { computeBaseline, ProjectBaseline } from '../../core/scoring/baseline';
 import { CURRENT_MODEL_MANIFEST_KEY, ModelManifest } from '../../core/scoring/model-manifest';
 import { ModelManifestSource, ModelScore, ModelScorer, ProjectHistory } from '../../core/scoring/score-build';
-import { TREND_HISTORY_BUILDS, TrendPoint } from '../../core/scoring/trend';
+import { selectTrendHistory, TREND_HISTORY, TrendPoint, utcDaysBetween } from '../../core/scoring/trend';
 import { RandomCutForest, SerializedForest } from '../../sagemaker/rcf';
 import {
   EmbeddedTrainingResult,
@@ -137,47 +137,47 @@ export class LocalEmbeddedModel implements ModelManifestSource, ModelScorer {
 
 /**
  * The projects' recent builds, as the scorer Lambda reads them from the data lake (`S3ProjectHistory`):
- * the last `baselineSize` as the cold-start baseline, the last `trendSize` as the trend test's points.
+ * the last `baselineSize` as the cold-start baseline, and for the trend test those `selectTrendHistory`
+ * keeps.
  */
 export class RecentBuildsHistory implements ProjectHistory {
   private readonly recentBuilds = new Map<string, (TrendPoint & { buildId: string })[]>();
 
-  constructor(
-    private readonly baselineSize = 60,
-    private readonly trendSize = TREND_HISTORY_BUILDS,
-  ) {}
+  constructor(private readonly baselineSize = 60) {}
 
   add(record: BuildRecord): void {
     const list = this.recentBuilds.get(record.projectName) ?? [];
     if (list.some((entry) => entry.buildId === record.buildId)) return;
+    const at = Date.parse(record.endTime);
     list.push({
       buildId: record.buildId,
-      at: Date.parse(record.endTime),
+      at,
       values: toFeatureVector(record).values,
       succeeded: record.status === 'SUCCEEDED',
     });
-    if (list.length > Math.max(this.baselineSize, this.trendSize)) list.shift();
+    // Kept: the baseline's builds and every build the trend test could still be given.
+    while (list.length > this.baselineSize && utcDaysBetween(list[0]!.at, at) > TREND_HISTORY.days)
+      list.shift();
     this.recentBuilds.set(record.projectName, list);
   }
 
   async baseline(projectName: string, excludingBuildId: string): Promise<ProjectBaseline | null> {
-    const vectors = this.others(projectName, excludingBuildId, this.baselineSize).map(
-      (entry) => entry.values,
-    );
+    const vectors = this.others(projectName, excludingBuildId)
+      .slice(-this.baselineSize)
+      .map((entry) => entry.values);
     return vectors.length === 0 ? null : computeBaseline(projectName, vectors);
   }
 
-  async recent(projectName: string, excludingBuildId: string): Promise<TrendPoint[]> {
-    return this.others(projectName, excludingBuildId, this.trendSize).map(({ at, values, succeeded }) => ({
+  async recent(projectName: string, excludingBuildId: string, endedAt: Date): Promise<TrendPoint[]> {
+    const points = this.others(projectName, excludingBuildId).map(({ at, values, succeeded }) => ({
       at,
       values,
       succeeded,
     }));
+    return selectTrendHistory(points, endedAt.getTime());
   }
 
-  private others(projectName: string, excludingBuildId: string, size: number) {
-    return (this.recentBuilds.get(projectName) ?? [])
-      .filter((entry) => entry.buildId !== excludingBuildId)
-      .slice(-size);
+  private others(projectName: string, excludingBuildId: string) {
+    return (this.recentBuilds.get(projectName) ?? []).filter((entry) => entry.buildId !== excludingBuildId);
   }
 }

@@ -108,7 +108,7 @@ describe('scoreBuild', () => {
     const p = ports({ history: historyOf(memoryHistory(6)) });
     const record = buildRecord({ utilization: { cpuUtilizedPercent: 60, memoryUtilizedPercent: 47 } });
     const { verdict } = await scoreBuild(record, p);
-    expect(p.history.recent).toHaveBeenCalledWith(PROJECT, BUILD_ID);
+    expect(p.history.recent).toHaveBeenCalledWith(PROJECT, BUILD_ID, new Date(record.endTime));
     expect(verdict).toMatchObject({ scorer: 'endpoint', score: 1.1, threshold: 2.5, anomalous: true });
     expect(verdict.explanation[0]).toMatchObject({ feature: 'memoryUtilizedPercent', value: 47 });
   });

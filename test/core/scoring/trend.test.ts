@@ -1,5 +1,13 @@
 import { FEATURE_NAMES } from '../../../core/collection/build-record';
-import { assessTrend, mannKendallS, mannKendallZ, theilSen, TrendPoint } from '../../../core/scoring/trend';
+import {
+  assessTrend,
+  mannKendallS,
+  mannKendallZ,
+  selectTrendHistory,
+  theilSen,
+  TREND_HISTORY,
+  TrendPoint,
+} from '../../../core/scoring/trend';
 import { SeededRandom } from '../../../sagemaker/rcf';
 
 const HOUR = 3_600_000;
@@ -108,5 +116,38 @@ describe('assessTrend', () => {
     const failedRecent = points.map((p) => (p.at >= 20 * 24 * HOUR ? { ...p, succeeded: false } : p));
     const last = failedRecent[failedRecent.length - 1]!;
     expect(assessTrend(failedRecent.slice(0, -1), last)).toEqual([]);
+  });
+});
+
+describe('selectTrendHistory', () => {
+  const DAY = 24 * HOUR;
+  const at = 30 * DAY + 12 * HOUR;
+  /** `perDay` builds a day, one an hour, for the 30 days before `at` (and `at`'s own day up to it). */
+  const busy = (perDay: number): TrendPoint[] =>
+    Array.from({ length: 31 }, (_, d) =>
+      Array.from({ length: perDay }, (_, h) => ({ at: d * DAY + h * HOUR, values: [], succeeded: true })),
+    )
+      .flat()
+      .filter((p) => p.at <= at);
+
+  test('keeps every build of the days a recent window reaches and the newest dozen of each older day', () => {
+    const kept = selectTrendHistory(busy(20), at);
+    const perDay = (daysAgo: number) => kept.filter((p) => Math.floor(p.at / DAY) === 30 - daysAgo);
+    expect(perDay(0)).toHaveLength(13); // hours 0–12 of the scored build's day
+    expect(perDay(TREND_HISTORY.recentDays)).toHaveLength(20);
+    expect(perDay(TREND_HISTORY.recentDays + 1).map((p) => (p.at % DAY) / HOUR)).toEqual([
+      19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8,
+    ]);
+    expect(perDay(TREND_HISTORY.days)).toHaveLength(12);
+    expect(perDay(TREND_HISTORY.days + 1)).toEqual([]);
+  });
+
+  test('keeps everything the test can use of a project that builds a few times a day', () => {
+    const points = busy(3).filter((p) => p.at >= at - TREND_HISTORY.days * DAY);
+    expect(selectTrendHistory(points, at)).toHaveLength(points.length);
+  });
+
+  test('never gives builds that ended after the scored one', () => {
+    expect(selectTrendHistory([{ at: at + 1, values: [], succeeded: true }], at)).toEqual([]);
   });
 });

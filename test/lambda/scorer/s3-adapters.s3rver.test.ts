@@ -1,4 +1,4 @@
-import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 import { BUILD_ID, buildRecord, END_TIME, historyVectors, manifest, PROJECT } from './fixtures';
 import { BuildRecord, buildRecordKey, toFeatureVector } from '../../../core/collection/build-record';
@@ -149,10 +149,11 @@ describe('scorer S3 adapters through the real SDK against s3rver on loopback', (
     });
     /** The client, counting the objects it reads. */
     const counting = () => {
-      const counter = { gets: 0, client: undefined as unknown as S3Client };
+      const counter = { gets: 0, lists: 0, client: undefined as unknown as S3Client };
       counter.client = {
         send: (command: unknown) => {
           if (command instanceof GetObjectCommand) counter.gets++;
+          if (command instanceof ListObjectsV2Command) counter.lists++;
           return client.send(command as GetObjectCommand);
         },
       } as unknown as S3Client;
@@ -168,31 +169,46 @@ describe('scorer S3 adapters through the real SDK against s3rver on loopback', (
     });
 
     test('are the stored records as points in time with their status, without the scored build, invalid records or records older than 17 days', async () => {
-      const points = await new S3ProjectHistory(client, bucket, { now: () => now }).recent(
+      const points = await new S3ProjectHistory(client, bucket).recent(
         project,
         scored.buildId,
+        new Date(END_TIME),
       );
       expect([...points].sort((a, b) => a.at - b.at)).toEqual(stored.map(pointOf));
     });
 
-    test('are bounded to the newest trendBuilds records, newest day first', async () => {
-      const points = await new S3ProjectHistory(client, bucket, { now: () => now, trendBuilds: 1 }).recent(
-        project,
+    test('keep a dozen builds of a reference day', async () => {
+      const busy = (n: number) =>
+        record(n, `2026-11-10T${String(n).padStart(2, '0')}:00:00.000Z`, {
+          projectName: 'svc-busy',
+          buildId: `svc-busy:b${n}`,
+          buildArn: `arn:aws:codebuild:eu-west-1:123456789012:build/svc-busy:b${n}`,
+        });
+      const day = Array.from({ length: 14 }, (_, n) => busy(n));
+      for (const r of day) await put(buildRecordKey(r), JSON.stringify(r));
+      const points = await new S3ProjectHistory(client, bucket).recent(
+        'svc-busy',
         scored.buildId,
+        new Date(END_TIME),
       );
-      expect(points).toEqual([pointOf(stored[2]!)]);
+      // The newest by write time; s3rver's LastModified has whole seconds, so which twelve is not asserted.
+      expect(points).toHaveLength(12);
+      expect(day.map(pointOf)).toEqual(expect.arrayContaining(points));
     });
 
     test('a warm container reads only the records it has not seen', async () => {
       const counter = counting();
       const history = new S3ProjectHistory(counter.client, bucket, { now: () => now });
-      await history.recent(project, scored.buildId);
-      const first = counter.gets;
+      await history.recent(project, scored.buildId, new Date(END_TIME));
+      const first = { gets: counter.gets, lists: counter.lists };
       const newer = record(4, '2026-11-21T12:00:00.000Z');
       await put(buildRecordKey(newer), JSON.stringify(newer));
-      const points = await history.recent(project, scored.buildId);
+      const points = await history.recent(project, scored.buildId, new Date(END_TIME));
       // The new record and the invalid one (skipped again, never cached) are read; the rest are known.
-      expect(counter.gets - first).toBe(2);
+      expect(counter.gets - first.gets).toBe(2);
+      // 18 days listed the first time; then only today and yesterday, which a recent window changes.
+      expect(first.lists).toBe(18);
+      expect(counter.lists - first.lists).toBe(2);
       expect(points).toContainEqual(pointOf(newer));
       expect(points).toHaveLength(4);
     });

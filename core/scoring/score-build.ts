@@ -16,7 +16,7 @@ import {
   scoreAgainstBaseline,
   ScoreResult,
 } from './scoring';
-import { assessTrend, TrendFinding, TrendPoint } from './trend';
+import { assessTrend, TrendFinding, TrendPoint, trendPointOf } from './trend';
 import { BuildVerdict } from './verdict';
 import { BuildRecord, FeatureVector, toFeatureVector } from '../collection/build-record';
 
@@ -64,11 +64,15 @@ export interface ScoredBuild {
 
 export async function scoreBuild(record: BuildRecord, ports: ScoringPorts): Promise<ScoredBuild> {
   const vector = toFeatureVector(record);
-  const choice = chooseScorer(record.projectName, await ports.manifests.current(), ports.modelKind);
-  const decidedAt = (ports.now ?? (() => new Date()))();
   // A slow creep stays inside one build's normal range for days, whichever scorer decides: the trend
-  // test over the project's recent builds runs on both paths and flags the build on its own.
-  const trend = await creepsUpTo(record, vector, ports.history);
+  // test over the project's recent builds runs on both paths and flags the build on its own. Its reads
+  // go beside the manifest's, not after them (the pipeline gate waits for both).
+  const [current, trend] = await Promise.all([
+    ports.manifests.current(),
+    creepsUpTo(record, vector, ports.history),
+  ]);
+  const choice = chooseScorer(record.projectName, current, ports.modelKind);
+  const decidedAt = (ports.now ?? (() => new Date()))();
   if (choice.scorer === 'baseline') {
     const baseline = await ports.history.baseline(record.projectName, record.buildId);
     const result = scoreAgainstBaseline(vector, baseline);
@@ -112,10 +116,6 @@ async function creepsUpTo(
   vector: FeatureVector,
   history: ProjectHistory,
 ): Promise<TrendFinding[]> {
-  const current: TrendPoint = {
-    at: Date.parse(record.endTime),
-    values: vector.values,
-    succeeded: record.status === 'SUCCEEDED',
-  };
+  const current = trendPointOf(record, vector);
   return assessTrend(await history.recent(record.projectName, record.buildId, new Date(current.at)), current);
 }

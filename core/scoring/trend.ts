@@ -17,7 +17,13 @@
  * `maxWindowHours` back; the reference must hold `minReference` builds over `minReferenceDays`.
  * Only rises count: a build that uses less memory or time than expected is not a creep.
  */
-import { FEATURE_NAMES, FeatureName } from '../collection/build-record';
+import {
+  BuildRecord,
+  FEATURE_NAMES,
+  FeatureName,
+  FeatureVector,
+  toFeatureVector,
+} from '../collection/build-record';
 
 /** One build of the project as the trend test sees it. */
 export interface TrendPoint {
@@ -27,6 +33,14 @@ export interface TrendPoint {
   readonly values: readonly number[];
   /** Failed builds stop early: their durations and memory are not comparable, so they are left out. */
   readonly succeeded: boolean;
+}
+
+/** A build as the trend test sees it; `vector` when the caller has it already. */
+export function trendPointOf(
+  record: BuildRecord,
+  vector: FeatureVector = toFeatureVector(record),
+): TrendPoint {
+  return { at: Date.parse(record.endTime), values: vector.values, succeeded: record.status === 'SUCCEEDED' };
 }
 
 export interface TrendFinding {

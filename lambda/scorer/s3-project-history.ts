@@ -15,10 +15,16 @@ import * as z from 'zod/mini';
 
 import { parseBuildRecord } from './s3-build-records';
 import { getJsonOrNull, getTextOrNull } from './s3-objects';
-import { FEATURE_DIMENSION, toFeatureVector } from '../../core/collection/build-record';
+import { FEATURE_DIMENSION } from '../../core/collection/build-record';
 import { computeBaseline, ProjectBaseline } from '../../core/scoring/baseline';
 import { ProjectHistory } from '../../core/scoring/score-build';
-import { selectTrendHistory, TREND_HISTORY, trendDayQuota, TrendPoint } from '../../core/scoring/trend';
+import {
+  selectTrendHistory,
+  TREND_HISTORY,
+  trendDayQuota,
+  TrendPoint,
+  trendPointOf,
+} from '../../core/scoring/trend';
 import { logger } from '../shared/powertools';
 
 const DAY_MILLIS = 86_400_000;
@@ -135,11 +141,7 @@ export class S3ProjectHistory implements ProjectHistory {
       if (text === null) return;
       try {
         const record = parseBuildRecord(JSON.parse(text), `s3://${this.bucket}/${key}`);
-        this.remember(key, {
-          at: Date.parse(record.endTime),
-          values: toFeatureVector(record).values,
-          succeeded: record.status === 'SUCCEEDED',
-        });
+        this.remember(key, trendPointOf(record));
       } catch (error) {
         logger.warn('build record skipped for the trend test', { key, error: (error as Error).message });
       }

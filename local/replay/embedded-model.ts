@@ -3,11 +3,17 @@
  * data lake, and the scoring core's manifest and model ports read from that data lake exactly as the scorer
  * Lambda reads S3: `models/current.json`, then the forest at the manifest's artifact key.
  */
-import { BuildRecord, FEATURE_DIMENSION, toFeatureVector } from '../../core/collection/build-record';
+import { BuildRecord, FEATURE_DIMENSION } from '../../core/collection/build-record';
 import { computeBaseline, ProjectBaseline } from '../../core/scoring/baseline';
 import { CURRENT_MODEL_MANIFEST_KEY, ModelManifest } from '../../core/scoring/model-manifest';
 import { ModelManifestSource, ModelScore, ModelScorer, ProjectHistory } from '../../core/scoring/score-build';
-import { selectTrendHistory, TREND_HISTORY, TrendPoint, utcDaysBetween } from '../../core/scoring/trend';
+import {
+  selectTrendHistory,
+  TREND_HISTORY,
+  TrendPoint,
+  trendPointOf,
+  utcDaysBetween,
+} from '../../core/scoring/trend';
 import { RandomCutForest, SerializedForest } from '../../sagemaker/rcf';
 import {
   EmbeddedTrainingResult,
@@ -148,15 +154,10 @@ export class RecentBuildsHistory implements ProjectHistory {
   add(record: BuildRecord): void {
     const list = this.recentBuilds.get(record.projectName) ?? [];
     if (list.some((entry) => entry.buildId === record.buildId)) return;
-    const at = Date.parse(record.endTime);
-    list.push({
-      buildId: record.buildId,
-      at,
-      values: toFeatureVector(record).values,
-      succeeded: record.status === 'SUCCEEDED',
-    });
+    const point = trendPointOf(record);
+    list.push({ buildId: record.buildId, ...point });
     // Kept: the baseline's builds and every build the trend test could still be given.
-    while (list.length > this.baselineSize && utcDaysBetween(list[0]!.at, at) > TREND_HISTORY.days)
+    while (list.length > this.baselineSize && utcDaysBetween(list[0]!.at, point.at) > TREND_HISTORY.days)
       list.shift();
     this.recentBuilds.set(record.projectName, list);
   }

@@ -1,4 +1,4 @@
-import { FEATURE_NAMES } from '../../../core/collection/build-record';
+import { FEATURE_NAMES, toFeatureVector } from '../../../core/collection/build-record';
 import {
   assessTrend,
   mannKendallS,
@@ -7,8 +7,10 @@ import {
   theilSen,
   TREND_HISTORY,
   TrendPoint,
+  trendPointOf,
 } from '../../../core/scoring/trend';
 import { SeededRandom } from '../../../sagemaker/rcf';
+import { buildRecord } from '../../lambda/scorer/fixtures';
 
 const HOUR = 3_600_000;
 const MEMORY = FEATURE_NAMES.indexOf('memoryUtilizedPercent');
@@ -149,5 +151,17 @@ describe('selectTrendHistory', () => {
 
   test('never gives builds that ended after the scored one', () => {
     expect(selectTrendHistory([{ at: at + 1, values: [], succeeded: true }], at)).toEqual([]);
+  });
+});
+
+describe('trendPointOf', () => {
+  test("is the build's end time, its feature values and whether it succeeded", () => {
+    const record = buildRecord({ status: 'FAILED' });
+    expect(trendPointOf(record)).toEqual({
+      at: Date.parse(record.endTime),
+      values: toFeatureVector(record).values,
+      succeeded: false,
+    });
+    expect(trendPointOf(buildRecord()).succeeded).toBe(true);
   });
 });

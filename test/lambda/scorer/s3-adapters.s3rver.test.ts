@@ -1,10 +1,11 @@
 import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 
 import { BUILD_ID, buildRecord, END_TIME, historyVectors, manifest, PROJECT } from './fixtures';
-import { BuildRecord, buildRecordKey, toFeatureVector } from '../../../core/collection/build-record';
+import { BuildRecord, buildRecordKey } from '../../../core/collection/build-record';
 import { computeBaseline } from '../../../core/scoring/baseline';
 import { CURRENT_MODEL_MANIFEST_KEY } from '../../../core/scoring/model-manifest';
 import { BuildRecordNotFoundError } from '../../../core/scoring/scoring-errors';
+import { trendPointOf } from '../../../core/scoring/trend';
 import { S3BuildRecords } from '../../../lambda/scorer/s3-build-records';
 import { S3ManifestSource } from '../../../lambda/scorer/s3-manifest-source';
 import { baselineCacheKey, S3ProjectHistory } from '../../../lambda/scorer/s3-project-history';
@@ -142,11 +143,6 @@ describe('scorer S3 adapters through the real SDK against s3rver on loopback', (
       record(3, '2026-11-21T08:00:00.000Z'),
     ];
     const scored = record(9, END_TIME);
-    const pointOf = (r: BuildRecord) => ({
-      at: Date.parse(r.endTime),
-      values: toFeatureVector(r).values,
-      succeeded: r.status === 'SUCCEEDED',
-    });
     /** The client, counting the objects it reads. */
     const counting = () => {
       const counter = { gets: 0, lists: 0, client: undefined as unknown as S3Client };
@@ -174,7 +170,7 @@ describe('scorer S3 adapters through the real SDK against s3rver on loopback', (
         scored.buildId,
         new Date(END_TIME),
       );
-      expect([...points].sort((a, b) => a.at - b.at)).toEqual(stored.map(pointOf));
+      expect([...points].sort((a, b) => a.at - b.at)).toEqual(stored.map((r) => trendPointOf(r)));
     });
 
     test('keep a dozen builds of a reference day', async () => {
@@ -193,7 +189,7 @@ describe('scorer S3 adapters through the real SDK against s3rver on loopback', (
       );
       // The newest by write time; s3rver's LastModified has whole seconds, so which twelve is not asserted.
       expect(points).toHaveLength(12);
-      expect(day.map(pointOf)).toEqual(expect.arrayContaining(points));
+      expect(day.map((r) => trendPointOf(r))).toEqual(expect.arrayContaining(points));
     });
 
     test('a warm container reads only the records it has not seen', async () => {
@@ -209,7 +205,7 @@ describe('scorer S3 adapters through the real SDK against s3rver on loopback', (
       // 18 days listed the first time; then only today and yesterday, which a recent window changes.
       expect(first.lists).toBe(18);
       expect(counter.lists - first.lists).toBe(2);
-      expect(points).toContainEqual(pointOf(newer));
+      expect(points).toContainEqual(trendPointOf(newer));
       expect(points).toHaveLength(4);
     });
   });

@@ -13,8 +13,9 @@
  * again, a bounded number of times. A rescue already recorded (the same remediation, e.g. a retried
  * record step) is not counted twice.
  */
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 
+import { isMissing, lostRace, putIfUnchanged } from './s3-conditional-write';
 import { FlakyEvidenceRun, FlakyTestHistory } from '../../core/remediation/flaky-tests';
 
 /** Rescues listed per test at most (all of them are counted). */
@@ -41,30 +42,6 @@ export interface FlakyTestObject extends FlakyEvidenceRun {
 /** Other writers kept changing the object: every conditional write of `attempts` lost the race. */
 export class FlakyTestHistoryConflictError extends Error {
   override readonly name = 'FlakyTestHistoryConflictError';
-}
-
-interface S3LikeError {
-  readonly name?: string;
-  readonly $metadata?: { readonly httpStatusCode?: number };
-}
-
-function status(error: unknown): number | undefined {
-  return (error as S3LikeError).$metadata?.httpStatusCode;
-}
-
-function isMissing(error: unknown): boolean {
-  return (error as S3LikeError).name === 'NoSuchKey' || status(error) === 404;
-}
-
-/** The object exists already (create) or changed since it was read (replace). */
-function lostRace(error: unknown): boolean {
-  const name = (error as S3LikeError).name;
-  return (
-    name === 'PreconditionFailed' ||
-    name === 'ConditionalRequestConflict' ||
-    status(error) === 412 ||
-    status(error) === 409
-  );
 }
 
 function rescueOf(value: Partial<FlakyEvidenceRun>): FlakyEvidenceRun | undefined {
@@ -169,14 +146,10 @@ export class S3FlakyTestHistory implements FlakyTestHistory {
       const object = withRescue(stored.object, projectName, name, rescue);
       if (!object) return;
       try {
-        await this.s3.send(
-          new PutObjectCommand({
-            Bucket: this.bucketName,
-            Key,
-            Body: JSON.stringify(object),
-            ContentType: 'application/json',
-            ...(stored.etag !== undefined ? { IfMatch: stored.etag } : { IfNoneMatch: '*' }),
-          }),
+        await putIfUnchanged(
+          this.s3,
+          { Bucket: this.bucketName, Key, Body: JSON.stringify(object), ContentType: 'application/json' },
+          stored.etag,
         );
         return;
       } catch (error) {

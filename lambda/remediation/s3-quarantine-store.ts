@@ -9,8 +9,9 @@
  * was deleted meanwhile): the store reads the file again and reapplies the change, a bounded number of
  * times, so two concurrent `pipemend flaky quarantine` calls never lose an entry.
  */
-import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 
+import { isMissing, lostRace, putIfUnchanged } from './s3-conditional-write';
 import {
   emptyQuarantineFile,
   parseQuarantineFile,
@@ -34,29 +35,6 @@ export interface StoredQuarantine {
 /** Other writers kept changing the file: every conditional write of `attempts` lost the race. */
 export class QuarantineConflictError extends Error {
   override readonly name = 'QuarantineConflictError';
-}
-
-interface S3LikeError {
-  readonly name?: string;
-  readonly $metadata?: { readonly httpStatusCode?: number };
-}
-
-function isMissing(error: unknown): boolean {
-  const e = error as S3LikeError;
-  return e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404;
-}
-
-/** Another writer changed (or removed) the file between the read and the conditional write. */
-function lostRace(error: unknown): boolean {
-  const e = error as S3LikeError;
-  const status = e.$metadata?.httpStatusCode;
-  return (
-    e.name === 'PreconditionFailed' ||
-    e.name === 'ConditionalRequestConflict' ||
-    status === 412 ||
-    status === 409 ||
-    isMissing(error)
-  );
 }
 
 export class S3QuarantineStore {
@@ -106,18 +84,20 @@ export class S3QuarantineStore {
       const stored = await this.read(projectName, now);
       const { file, result } = change(stored.file);
       try {
-        await this.s3.send(
-          new PutObjectCommand({
+        await putIfUnchanged(
+          this.s3,
+          {
             Bucket: this.bucketName,
             Key: quarantineKey(projectName),
             Body: `${JSON.stringify(file, null, 2)}\n`,
             ContentType: 'application/json',
-            ...(stored.etag !== undefined ? { IfMatch: stored.etag } : { IfNoneMatch: '*' }),
-          }),
+          },
+          stored.etag,
         );
         return result;
       } catch (error) {
-        if (!lostRace(error)) throw error;
+        // Another writer changed (or removed) the file between the read and the write: read again.
+        if (!lostRace(error) && !isMissing(error)) throw error;
       }
     }
     throw new QuarantineConflictError(

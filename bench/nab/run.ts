@@ -49,7 +49,10 @@ function main(): void {
       return {
         name: series.name,
         timestamps: series.timestamps,
-        scores: detector.processAll(series.values.map((value) => [value])),
+        scores: detector.processAll(
+          series.values.map((value) => [value]),
+          series.timestamps,
+        ),
         windows: series.windows,
       };
     });

@@ -9,6 +9,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import {
   DETECTOR_DEFAULTS,
   InvalidPointError,
+  parseSeriesTime,
   SeriesCsvError,
   SeriesCsvParser,
   SeriesRow,
@@ -134,7 +135,10 @@ function scoreChunk(
   file: string,
 ): number[] {
   try {
-    return detector.processAll(chunk.map(({ row }) => row.values));
+    return detector.processAll(
+      chunk.map(({ row }) => row.values),
+      chunk.map(({ row }) => parseSeriesTime(row.timestamp)),
+    );
   } catch (error) {
     if (error instanceof InvalidPointError && error.index !== undefined) {
       throw new SeriesCsvError(`${file} line ${chunk[error.index]?.lineNumber}: ${error.problem}`);

@@ -1,3 +1,4 @@
+import { DailyRecurrence, DailyRecurrenceOptions } from './daily-recurrence';
 import { ForestOptions, RandomCutForest } from './forest';
 
 /** The detector's product configuration (also `pipemend detect`'s defaults). */
@@ -20,10 +21,21 @@ export interface DetectorOptions extends Omit<ForestOptions, 'dimensions'> {
   readonly detectionLevel?: number;
   /** Rows after a detection whose scores are reported as 0: one event, one alarm. @default 100 */
   readonly suppression?: number;
+  /**
+   * Repeats of an event that happens at the same time every day score 0 (rows need times for this);
+   * `false` turns the check off. @default DAILY_RECURRENCE_DEFAULTS
+   */
+  readonly recurrence?: DailyRecurrenceOptions | false;
 }
 
 /** Scores the history needs before the likelihood means anything. */
 const MINIMUM_HISTORY = 30;
+
+/**
+ * Rows scoring below this are not checked for a daily repeat: too low to be anyone's detection, and
+ * the check searches each earlier day.
+ */
+const RECURRENCE_CHECK_FROM = 0.3;
 
 /**
  * Streaming detector: score each row with a Random Cut Forest, then update it, and turn the raw
@@ -31,7 +43,9 @@ const MINIMUM_HISTORY = 30;
  * 1. likelihood (after HTM's anomaly likelihood): how far the mean of the last `recentSize` raw
  *    scores lies in the tail of a normal fitted to the previous `historySize` raw scores, on a log
  *    scale where a tail probability of 1e-10 is 1;
- * 2. suppression: once a row reaches `detectionLevel`, the next `suppression` rows report 0, so a
+ * 2. daily recurrence (rows with times only): a row that repeats an event seen at the same time of
+ *    day on earlier days ({@link DailyRecurrence}) reports 0: a nightly job's spike is not news;
+ * 3. suppression: once a row reaches `detectionLevel`, the next `suppression` rows report 0, so a
  *    lasting anomaly raises one alarm rather than a burst.
  */
 export class StreamingDetector {
@@ -40,6 +54,7 @@ export class StreamingDetector {
   private readonly recent: Float64Array;
   private readonly detectionLevel: number;
   private readonly suppression: number;
+  private readonly recurrence: DailyRecurrence | undefined;
   private historySum = 0;
   private historySquares = 0;
   private recentSum = 0;
@@ -53,6 +68,7 @@ export class StreamingDetector {
       recentSize = DETECTOR_DEFAULTS.recentSize,
       detectionLevel = DETECTOR_DEFAULTS.detectionLevel,
       suppression = DETECTOR_DEFAULTS.suppression,
+      recurrence = {},
       ...forestOptions
     } = options;
     if (!Number.isInteger(historySize) || historySize < MINIMUM_HISTORY) {
@@ -80,31 +96,43 @@ export class StreamingDetector {
     this.recent = new Float64Array(recentSize);
     this.detectionLevel = detectionLevel;
     this.suppression = suppression;
+    this.recurrence = recurrence === false ? undefined : new DailyRecurrence(dimensions, recurrence);
   }
 
-  /** Scores a row then learns it; returns the anomaly score in [0, 1]. */
-  process(row: readonly number[]): number {
+  /**
+   * Scores a row then learns it; returns the anomaly score in [0, 1]. `time` (epoch milliseconds)
+   * enables the daily-recurrence check; rows without one are scored without it.
+   */
+  process(row: readonly number[], time?: number): number {
     const ready = this.forest.isReady;
     const raw = this.forest.score(row);
     this.forest.update(row);
-    return this.grade(ready, raw);
+    return this.grade(ready, raw, row, time);
   }
 
   /**
    * {@link process} for each row in order, with the same results, through the forest's block
    * scoring ({@link RandomCutForest.scoreAndUpdate}). An invalid row changes nothing.
    */
-  processAll(rows: readonly (readonly number[])[]): number[] {
+  processAll(rows: readonly (readonly number[])[], times?: readonly (number | undefined)[]): number[] {
+    if (times !== undefined && times.length !== rows.length) {
+      throw new RangeError(`times must give one time per row: ${times.length} times for ${rows.length} rows`);
+    }
     const unready = this.forest.pointsUntilReady;
     const raw = this.forest.scoreAndUpdate(rows);
-    return Array.from(raw, (score, i) => this.grade(i >= unready, score));
+    return Array.from(raw, (score, i) => this.grade(i >= unready, score, rows[i] as number[], times?.[i]));
   }
 
-  private grade(ready: boolean, raw: number): number {
+  private grade(ready: boolean, raw: number, row: readonly number[], time: number | undefined): number {
     const index = this.row++;
-    if (!ready) return 0;
-    const likelihood = this.likelihood(raw);
-    if (index - this.lastDetection <= this.suppression) return 0;
+    const likelihood = ready ? this.likelihood(raw) : 0;
+    const suppressed = index - this.lastDetection <= this.suppression;
+    const repeat =
+      this.recurrence !== undefined &&
+      time !== undefined &&
+      Number.isFinite(time) &&
+      this.recurrence.observe(time, row, raw, !suppressed && likelihood >= RECURRENCE_CHECK_FROM);
+    if (!ready || suppressed || repeat) return 0;
     if (likelihood >= this.detectionLevel) this.lastDetection = index;
     return likelihood;
   }
@@ -149,11 +177,15 @@ export class StreamingDetector {
   }
 }
 
-/** Streams every row through a fresh detector and returns the anomaly scores in [0, 1]. */
-export function detect(rows: readonly (readonly number[])[], options: DetectorOptions = {}): number[] {
+/** Streams every row (with its time, if given) through a fresh detector; returns the scores in [0, 1]. */
+export function detect(
+  rows: readonly (readonly number[])[],
+  options: DetectorOptions = {},
+  times?: readonly (number | undefined)[],
+): number[] {
   const first = rows[0];
   if (first === undefined) return [];
-  return new StreamingDetector(first.length, options).processAll(rows);
+  return new StreamingDetector(first.length, options).processAll(rows, times);
 }
 
 /** P(Z > z) for a standard normal Z (Abramowitz–Stegun 7.1.26 via erfc, error < 1.5e-7). */

@@ -1,3 +1,5 @@
+export { DAILY_RECURRENCE_DEFAULTS, DailyRecurrence } from './daily-recurrence';
+export type { DailyRecurrenceOptions } from './daily-recurrence';
 export { detect, DETECTOR_DEFAULTS, normalTail, StreamingDetector } from './detector';
 export type { DetectorOptions } from './detector';
 export { InvalidPointError, RandomCutForest } from './forest';
@@ -7,5 +9,5 @@ export { sagemakerThreshold, StreamingThresholder } from './threshold';
 export type { SagemakerThreshold, ThresholdedScore, ThresholderOptions } from './threshold';
 export { trainForest } from './train';
 export type { TrainedForest } from './train';
-export { parseSeriesCsv, SeriesCsvError, SeriesCsvParser } from './series-csv';
+export { parseSeriesCsv, parseSeriesTime, SeriesCsvError, SeriesCsvParser } from './series-csv';
 export type { SeriesRow } from './series-csv';

@@ -103,3 +103,24 @@ function isHeader(cells: readonly string[]): boolean {
     !isNumeric(first) && Number.isNaN(Date.parse(first)) && cells.slice(1).some((cell) => !isNumeric(cell))
   );
 }
+
+/**
+ * A row's timestamp as epoch milliseconds, or undefined when it is no time this reads the same on
+ * every machine (a row number, a label, a locale's date): ISO 8601 dates and times, with the zone
+ * they give or, without one, as UTC (NAB's and most exports' `YYYY-MM-DD HH:MM:SS`); a bare number is
+ * epoch seconds below 1e11 and milliseconds above.
+ */
+export function parseSeriesTime(timestamp: string): number | undefined {
+  const text = timestamp.trim();
+  if (isNumeric(text)) {
+    const number = Number(text);
+    return Math.abs(number) < 1e11 ? number * 1000 : number;
+  }
+  const iso = ISO_TIME.exec(text);
+  if (!iso) return undefined;
+  const [, date, time = '00:00', zone = 'Z'] = iso;
+  const millis = Date.parse(`${date}T${time}${zone}`);
+  return Number.isNaN(millis) ? undefined : millis;
+}
+
+const ISO_TIME = /^(\d{4}-\d{2}-\d{2})(?:[ T](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?))?(Z|[+-]\d{2}:?\d{2})?$/;

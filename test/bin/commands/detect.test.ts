@@ -55,6 +55,22 @@ describe('pipemend detect', () => {
     expect(rows[1000]?.slice(0, 2)).toEqual(['2024-01-01T16:40:00Z', '250']);
   });
 
+  test('reads the timestamps: a spike at the same time every night alarms on the first nights only', async () => {
+    const lines = ['timestamp,value'];
+    for (let i = 0; i < 9 * 288; i++) {
+      const value = i % 288 === 36 ? 25 : 10 + Math.sin(i / 3) + ((i * 7919) % 13) / 13;
+      lines.push(
+        `${new Date(Date.UTC(2024, 0, 1) + i * 300_000).toISOString().slice(0, 19).replace('T', ' ')},${value}`,
+      );
+    }
+    const input = file('nightly.csv', `${lines.join('\n')}\n`);
+    const output = path.join(dir, 'nightly-scores.csv');
+    await run('--input', input, '--output', output, '--trees', '30', '--seed', '2');
+    const nights = readScores(output).rows.filter((row) => row[0]?.endsWith(' 03:00:00'));
+    expect(nights.slice(3).map((row) => Number(row[2]))).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(Number(nights[1]?.[2])).toBeGreaterThan(0.5);
+  });
+
   test('gives identical output for the same seed', async () => {
     const input = file('seeded.csv', series(500, 400));
     await run('--input', input, '--output', path.join(dir, 'a.csv'), '--trees', '10', '--seed', '9');

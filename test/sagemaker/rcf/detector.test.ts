@@ -71,3 +71,38 @@ describe('normalTail', () => {
     expect(normalTail(-1.959964)).toBeCloseTo(0.975, 6);
   });
 });
+
+describe('StreamingDetector with row times', () => {
+  const FIVE_MINUTES = 300_000;
+  const START = Date.UTC(2024, 0, 1);
+  // Nine days of 5-minute rows with a spike at 03:00 every day and a larger one at 15:00 on day 8.
+  const rows = noise(9 * 288, 6);
+  const times = rows.map((_, i) => START + i * FIVE_MINUTES);
+  const nightly = Array.from({ length: 9 }, (_, day) => day * 288 + 36);
+  for (const i of nightly) rows[i] = [25];
+  const afternoon = 8 * 288 + 180;
+  rows[afternoon] = [40];
+
+  it('scores a spike that recurs at the same time every day 0 once two earlier days had it', () => {
+    const scores = detect(rows, { numTrees: 30, seed: 2 }, times);
+    expect(nightly.slice(3).map((i) => scores[i])).toEqual([0, 0, 0, 0, 0, 0]);
+  });
+
+  it('still alarms on a spike at another time of day', () => {
+    const scores = detect(rows, { numTrees: 30, seed: 2 }, times);
+    expect(scores[afternoon]).toBeGreaterThan(0.5);
+  });
+
+  it('alarms on every nightly spike without times or with the check off', () => {
+    const withoutTimes = detect(rows, { numTrees: 30, seed: 2 });
+    const checkOff = detect(rows, { numTrees: 30, seed: 2, recurrence: false }, times);
+    expect(nightly.slice(3).every((i) => (withoutTimes[i] as number) > 0.5)).toBe(true);
+    expect(checkOff).toEqual(withoutTimes);
+  });
+
+  it('rejects a times array that does not match the rows', () => {
+    expect(() => new StreamingDetector(1).processAll([[1], [2]], [0])).toThrow(
+      'times must give one time per row: 1 times for 2 rows',
+    );
+  });
+});

@@ -1,4 +1,4 @@
-import { parseSeriesCsv, SeriesCsvError, SeriesCsvParser } from '../../../sagemaker/rcf';
+import { parseSeriesCsv, parseSeriesTime, SeriesCsvError, SeriesCsvParser } from '../../../sagemaker/rcf';
 
 describe('parseSeriesCsv', () => {
   it('reads rows with or without a header and tolerates CRLF and blank lines', () => {
@@ -37,5 +37,25 @@ describe('parseSeriesCsv', () => {
     const numbered = new SeriesCsvParser('f.csv');
     numbered.parseLine('1,2,3', 1);
     expect(numbered.valueNames).toEqual(['value_1', 'value_2']);
+  });
+});
+
+describe('parseSeriesTime', () => {
+  it('reads a zoneless date and time as UTC', () => {
+    expect(parseSeriesTime('2013-10-09 16:25:00')).toBe(Date.UTC(2013, 9, 9, 16, 25));
+    expect(parseSeriesTime('2013-10-09T16:25')).toBe(Date.UTC(2013, 9, 9, 16, 25));
+  });
+
+  it('honours an explicit zone', () => {
+    expect(parseSeriesTime('2013-10-09T16:25:00+02:00')).toBe(Date.UTC(2013, 9, 9, 14, 25));
+  });
+
+  it('reads a bare number as epoch seconds or milliseconds by its size', () => {
+    expect(parseSeriesTime('1381335900')).toBe(1_381_335_900_000);
+    expect(parseSeriesTime('1381335900000')).toBe(1_381_335_900_000);
+  });
+
+  it('gives undefined for a timestamp that is no time', () => {
+    expect(parseSeriesTime('row-7')).toBeUndefined();
   });
 });

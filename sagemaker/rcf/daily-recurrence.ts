@@ -1,0 +1,187 @@
+/** How a detection is recognised as the repeat of an event that happens at this time every day. */
+export interface DailyRecurrenceOptions {
+  /** Earlier days looked at, at the same time of day. @default 7 */
+  readonly days?: number;
+  /** Of those days, how many must have had a like event for this one to be expected. @default 2 */
+  readonly minDays?: number;
+  /** How far from the same time of day a like event may be, in minutes. @default 60 */
+  readonly toleranceMinutes?: number;
+  /** A like event departed from its local level at least this fraction as far, same side. @default 0.8 */
+  readonly departureRatio?: number;
+  /** A like event's raw forest score was at least this fraction of the current one. @default 0.75 */
+  readonly scoreRatio?: number;
+  /** Rows before a row whose median is its local level (what a departure is measured from). @default 12 */
+  readonly levelRows?: number;
+  /** Rows remembered at most, whatever their spacing: bounds memory for second-by-second series. @default 100000 */
+  readonly maxRows?: number;
+}
+
+export const DAILY_RECURRENCE_DEFAULTS: Required<DailyRecurrenceOptions> = {
+  days: 7,
+  minDays: 2,
+  toleranceMinutes: 60,
+  departureRatio: 0.8,
+  scoreRatio: 0.75,
+  levelRows: 12,
+  maxRows: 100_000,
+};
+
+const DAY_MS = 86_400_000;
+
+/**
+ * Remembers each row's time, departure from its local level and raw forest score for a few days, and
+ * tells whether a row repeats what happened at the same time of day on earlier days: a nightly job's
+ * CPU spike, a daily batch's traffic. A forest scores any isolated point about equally high however
+ * often such points recur, so without this a daily spike alarms every day. A larger departure than
+ * on those days, or one at another time of day, is not a repeat.
+ */
+export class DailyRecurrence {
+  private readonly options: Required<DailyRecurrenceOptions>;
+  private readonly dimensions: number;
+  private times: Float64Array;
+  private scores: Float64Array;
+  private departures: Float64Array;
+  private start = 0;
+  private size = 0;
+  private readonly level: number[][];
+
+  constructor(dimensions: number, options: DailyRecurrenceOptions = {}) {
+    this.options = { ...DAILY_RECURRENCE_DEFAULTS, ...options };
+    const { days, minDays, toleranceMinutes, departureRatio, scoreRatio, levelRows, maxRows } = this.options;
+    if (!Number.isInteger(days) || days < 1)
+      throw new RangeError(`days must be a positive integer, got ${days}`);
+    if (!Number.isInteger(minDays) || minDays < 1 || minDays > days) {
+      throw new RangeError(`minDays must be an integer in [1, days], got ${minDays}`);
+    }
+    if (!(toleranceMinutes >= 0 && toleranceMinutes < 720)) {
+      throw new RangeError(`toleranceMinutes must be in [0, 720), got ${toleranceMinutes}`);
+    }
+    if (!(departureRatio > 0)) throw new RangeError(`departureRatio must be positive, got ${departureRatio}`);
+    if (!(scoreRatio > 0)) throw new RangeError(`scoreRatio must be positive, got ${scoreRatio}`);
+    if (!Number.isInteger(levelRows) || levelRows < 1) {
+      throw new RangeError(`levelRows must be a positive integer, got ${levelRows}`);
+    }
+    if (!Number.isInteger(maxRows) || maxRows < 1) {
+      throw new RangeError(`maxRows must be a positive integer, got ${maxRows}`);
+    }
+    this.dimensions = dimensions;
+    const capacity = Math.min(1024, maxRows);
+    this.times = new Float64Array(capacity);
+    this.scores = new Float64Array(capacity);
+    this.departures = new Float64Array(capacity * dimensions);
+    this.level = Array.from({ length: dimensions }, () => []);
+  }
+
+  /**
+   * Records a row (every row must be recorded, detected or not) and, when `ask` is set, answers
+   * whether it repeats a daily event (asking costs a search of each earlier day; recording does not).
+   * Rows must come in time order: a time earlier than the last one forgets everything before it (the
+   * series was restarted or is not sorted), so nothing is ever matched against the wrong day.
+   */
+  observe(time: number, values: readonly number[], rawScore: number, ask: boolean): boolean {
+    const departure = values.map((value, k) => value - this.levelOf(k, value));
+    const last = this.size > 0 ? this.timeAt(this.size - 1) : -Infinity;
+    if (time < last) this.size = 0;
+    const recurrent = ask && this.size > 0 && this.recurs(time, departure, rawScore);
+    this.remember(time, departure, rawScore);
+    values.forEach((value, k) => {
+      const window = this.level[k] as number[];
+      window.push(value);
+      if (window.length > this.options.levelRows) window.shift();
+    });
+    return recurrent;
+  }
+
+  private levelOf(dimension: number, value: number): number {
+    const window = this.level[dimension] as number[];
+    if (window.length === 0) return value;
+    const sorted = [...window].sort((a, b) => a - b);
+    const middle = sorted.length >> 1;
+    return sorted.length % 2 === 1
+      ? (sorted[middle] as number)
+      : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  }
+
+  private recurs(time: number, departure: readonly number[], rawScore: number): boolean {
+    const { days, minDays, toleranceMinutes, departureRatio, scoreRatio } = this.options;
+    const tolerance = toleranceMinutes * 60_000;
+    let matchingDays = 0;
+    for (let day = 1; day <= days && matchingDays < minDays; day++) {
+      // Not enough days left to reach minDays: stop early.
+      if (matchingDays + (days - day + 1) < minDays) break;
+      const centre = time - day * DAY_MS;
+      for (let i = this.firstAtOrAfter(centre - tolerance); i < this.size; i++) {
+        if (this.timeAt(i) > centre + tolerance) break;
+        if (this.scoreAt(i) >= scoreRatio * rawScore && this.departsAsFar(i, departure, departureRatio)) {
+          matchingDays++;
+          break;
+        }
+      }
+    }
+    return matchingDays >= minDays;
+  }
+
+  private departsAsFar(index: number, departure: readonly number[], ratio: number): boolean {
+    const slot = (this.start + index) % this.times.length;
+    return departure.every((now, k) => {
+      const then = this.departures[slot * this.dimensions + k] as number;
+      return now >= 0 ? then >= ratio * now : then <= ratio * now;
+    });
+  }
+
+  private remember(time: number, departure: readonly number[], rawScore: number): void {
+    const horizon = time - this.options.days * DAY_MS - this.options.toleranceMinutes * 60_000;
+    while (this.size > 0 && this.timeAt(0) < horizon) this.dropOldest();
+    if (this.size === this.options.maxRows) this.dropOldest();
+    if (this.size === this.times.length) this.grow();
+    const slot = (this.start + this.size) % this.times.length;
+    this.times[slot] = time;
+    this.scores[slot] = rawScore;
+    departure.forEach((value, k) => (this.departures[slot * this.dimensions + k] = value));
+    this.size++;
+  }
+
+  private dropOldest(): void {
+    this.start = (this.start + 1) % this.times.length;
+    this.size--;
+  }
+
+  private grow(): void {
+    const capacity = Math.min(this.times.length * 2, this.options.maxRows);
+    const times = new Float64Array(capacity);
+    const scores = new Float64Array(capacity);
+    const departures = new Float64Array(capacity * this.dimensions);
+    for (let i = 0; i < this.size; i++) {
+      const slot = (this.start + i) % this.times.length;
+      times[i] = this.times[slot] as number;
+      scores[i] = this.scores[slot] as number;
+      departures.set(
+        this.departures.subarray(slot * this.dimensions, (slot + 1) * this.dimensions),
+        i * this.dimensions,
+      );
+    }
+    this.times = times;
+    this.scores = scores;
+    this.departures = departures;
+    this.start = 0;
+  }
+
+  private timeAt(index: number): number {
+    return this.times[(this.start + index) % this.times.length] as number;
+  }
+
+  private scoreAt(index: number): number {
+    return this.scores[(this.start + index) % this.times.length] as number;
+  }
+
+  private firstAtOrAfter(time: number): number {
+    let low = 0;
+    let high = this.size;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if (this.timeAt(middle) < time) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+}

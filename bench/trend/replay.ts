@@ -3,14 +3,15 @@
  * decides each build again from its score, threshold, status and leading feature, with the trend test run
  * over the project's earlier builds as the scorer runs it (those `selectTrendHistory` keeps). Prints the replay's own
  * detection figures, the same rules recomputed (they must agree: a check of this bench), and each variant
- * of the rules: the success margin, the lower-than-usual dismissal and the trend options.
+ * of the rules: the success margin, the lower-than-usual dismissal, the corroboration of successful builds
+ * and the trend options.
  * `npx tsx bench/trend/replay.ts /tmp/pipemend-trend/replay-*.json`
  * `VERDICT_VARIANTS='[{"margin":1.1},{"trend":{"minZ":3.5}}]' npx tsx bench/trend/replay.ts …`
  * The replay's remediation of builds whose verdict changes is not re-run: MTTR and cost are not reported.
  */
 import { readFileSync } from 'node:fs';
 
-import { SUCCESS_MARGIN } from '../../core/scoring/scoring';
+import { corroborated, SUCCESS_MARGIN } from '../../core/scoring/scoring';
 import { assessTrend, selectTrendHistory, TrendOptions, TrendPoint } from '../../core/scoring/trend';
 import type { ReplayResult } from '../../local/replay';
 import { computeMetrics } from '../../local/report/metrics';
@@ -24,9 +25,20 @@ export interface VerdictRules {
   readonly dismissLow: boolean;
   /** Trend test options; `false`: no trend test. */
   readonly trend: TrendOptions | false;
+  /**
+   * A successful build over the threshold needs the project's previous build to corroborate it
+   * (`corroborated`). The bench takes the previous build's recorded score and threshold; the scorer
+   * scores it again with the current model, so a build just after a retraining may differ.
+   */
+  readonly corroborate: boolean;
 }
 
-export const SHIPPED_RULES: VerdictRules = { margin: SUCCESS_MARGIN, dismissLow: true, trend: {} };
+export const SHIPPED_RULES: VerdictRules = {
+  margin: SUCCESS_MARGIN,
+  dismissLow: true,
+  trend: {},
+  corroborate: true,
+};
 
 export function rescore(result: ReplayResult, rules: VerdictRules): ReplayResult {
   const builds = result.builds as DumpedBuild[];
@@ -49,6 +61,18 @@ export function rescore(result: ReplayResult, rules: VerdictRules): ReplayResult
       });
     }
   }
+  // Each build's project's previous scored build (any status), by end time.
+  const previous = new Map<number, { score: number; threshold: number }>();
+  const last = new Map<string, { score: number; threshold: number }>();
+  builds
+    .map((b, index) => ({ b, index }))
+    .sort((x, y) => Date.parse(x.b.endTime) - Date.parse(y.b.endTime))
+    .forEach(({ b, index }) => {
+      if (b.scorer === null) return;
+      const before = last.get(b.projectName);
+      if (before) previous.set(index, before);
+      last.set(b.projectName, { score: b.score, threshold: b.threshold });
+    });
   return {
     ...result,
     builds: builds.map((b, i) => {
@@ -57,6 +81,7 @@ export function rescore(result: ReplayResult, rules: VerdictRules): ReplayResult
       if (model && b.status === 'SUCCEEDED') {
         if (rules.dismissLow && b.topFeatures[0]?.direction === 'low' && !trendFlagged.has(i)) model = false;
         if (b.score <= rules.margin * b.threshold) model = false;
+        if (rules.corroborate && !corroborated(b, previous.get(i) ?? null)) model = false;
       }
       return { ...b, anomalous: model || trendFlagged.has(i) };
     }),

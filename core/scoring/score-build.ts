@@ -13,12 +13,18 @@ import {
   explainDeviation,
   ModelKind,
   modelInput,
+  needsCorroboration,
   scoreAgainstBaseline,
   ScoreResult,
 } from './scoring';
 import { assessTrend, TrendFinding, TrendPoint, trendPointOf } from './trend';
 import { BuildVerdict } from './verdict';
-import { BuildRecord, FeatureVector, toFeatureVector } from '../collection/build-record';
+import {
+  BuildRecord,
+  FEATURE_SCHEMA_VERSION,
+  FeatureVector,
+  toFeatureVector,
+} from '../collection/build-record';
 
 /** Where the current model's manifest comes from; `null` until a model has been trained. */
 export interface ModelManifestSource {
@@ -67,15 +73,32 @@ export async function scoreBuild(record: BuildRecord, ports: ScoringPorts): Prom
   // A slow creep stays inside one build's normal range for days, whichever scorer decides: the trend
   // test over the project's recent builds runs on both paths and flags the build on its own. Its reads
   // go beside the manifest's, not after them (the pipeline gate waits for both).
-  const [current, trend] = await Promise.all([
+  const [current, { trend, history }] = await Promise.all([
     ports.manifests.current(),
     creepsUpTo(record, vector, ports.history),
   ]);
+  // A successful build over the threshold is corroborated (or not) by the project's previous build,
+  // scored now by the same scorer: rare, so the extra scoring costs next to nothing.
+  const previousOf = async (
+    result: ScoreResult,
+    scorePrevious: (previous: FeatureVector) => Promise<Pick<ScoreResult, 'score' | 'threshold'>>,
+  ): Promise<Pick<ScoreResult, 'score' | 'threshold'> | null | undefined> => {
+    if (trend.length > 0 || !needsCorroboration(record, result)) return undefined;
+    const previous = newest(history);
+    if (!previous) return null;
+    // The history keeps values, not which were imputed: the previous build counts as fully observed.
+    return scorePrevious({
+      schemaVersion: FEATURE_SCHEMA_VERSION,
+      values: [...previous.values],
+      missing: previous.values.map(() => false),
+    });
+  };
   const choice = chooseScorer(record.projectName, current, ports.modelKind);
   const decidedAt = (ports.now ?? (() => new Date()))();
   if (choice.scorer === 'baseline') {
     const baseline = await ports.history.baseline(record.projectName, record.buildId);
     const result = scoreAgainstBaseline(vector, baseline);
+    const previous = await previousOf(result, async (prev) => scoreAgainstBaseline(prev, baseline));
     return {
       verdict: buildVerdict({
         record,
@@ -85,6 +108,7 @@ export async function scoreBuild(record: BuildRecord, ports: ScoringPorts): Prom
         modelVersion: null,
         decidedAt,
         trend,
+        ...(previous !== undefined ? { previous } : {}),
       }),
       baselineReason: choice.reason,
     };
@@ -98,6 +122,10 @@ export async function scoreBuild(record: BuildRecord, ports: ScoringPorts): Prom
       ? explainAttribution(vector, modelBaseline, modelScore.attribution)
       : explainDeviation(vector, modelBaseline),
   };
+  const previous = await previousOf(result, async (prev) => ({
+    score: (await ports.modelScorer.score(manifest, modelInput(prev, modelBaseline))).score,
+    threshold: manifest.threshold,
+  }));
   return {
     verdict: buildVerdict({
       record,
@@ -107,15 +135,25 @@ export async function scoreBuild(record: BuildRecord, ports: ScoringPorts): Prom
       modelVersion: manifest.modelVersion,
       decidedAt,
       trend,
+      ...(previous !== undefined ? { previous } : {}),
     }),
   };
+}
+
+/** The project's newest build in the history (any status), if any. */
+function newest(history: readonly TrendPoint[]): TrendPoint | undefined {
+  return history.reduce<TrendPoint | undefined>(
+    (latest, p) => (!latest || p.at > latest.at ? p : latest),
+    undefined,
+  );
 }
 
 async function creepsUpTo(
   record: BuildRecord,
   vector: FeatureVector,
-  history: ProjectHistory,
-): Promise<TrendFinding[]> {
+  projectHistory: ProjectHistory,
+): Promise<{ trend: TrendFinding[]; history: TrendPoint[] }> {
   const current = trendPointOf(record, vector);
-  return assessTrend(await history.recent(record.projectName, record.buildId, new Date(current.at)), current);
+  const history = await projectHistory.recent(record.projectName, record.buildId, new Date(current.at));
+  return { trend: assessTrend(history, current), history };
 }

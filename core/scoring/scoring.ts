@@ -201,6 +201,11 @@ export interface VerdictInput {
    * finding makes the build anomalous, whatever its own score, and leads the explanation.
    */
   readonly trend?: readonly TrendFinding[];
+  /**
+   * The project's previous build scored now by the same scorer (`null`: the project has none), for a
+   * successful build over the threshold: see `corroborated`. Left out, the rule is not applied.
+   */
+  readonly previous?: Pick<ScoreResult, 'score' | 'threshold'> | null;
 }
 
 /** Contributions for trend findings: the creeping features first, sharing the explanation's first half. */
@@ -234,19 +239,50 @@ export function explainTrend(
  */
 export const SUCCESS_MARGIN = 1.05;
 
+/**
+ * Whether the project's previous build corroborates a successful build over the threshold: the product
+ * of the two builds' score-to-threshold ratios exceeds 1 (their geometric mean is over the threshold).
+ * A build that worked is paged for when what makes it unusual persists (a creep, a slowdown that
+ * stays), not for one odd build after an ordinary one: on the replay's histories, successful builds
+ * flagged on their score were mostly isolated (previous build at 0.4–0.9 of the threshold) and most of
+ * the false alarms, while a real incident's successful builds follow builds that were already unusual.
+ * Without a previous build (`null`) nothing corroborates. Failed builds need no corroboration.
+ */
+export function corroborated(
+  result: Pick<ScoreResult, 'score' | 'threshold'>,
+  previous: Pick<ScoreResult, 'score' | 'threshold'> | null,
+): boolean {
+  if (!previous || !(previous.threshold > 0) || !(result.threshold > 0)) return false;
+  return (result.score / result.threshold) * (previous.score / previous.threshold) > 1;
+}
+
+/** Whether a successful build's score alone would make it anomalous, before corroboration. */
+export function needsCorroboration(record: BuildRecord, result: ScoreResult): boolean {
+  return (
+    record.status === 'SUCCEEDED' &&
+    dismissal(record, result) === undefined &&
+    result.score > result.threshold
+  );
+}
+
 /** Why a successful build over the threshold is not anomalous, if it is not. */
-function dismissal(record: BuildRecord, result: ScoreResult): VerdictDismissal | undefined {
+function dismissal(
+  record: BuildRecord,
+  result: ScoreResult,
+  previous?: Pick<ScoreResult, 'score' | 'threshold'> | null,
+): VerdictDismissal | undefined {
   if (record.status !== 'SUCCEEDED' || !(result.score > result.threshold)) return undefined;
   // Faster, leaner or less queued than usual, and it worked: good news, not an alarm.
   if (result.explanation[0]?.direction === 'low') return 'success-lower-than-usual';
   if (result.score <= SUCCESS_MARGIN * result.threshold) return 'success-within-margin';
+  if (previous !== undefined && !corroborated(result, previous)) return 'success-not-corroborated';
   return undefined;
 }
 
 /**
  * The decision record: anomalous when the score exceeds the threshold stored with the scorer (a
- * successful build: clearly, and not only for being faster or leaner than usual), or when the trend test
- * found a creep.
+ * successful build: clearly, not only for being faster or leaner than usual, and corroborated by the
+ * project's previous build when `previous` is given), or when the trend test found a creep.
  */
 export function buildVerdict(input: VerdictInput): BuildVerdict {
   const { record, vector } = input;
@@ -264,7 +300,7 @@ export function buildVerdict(input: VerdictInput): BuildVerdict {
     features[name] = vector.values[f]!;
     if (vector.missing[f]) missingFeatures.push(name);
   });
-  const dismissed = trend.length > 0 ? undefined : dismissal(record, input.result);
+  const dismissed = trend.length > 0 ? undefined : dismissal(record, input.result, input.previous);
   const anomalous = (result.score > result.threshold && !dismissed) || trend.length > 0;
   return {
     schemaVersion: 1,

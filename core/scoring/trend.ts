@@ -4,15 +4,18 @@
  * A creep (memory leaking towards the limit, a build slowing down by a few percent a day) stays inside
  * one build's normal range for days, so a per-build score misses it until it is severe. This test looks
  * at the project's builds of the last day instead:
- * 1. reference: the project's successful builds from `referenceDays` ago up to `windowHours` ago; a
- *    Theil–Sen line through them (robust to outliers) is the expected level, so the slow growth a
- *    growing test suite causes is extrapolated, not alarmed on; the scale is the MAD of the
- *    reference's residuals around that line (floored);
+ * 1. reference: the project's successful builds from `referenceDays` before the recent window up to
+ *    `referenceGapHours` before it (a creep's first day, too small to flag, must not raise the level
+ *    it is then tested against); a Theil–Sen line through them (robust to outliers) is the expected
+ *    level, so the slow growth a growing test suite causes is extrapolated, not alarmed on; the scale
+ *    is the MAD of the reference's residuals around that line (floored), pooled with the recent
+ *    builds' own spread where that is wider (a MAD from a few dozen builds can come out far too low);
  * 2. recent: the successful builds of the last `windowHours` and the current one, as residuals from
  *    the extrapolated line in units of that scale;
  * 3. a creep is a rise that is significant (mean residual × √n ≥ `minZ`), large (mean residual ≥
- *    `minShift` scales above the reference line, i.e. above the growth the project already had) and
- *    rising (Mann–Kendall S > 0 over the recent builds in time order, so one odd build is not a trend).
+ *    `minShift` scales above the reference line, i.e. above the growth the project already had),
+ *    rising (Mann–Kendall S > 0 over the recent builds in time order, so one odd build is not a trend)
+ *    and still there: the newest build of the window is above the line (a creep a resize ended is over).
  * A project that builds rarely gets its last `minRecent` builds as the recent window, at most
  * `maxWindowHours` back; the reference must hold `minReference` builds over `minReferenceDays`.
  * Only rises count: a build that uses less memory or time than expected is not a creep.
@@ -69,6 +72,19 @@ export interface TrendOptions {
   readonly windowHours?: number;
   /** Reference window, days before the recent window. @default 14 */
   readonly referenceDays?: number;
+  /**
+   * Hours between the reference's end and the recent window's start: a creep's first day, before it is
+   * significant, stays out of the reference (where it would raise the level and, through a significant
+   * slope, the extrapolated line). @default 24
+   */
+  readonly referenceGapHours?: number;
+  /**
+   * Pool the reference scale with the recent builds' own spread (around their mean) where that is wider.
+   * @default true
+   */
+  readonly poolRecentSpread?: boolean;
+  /** The newest build of the recent window must be above the line. @default true */
+  readonly newestAboveLine?: boolean;
   /** Reference builds needed. @default 20 */
   readonly minReference?: number;
   /** Days the reference must span, so its line is not a day's noise extrapolated. @default 7 */
@@ -89,6 +105,9 @@ export const TREND_DEFAULTS = {
   features: ['memoryUtilizedPercent'] as readonly FeatureName[],
   windowHours: 24,
   referenceDays: 14,
+  referenceGapHours: 24,
+  poolRecentSpread: true as boolean,
+  newestAboveLine: true as boolean,
   minReference: 20,
   minReferenceDays: 7,
   maxWindowHours: 72,
@@ -181,6 +200,27 @@ export function theilSen(
   return { slope, intercept };
 }
 
+/**
+ * The reference scale pooled with the recent deviations' spread around their own mean (degrees of
+ * freedom as weights), where that is wider: the reference's MAD of a few dozen builds can come out far
+ * below the project's real noise by chance, and the recent builds then show it. A creep moves the recent
+ * builds' level, not their spread, so the pooled scale stays the reference's.
+ */
+export function pooledScale(
+  referenceScale: number,
+  referenceBuilds: number,
+  recentDeviations: readonly number[],
+): number {
+  const n = recentDeviations.length;
+  if (n < 2 || referenceBuilds < 2) return referenceScale;
+  const mean = recentDeviations.reduce((sum, d) => sum + d, 0) / n;
+  const squares = recentDeviations.reduce((sum, d) => sum + (d - mean) ** 2, 0);
+  const pooled = Math.sqrt(
+    ((referenceBuilds - 1) * referenceScale * referenceScale + squares) / (referenceBuilds - 1 + n - 1),
+  );
+  return Math.max(referenceScale, pooled);
+}
+
 /** Mann–Kendall S: concordant minus discordant pairs of a sequence in time order. */
 export function mannKendallS(values: readonly number[]): number {
   let s = 0;
@@ -218,7 +258,10 @@ export function assessTrend(
   const recent = usable.slice(first);
   const referenceEnd = recent[0]?.at ?? windowStart;
   if (referenceEnd < current.at - o.maxWindowHours * HOUR_MS) return [];
-  const reference = usable.slice(0, first).filter((p) => p.at >= referenceEnd - o.referenceDays * DAY_MS);
+  const gapStart = referenceEnd - o.referenceGapHours * HOUR_MS;
+  const reference = usable
+    .slice(0, first)
+    .filter((p) => p.at >= referenceEnd - o.referenceDays * DAY_MS && p.at < gapStart);
   if (reference.length < o.minReference || recent.length < o.minRecent) return [];
   if ((reference[0]?.at ?? referenceEnd) > referenceEnd - o.minReferenceDays * DAY_MS) return [];
   const findings: TrendFinding[] = [];
@@ -239,15 +282,20 @@ export function assessTrend(
     const expectedAt = (at: number): number => line.intercept + line.slope * ((at - windowStart) / DAY_MS);
     const referenceResiduals = ys.map((y, i) => y - (line.intercept + line.slope * xs[i]!));
     const expected = expectedAt(current.at);
-    const scale = Math.max(
+    const referenceScale = Math.max(
       median(referenceResiduals.map(Math.abs)) * MAD_TO_SIGMA,
       ABSOLUTE_FLOOR[feature] ?? 0,
       Math.abs(expected) * o.relativeFloor,
     );
-    const residuals = recent.map((p) => ((p.values[f] ?? 0) - expectedAt(p.at)) / scale);
+    const deviations = recent.map((p) => (p.values[f] ?? 0) - expectedAt(p.at));
+    const scale = o.poolRecentSpread
+      ? pooledScale(referenceScale, reference.length, deviations)
+      : referenceScale;
+    const residuals = deviations.map((d) => d / scale);
     const shift = residuals.reduce((sum, r) => sum + r, 0) / residuals.length;
     const z = shift * Math.sqrt(residuals.length);
     if (shift < o.minShift || z < o.minZ) continue;
+    if (o.newestAboveLine && !(residuals[residuals.length - 1]! > 0)) continue;
     const kendallS = mannKendallS(recent.map((p) => p.values[f] ?? 0));
     if (kendallS <= 0) continue;
     findings.push({

@@ -23,9 +23,12 @@ export interface FeatureContribution {
 
 /**
  * Why a successful build whose score exceeds the threshold is still NORMAL: it was faster or leaner than
- * usual (its leading deviation is low), or it exceeds the threshold by less than SUCCESS_MARGIN.
+ * usual (its leading deviation is low), it exceeds the threshold by less than SUCCESS_MARGIN, or the
+ * project's previous build does not corroborate it (the two builds' score-to-threshold ratios multiply
+ * to 1 or less: one odd build that worked).
  */
-export type VerdictDismissal = 'success-lower-than-usual' | 'success-within-margin';
+export type VerdictDismissal =
+  'success-lower-than-usual' | 'success-within-margin' | 'success-not-corroborated';
 
 export interface BuildVerdict {
   readonly schemaVersion: 1;

@@ -1,7 +1,7 @@
 import { FEATURE_NAMES, toFeatureVector } from '../../../core/collection/build-record';
 import { normalize } from '../../../core/scoring/baseline';
 import { ModelScorer, ProjectHistory, scoreBuild, ScoringPorts } from '../../../core/scoring/score-build';
-import { TrendPoint } from '../../../core/scoring/trend';
+import { TrendPoint, trendPointOf } from '../../../core/scoring/trend';
 import { BUILD_ID, buildRecord, manifest, PROJECT, projectBaseline } from '../../lambda/scorer/fixtures';
 
 const decidedAt = new Date('2026-11-21T20:00:05Z');
@@ -20,6 +20,12 @@ function memoryHistory(lastDayRise: number): TrendPoint[] {
     values[MEMORY] = 40 + (i % 3) - 1 + (end - at < 24 * HOUR ? lastDayRise : 0);
     return { at, values, succeeded: true };
   });
+}
+
+/** The project's previous build, as slow as the scored one: it corroborates a slow successful build. */
+function slowPrevious(): TrendPoint {
+  const record = buildRecord({}, 2);
+  return { ...trendPointOf(record), at: Date.parse(record.endTime) - HOUR };
 }
 
 function historyOf(recent: TrendPoint[]): jest.Mocked<ProjectHistory> {
@@ -44,7 +50,10 @@ function ports(
 
 describe('scoreBuild', () => {
   test('cold start: without a model the project history baseline decides and the verdict says so', async () => {
-    const p = ports({ manifests: { current: jest.fn().mockResolvedValue(null) } });
+    const p = ports({
+      manifests: { current: jest.fn().mockResolvedValue(null) },
+      history: historyOf([slowPrevious()]),
+    });
     const { verdict, baselineReason } = await scoreBuild(buildRecord({}, 2), p);
     expect(p.history.baseline).toHaveBeenCalledWith(PROJECT, BUILD_ID);
     expect(p.modelScorer.score).not.toHaveBeenCalled();
@@ -90,6 +99,7 @@ describe('scoreBuild', () => {
         current: jest.fn().mockResolvedValue(manifest({ kind: 'embedded', artifactKey: 'm/f.json' })),
       },
       modelScorer: { score: jest.fn().mockResolvedValue({ score: 4, attribution }) },
+      history: historyOf([slowPrevious()]),
     });
     const { verdict } = await scoreBuild(buildRecord({}, 2), p);
     expect(verdict).toMatchObject({ scorer: 'embedded', anomalous: true });
@@ -128,6 +138,30 @@ describe('scoreBuild', () => {
     const p = ports({ history: historyOf(memoryHistory(0)) });
     const { verdict } = await scoreBuild(buildRecord(), p);
     expect(verdict).toMatchObject({ anomalous: false, verdict: 'NORMAL' });
+  });
+
+  test("a successful build over the threshold is scored with the project's previous build, which corroborates it", async () => {
+    const previous = memoryHistory(0)[memoryHistory(0).length - 1]!;
+    const score = jest.fn().mockResolvedValueOnce({ score: 4 }).mockResolvedValueOnce({ score: 2 });
+    const p = ports({ history: historyOf(memoryHistory(0)), modelScorer: { score } });
+    const { verdict } = await scoreBuild(buildRecord(), p);
+    const current = manifest();
+    expect(score).toHaveBeenLastCalledWith(current, normalize(previous.values, current.baselines[PROJECT]!));
+    // 4 / 2.5 × 2 / 2.5 = 1.28.
+    expect(verdict).toMatchObject({ score: 4, anomalous: true });
+  });
+
+  test('a successful build over the threshold after an ordinary build is NORMAL', async () => {
+    const score = jest.fn().mockResolvedValueOnce({ score: 4 }).mockResolvedValueOnce({ score: 1 });
+    const p = ports({ history: historyOf(memoryHistory(0)), modelScorer: { score } });
+    const { verdict } = await scoreBuild(buildRecord(), p);
+    expect(verdict).toMatchObject({ anomalous: false, dismissed: 'success-not-corroborated' });
+  });
+
+  test('a build under the threshold costs no second scoring', async () => {
+    const p = ports({ history: historyOf(memoryHistory(0)) });
+    await scoreBuild(buildRecord(), p);
+    expect(p.modelScorer.score).toHaveBeenCalledTimes(1);
   });
 
   test('a failure to read the recent builds propagates, like any other history read', async () => {

@@ -314,6 +314,41 @@ describe('buildVerdict', () => {
       expect(verdictOf('FAILED', 50, [fast])).toMatchObject({ anomalous: true });
     });
 
+    const corroboratedBy = (previous: { score: number; threshold: number } | null, status = 'SUCCEEDED') =>
+      buildVerdict({
+        record: { ...record, status: status as 'SUCCEEDED' },
+        vector,
+        result: { score: 3, threshold: 2, explanation: [slow] },
+        scorer: 'embedded',
+        modelVersion: 'v1',
+        decidedAt,
+        previous,
+      });
+
+    test('after an ordinary previous build (ratios multiplying to 1 or less) is NORMAL, and says why', () => {
+      // 3 / 2 × 1.3 / 2 = 0.975.
+      expect(corroboratedBy({ score: 1.3, threshold: 2 })).toMatchObject({
+        anomalous: false,
+        verdict: 'NORMAL',
+        dismissed: 'success-not-corroborated',
+      });
+    });
+
+    test('after an unusual previous build (ratios multiplying to more than 1) is ANOMALOUS', () => {
+      // 3 / 2 × 1.4 / 2 = 1.05.
+      const verdict = corroboratedBy({ score: 1.4, threshold: 2 });
+      expect(verdict).toMatchObject({ anomalous: true, verdict: 'ANOMALOUS' });
+      expect(verdict).not.toHaveProperty('dismissed');
+    });
+
+    test('without a previous build nothing corroborates it', () => {
+      expect(corroboratedBy(null)).toMatchObject({ anomalous: false, dismissed: 'success-not-corroborated' });
+    });
+
+    test('a failed build needs no corroboration', () => {
+      expect(corroboratedBy({ score: 0.1, threshold: 2 }, 'FAILED')).toMatchObject({ anomalous: true });
+    });
+
     test('a trend finding is never dismissed', () => {
       const verdict = buildVerdict({
         record,

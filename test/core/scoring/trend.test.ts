@@ -3,6 +3,7 @@ import {
   assessTrend,
   mannKendallS,
   mannKendallZ,
+  pooledScale,
   selectTrendHistory,
   theilSen,
   TREND_HISTORY,
@@ -113,11 +114,41 @@ describe('assessTrend', () => {
     expect(assessTrend(points.slice(0, -1), last, { minRecent: 50 })).toEqual([]);
   });
 
+  test('a creep a resize ended is not flagged: the newest build must be above the line', () => {
+    const points = history(21, 2, (hour) => (hour >= 20 * 24 ? 0.6 * (hour - 20 * 24) : 0));
+    const resized = { ...points[points.length - 1]!, values: points[points.length - 1]!.values.slice() };
+    resized.values[MEMORY] = 40;
+    expect(assessTrend(points.slice(0, -1), resized, { newestAboveLine: false })).not.toEqual([]);
+    expect(assessTrend(points.slice(0, -1), resized)).toEqual([]);
+  });
+
+  test('the day before the recent window stays out of the reference', () => {
+    // A build every 12 h for 12 days, the last two 12 points up: 20 reference builds only if the gap's
+    // day counted.
+    const points = history(12, 12, (hour) => (hour >= 11 * 24 ? 12 : 0));
+    const last = points[points.length - 1]!;
+    const options = { minReference: 20, minReferenceDays: 7, minRecent: 2, minZ: 2, minShift: 1 };
+    expect(assessTrend(points.slice(0, -1), last, { ...options, referenceGapHours: 0 })).not.toEqual([]);
+    expect(assessTrend(points.slice(0, -1), last, options)).toEqual([]);
+  });
+
   test('ignores failed builds, whose metrics stop early', () => {
     const points = history(21, 2, (hour) => (hour >= 20 * 24 ? 0.6 * (hour - 20 * 24) : 0));
     const failedRecent = points.map((p) => (p.at >= 20 * 24 * HOUR ? { ...p, succeeded: false } : p));
     const last = failedRecent[failedRecent.length - 1]!;
     expect(assessTrend(failedRecent.slice(0, -1), last)).toEqual([]);
+  });
+});
+
+describe('pooledScale', () => {
+  test("widens a reference scale that the recent builds' spread contradicts", () => {
+    // 20 reference builds at scale 1; recent deviations spread with sd about 5.
+    const pooled = pooledScale(1, 20, [0, 10, -5, 5, 0]);
+    expect(pooled).toBeCloseTo(Math.sqrt((19 * 1 + 130) / 23), 12);
+  });
+
+  test('keeps the reference scale when the recent builds are as tight or tighter, whatever their level', () => {
+    expect(pooledScale(3, 20, [8, 8.5, 9, 9.5, 10])).toBe(3);
   });
 });
 

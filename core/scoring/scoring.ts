@@ -246,13 +246,16 @@ export const SUCCESS_MARGIN = 1.05;
  * stays), not for one odd build after an ordinary one: on the replay's histories, successful builds
  * flagged on their score were mostly isolated (previous build at 0.4–0.9 of the threshold) and most of
  * the false alarms, while a real incident's successful builds follow builds that were already unusual.
- * Without a previous build (`null`) nothing corroborates. Failed builds need no corroboration.
+ * Without a previous build (`null`) the build's own score decides. Failed builds need no corroboration.
  */
 export function corroborated(
   result: Pick<ScoreResult, 'score' | 'threshold'>,
   previous: Pick<ScoreResult, 'score' | 'threshold'> | null,
 ): boolean {
-  if (!previous || !(previous.threshold > 0) || !(result.threshold > 0)) return false;
+  // No previous build (a project's first, or none in the history's weeks): nothing to weigh the build
+  // against, so its own score decides, as before this rule.
+  if (previous === null) return true;
+  if (!(previous.threshold > 0) || !(result.threshold > 0)) return false;
   return (result.score / result.threshold) * (previous.score / previous.threshold) > 1;
 }
 

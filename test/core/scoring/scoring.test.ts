@@ -341,8 +341,10 @@ describe('buildVerdict', () => {
       expect(verdict).not.toHaveProperty('dismissed');
     });
 
-    test('without a previous build nothing corroborates it', () => {
-      expect(corroboratedBy(null)).toMatchObject({ anomalous: false, dismissed: 'success-not-corroborated' });
+    test('without a previous build its own score decides', () => {
+      const verdict = corroboratedBy(null);
+      expect(verdict).toMatchObject({ anomalous: true, verdict: 'ANOMALOUS' });
+      expect(verdict).not.toHaveProperty('dismissed');
     });
 
     test('a failed build needs no corroboration', () => {

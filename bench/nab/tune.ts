@@ -2,8 +2,8 @@
  * Post-processing experiments on the NAB subset (docs/detection.md), with the split used for tuning:
  * A = every other series of each category in name order (first, third, ...), B = the rest.
  * `npx tsx bench/nab/tune.ts <experiment> [seed]`; experiments: likelihood, empirical, gate, forest,
- * periodic, recurrent, novelty (seed 0 by default), recurrence (the shipped detector's daily-recurrence
- * check over a grid, mean of seeds 0-2), and confirm (the candidates that improved half A on
+ * periodic, recurrent, novelty (seed 0 by default), recurrence and seasonal (the shipped detector's
+ * daily-recurrence check and daily-profile channel over grids, mean of seeds 0-2), and confirm (the candidates that improved half A on
  * seed 0, mean of seeds 0-2 on A, B and the whole subset). Each line: the parameters, then normalised standard/low-FP/low-FN
  * scores on A, on B and on the whole subset (with FP and FN counts), NAB's threshold optimised within
  * each part.
@@ -24,7 +24,7 @@ import {
   recurrent,
   suppress,
 } from './tune-lib';
-import { DailyRecurrenceOptions, StreamingDetector } from '../../sagemaker/rcf';
+import { DetectorOptions, StreamingDetector } from '../../sagemaker/rcf';
 
 const experiment = process.argv[2] ?? 'likelihood';
 const seed = Number(process.argv[3] ?? 0);
@@ -41,6 +41,32 @@ function report(label: string, scores: Float64Array[]): void {
 const before: Post = { H: 4000, R: 2, avgDist: false, L: 0.5, S: 100 };
 const rawScores = (variant = 'v'): Float64Array[] => raw(variant, seed);
 console.log(`split: A ${A.size} series, B ${B.size} series; seed ${seed}`);
+
+/** The shipped detector with `options` on A, B and the whole subset, mean of seeds 0-2 (one line). */
+function detectorRun(label: string, options: DetectorOptions): void {
+  const perSeed = [0, 1, 2].map((s) => {
+    const scores = corpus.map((series) =>
+      Float64Array.from(
+        new StreamingDetector(1, { ...options, seed: s }).processAll(
+          series.values.map((value) => [value]),
+          series.timestamps,
+        ),
+      ),
+    );
+    return [A, B, ALL].map((set) => evaluate(scores, set));
+  });
+  const mean = (part: number): string =>
+    [0, 1, 2]
+      .map((profile) =>
+        (perSeed.reduce((sum, parts) => sum + parts[part]![profile]!.normalized, 0) / 3).toFixed(1),
+      )
+      .join('/');
+  const fp = perSeed.reduce((sum, parts) => sum + parts[2]![0]!.fp, 0) / 3;
+  const fn = perSeed.reduce((sum, parts) => sum + parts[2]![0]!.fn, 0) / 3;
+  console.log(
+    `${label} A ${mean(0)} B ${mean(1)} ALL ${mean(2)} (fp ${fp.toFixed(1)}, fn ${fn.toFixed(1)}; mean of seeds 0-2)`,
+  );
+}
 
 switch (experiment) {
   case 'likelihood': {
@@ -176,43 +202,39 @@ switch (experiment) {
     break;
   }
   case 'recurrence': {
-    // The shipped detector itself (DailyRecurrence inside StreamingDetector), not a post-processing of
-    // cached raw scores: each line is the mean of seeds 0-2 on A, B and the whole subset.
-    const run = (label: string, recurrence: DailyRecurrenceOptions | false): void => {
-      const perSeed = [0, 1, 2].map((s) => {
-        const scores = corpus.map((series) =>
-          Float64Array.from(
-            new StreamingDetector(1, { seed: s, recurrence }).processAll(
-              series.values.map((value) => [value]),
-              series.timestamps,
-            ),
-          ),
-        );
-        return [A, B, ALL].map((set) => evaluate(scores, set));
-      });
-      const mean = (part: number): string =>
-        [0, 1, 2]
-          .map((profile) =>
-            (perSeed.reduce((sum, parts) => sum + parts[part]![profile]!.normalized, 0) / 3).toFixed(1),
-          )
-          .join('/');
-      const fp = perSeed.reduce((sum, parts) => sum + parts[2]![0]!.fp, 0) / 3;
-      const fn = perSeed.reduce((sum, parts) => sum + parts[2]![0]!.fn, 0) / 3;
-      console.log(
-        `${label} A ${mean(0)} B ${mean(1)} ALL ${mean(2)} (fp ${fp.toFixed(1)}, fn ${fn.toFixed(1)}; mean of seeds 0-2)`,
-      );
-    };
-    run('off', false);
+    // The shipped detector's daily-recurrence check over a grid (the daily-profile channel off, as when
+    // the check was chosen).
+    detectorRun('off', { recurrence: false, seasonal: false });
     for (const minDays of [1, 2, 3])
       for (const departureRatio of [0.7, 0.8, 0.9])
         for (const scoreRatio of [0.75, 0.9]) {
-          const options = { days: 7, minDays, toleranceMinutes: 60, departureRatio, scoreRatio };
-          run(JSON.stringify(options), options);
+          const recurrence = { days: 7, minDays, toleranceMinutes: 60, departureRatio, scoreRatio };
+          detectorRun(JSON.stringify(recurrence), { recurrence, seasonal: false });
         }
     for (const toleranceMinutes of [30, 120])
-      run(`toleranceMinutes ${toleranceMinutes}`, { toleranceMinutes });
-    for (const days of [3, 14]) run(`days ${days}`, { days });
-    for (const levelRows of [6, 288]) run(`levelRows ${levelRows}`, { levelRows });
+      detectorRun(`toleranceMinutes ${toleranceMinutes}`, {
+        recurrence: { toleranceMinutes },
+        seasonal: false,
+      });
+    for (const days of [3, 14]) detectorRun(`days ${days}`, { recurrence: { days }, seasonal: false });
+    for (const levelRows of [6, 288])
+      detectorRun(`levelRows ${levelRows}`, { recurrence: { levelRows }, seasonal: false });
+    break;
+  }
+  case 'seasonal': {
+    // The daily-profile channel over a grid, with the daily-recurrence check on; then the forest's size.
+    detectorRun('channel off', { seasonal: false });
+    for (const minStrength of [0.3, 0.5, 0.7])
+      for (const persistRows of [1, 3, 6, 12]) {
+        const seasonal = { minStrength, persistRows };
+        detectorRun(JSON.stringify(seasonal), { seasonal });
+      }
+    for (const minDays of [2, 5]) detectorRun(`minDays ${minDays}`, { seasonal: { minDays } });
+    for (const toleranceMinutes of [0, 15])
+      detectorRun(`toleranceMinutes ${toleranceMinutes}`, { seasonal: { toleranceMinutes } });
+    for (const numTrees of [75, 100]) detectorRun(`${numTrees} trees`, { numTrees });
+    detectorRun('100 trees, channel off', { numTrees: 100, seasonal: false });
+    detectorRun('512 samples', { sampleSize: 512 });
     break;
   }
   default:

@@ -1,5 +1,7 @@
 import { DailyRecurrence, DailyRecurrenceOptions } from './daily-recurrence';
 import { ForestOptions, RandomCutForest } from './forest';
+import { normalTail } from './normal';
+import { SeasonalResidual, SeasonalResidualOptions } from './seasonal-residual';
 
 /** The detector's product configuration (also `pipemend detect`'s defaults). */
 export const DETECTOR_DEFAULTS = {
@@ -26,6 +28,12 @@ export interface DetectorOptions extends Omit<ForestOptions, 'dimensions'> {
    * `false` turns the check off. @default DAILY_RECURRENCE_DEFAULTS
    */
   readonly recurrence?: DailyRecurrenceOptions | false;
+  /**
+   * The daily-profile channel (rows need times; one per value column): a row far from the values at
+   * the same time on earlier days scores on that, where the daily profile explains most of the
+   * series' variation; `false` turns it off. @default SEASONAL_RESIDUAL_DEFAULTS
+   */
+  readonly seasonal?: SeasonalResidualOptions | false;
 }
 
 /** Scores the history needs before the likelihood means anything. */
@@ -45,7 +53,9 @@ const RECURRENCE_CHECK_FROM = 0.3;
  *    scale where a tail probability of 1e-10 is 1;
  * 2. daily recurrence (rows with times only): a row that repeats an event seen at the same time of
  *    day on earlier days ({@link DailyRecurrence}) reports 0: a nightly job's spike is not news;
- * 3. suppression: once a row reaches `detectionLevel`, the next `suppression` rows report 0, so a
+ * 3. daily profile (rows with times only): the larger of that and {@link SeasonalResidual}'s score,
+ *    which sees a daily rise that did not come, where the series has a strong daily profile;
+ * 4. suppression: once a row reaches `detectionLevel`, the next `suppression` rows report 0, so a
  *    lasting anomaly raises one alarm rather than a burst.
  */
 export class StreamingDetector {
@@ -55,6 +65,7 @@ export class StreamingDetector {
   private readonly detectionLevel: number;
   private readonly suppression: number;
   private readonly recurrence: DailyRecurrence | undefined;
+  private readonly seasonal: SeasonalResidual[] | undefined;
   private historySum = 0;
   private historySquares = 0;
   private recentSum = 0;
@@ -69,6 +80,7 @@ export class StreamingDetector {
       detectionLevel = DETECTOR_DEFAULTS.detectionLevel,
       suppression = DETECTOR_DEFAULTS.suppression,
       recurrence = {},
+      seasonal = {},
       ...forestOptions
     } = options;
     if (!Number.isInteger(historySize) || historySize < MINIMUM_HISTORY) {
@@ -97,6 +109,10 @@ export class StreamingDetector {
     this.detectionLevel = detectionLevel;
     this.suppression = suppression;
     this.recurrence = recurrence === false ? undefined : new DailyRecurrence(dimensions, recurrence);
+    this.seasonal =
+      seasonal === false
+        ? undefined
+        : Array.from({ length: dimensions }, () => new SeasonalResidual(seasonal));
   }
 
   /**
@@ -127,14 +143,19 @@ export class StreamingDetector {
     const index = this.row++;
     const likelihood = ready ? this.likelihood(raw) : 0;
     const suppressed = index - this.lastDetection <= this.suppression;
+    const timed = time !== undefined && Number.isFinite(time);
     const repeat =
+      timed &&
       this.recurrence !== undefined &&
-      time !== undefined &&
-      Number.isFinite(time) &&
       this.recurrence.observe(time, row, raw, !suppressed && likelihood >= RECURRENCE_CHECK_FROM);
-    if (!ready || suppressed || repeat) return 0;
-    if (likelihood >= this.detectionLevel) this.lastDetection = index;
-    return likelihood;
+    const profile =
+      timed && this.seasonal !== undefined
+        ? Math.max(...this.seasonal.map((channel, k) => channel.process(time, row[k] as number)))
+        : 0;
+    if (!ready || suppressed) return 0;
+    const score = Math.max(repeat ? 0 : likelihood, profile);
+    if (score >= this.detectionLevel) this.lastDetection = index;
+    return score;
   }
 
   private likelihood(raw: number): number {
@@ -186,15 +207,4 @@ export function detect(
   const first = rows[0];
   if (first === undefined) return [];
   return new StreamingDetector(first.length, options).processAll(rows, times);
-}
-
-/** P(Z > z) for a standard normal Z (Abramowitz–Stegun 7.1.26 via erfc, error < 1.5e-7). */
-export function normalTail(z: number): number {
-  const x = Math.abs(z) / Math.SQRT2;
-  const t = 1 / (1 + 0.3275911 * x);
-  const erfc =
-    t *
-    (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429)))) *
-    Math.exp(-x * x);
-  return z >= 0 ? erfc / 2 : 1 - erfc / 2;
 }

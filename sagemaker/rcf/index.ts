@@ -1,6 +1,9 @@
 export { DAILY_RECURRENCE_DEFAULTS, DailyRecurrence } from './daily-recurrence';
 export type { DailyRecurrenceOptions } from './daily-recurrence';
-export { detect, DETECTOR_DEFAULTS, normalTail, StreamingDetector } from './detector';
+export { detect, DETECTOR_DEFAULTS, StreamingDetector } from './detector';
+export { normalTail } from './normal';
+export { SEASONAL_RESIDUAL_DEFAULTS, SeasonalResidual } from './seasonal-residual';
+export type { SeasonalResidualOptions } from './seasonal-residual';
 export type { DetectorOptions } from './detector';
 export { InvalidPointError, RandomCutForest } from './forest';
 export type { ForestOptions, ResolvedForestOptions, SerializedForest, SerializedTree } from './forest';

@@ -106,3 +106,27 @@ describe('StreamingDetector with row times', () => {
     );
   });
 });
+
+describe('StreamingDetector daily profile', () => {
+  const FIVE_MINUTES = 300_000;
+  const START = Date.UTC(2024, 0, 1);
+  // Nine days of 5-minute rows, high from 08:00 to 18:00, except on day 8, when the rise never comes.
+  const random = new SeededRandom(8);
+  const rows = Array.from({ length: 9 * 288 }, (_, i) => {
+    const minute = (i % 288) * 5;
+    const high = minute >= 480 && minute < 1080 && Math.floor(i / 288) !== 8;
+    return [(high ? 80 : 20) + (random.next() - 0.5) * 4];
+  });
+  const times = rows.map((_, i) => START + i * FIVE_MINUTES);
+  const missingRise = Array.from({ length: 120 }, (_, k) => 8 * 288 + 96 + k);
+
+  it('alarms when a daily rise does not come', () => {
+    const scores = detect(rows, { numTrees: 30, seed: 1 }, times);
+    expect(Math.max(...missingRise.map((i) => scores[i] as number))).toBeGreaterThan(0.5);
+  });
+
+  it('does not see it with the daily-profile channel off', () => {
+    const scores = detect(rows, { numTrees: 30, seed: 1, seasonal: false }, times);
+    expect(Math.max(...missingRise.map((i) => scores[i] as number))).toBeLessThan(0.5);
+  });
+});

@@ -1,0 +1,228 @@
+import { normalTail } from './normal';
+
+/** How the daily-profile channel compares a row with the same time on earlier days. */
+export interface SeasonalResidualOptions {
+  /** Earlier days whose value at the same time forms the expectation. @default 7 */
+  readonly days?: number;
+  /** Of those, how many must have a row near the same time for an expectation. @default 3 */
+  readonly minDays?: number;
+  /** How far from the same time of day an earlier row may be, in minutes. @default 5 */
+  readonly toleranceMinutes?: number;
+  /**
+   * Share of the series' variation the daily profile must explain (1 − mean |seasonal residual| /
+   * mean |departure from the last day's median|) before the channel scores at all. @default 0.5
+   */
+  readonly minStrength?: number;
+  /** Consecutive rows the residual must stay large: a missing daily phase lasts, a blip does not. @default 6 */
+  readonly persistRows?: number;
+  /** Rows whose residuals give the channel's scale and strength. @default 2016 */
+  readonly scaleRows?: number;
+}
+
+export const SEASONAL_RESIDUAL_DEFAULTS: Required<SeasonalResidualOptions> = {
+  days: 7,
+  minDays: 3,
+  toleranceMinutes: 5,
+  minStrength: 0.5,
+  persistRows: 6,
+  scaleRows: 2016,
+};
+
+const DAY_MS = 86_400_000;
+
+/** Residuals needed before the scale and strength mean anything: a day of 5-minute rows. */
+const MINIMUM_RESIDUALS = 288;
+
+/**
+ * A second channel beside the forest, for series with a strong daily profile: each row's value against
+ * the median of the values at the same time on the last days (a seasonal-naive forecast). A forest sees
+ * values, not when they happen, so a daily rise that does not come (a morning ramp, a nightly batch
+ * that did not run) is, to it, an ordinary low value. Series whose daily profile explains little of
+ * their variation (`minStrength`) get no score from this channel, so it adds nothing to noise.
+ * The score is in [0, 1] on the detector's scale: a tail probability of 1e-10 is 1.
+ */
+export class SeasonalResidual {
+  private readonly options: Required<SeasonalResidualOptions>;
+  private readonly times: number[] = [];
+  private readonly values: number[] = [];
+  private readonly lastDay: SortedWindow = new SortedWindow();
+  private readonly absResiduals: SortedWindow = new SortedWindow();
+  private readonly recent: { residual: number; departure: number }[] = [];
+  private residualSum = 0;
+  private departureSum = 0;
+  private readonly zs: number[] = [];
+
+  constructor(options: SeasonalResidualOptions = {}) {
+    this.options = { ...SEASONAL_RESIDUAL_DEFAULTS, ...options };
+    const { days, minDays, toleranceMinutes, minStrength, persistRows, scaleRows } = this.options;
+    if (!Number.isInteger(days) || days < 1)
+      throw new RangeError(`days must be a positive integer, got ${days}`);
+    if (!Number.isInteger(minDays) || minDays < 1 || minDays > days) {
+      throw new RangeError(`minDays must be an integer in [1, days], got ${minDays}`);
+    }
+    if (!(toleranceMinutes >= 0 && toleranceMinutes < 720)) {
+      throw new RangeError(`toleranceMinutes must be in [0, 720), got ${toleranceMinutes}`);
+    }
+    if (!(minStrength >= 0 && minStrength < 1)) {
+      throw new RangeError(`minStrength must be in [0, 1), got ${minStrength}`);
+    }
+    if (!Number.isInteger(persistRows) || persistRows < 1) {
+      throw new RangeError(`persistRows must be a positive integer, got ${persistRows}`);
+    }
+    if (!Number.isInteger(scaleRows) || scaleRows < MINIMUM_RESIDUALS) {
+      throw new RangeError(`scaleRows must be an integer of at least ${MINIMUM_RESIDUALS}, got ${scaleRows}`);
+    }
+  }
+
+  /**
+   * Scores a row then remembers it. Rows must come in time order: a time earlier than the last one
+   * forgets everything (the series restarted or is not sorted).
+   */
+  process(time: number, value: number): number {
+    const last = this.times[this.times.length - 1];
+    if (last !== undefined && time < last) this.reset();
+    const z = this.residualZ(time, value);
+    this.zs.push(z);
+    if (this.zs.length > this.options.persistRows) this.zs.shift();
+    this.remember(time, value);
+    const persistent = this.zs.length === this.options.persistRows ? Math.min(...this.zs) : 0;
+    if (!(persistent > 0)) return 0;
+    return Math.min(1, Math.max(0, Math.log(2 * normalTail(persistent)) / Math.log(1e-10)));
+  }
+
+  private residualZ(time: number, value: number): number {
+    const expected = this.expectedAt(time);
+    if (expected === undefined || this.lastDay.size < 12) return 0;
+    const residual = Math.abs(value - expected);
+    const departure = Math.abs(value - this.lastDay.median());
+    let z = 0;
+    if (this.absResiduals.size >= MINIMUM_RESIDUALS) {
+      const strength = 1 - this.residualSum / Math.max(this.departureSum, Number.MIN_VALUE);
+      const scale = Math.max(1.4826 * this.absResiduals.median(), 1e-9);
+      if (strength >= this.options.minStrength) z = residual / scale;
+    }
+    this.recent.push({ residual, departure });
+    this.absResiduals.add(residual);
+    this.residualSum += residual;
+    this.departureSum += departure;
+    if (this.recent.length > this.options.scaleRows) {
+      const old = this.recent.shift() as { residual: number; departure: number };
+      this.absResiduals.remove(old.residual);
+      this.residualSum -= old.residual;
+      this.departureSum -= old.departure;
+    }
+    return z;
+  }
+
+  /** The median of the values nearest the same time on each earlier day, if enough days have one. */
+  private expectedAt(time: number): number | undefined {
+    const tolerance = this.options.toleranceMinutes * 60_000;
+    const earlier: number[] = [];
+    for (let day = 1; day <= this.options.days; day++) {
+      const target = time - day * DAY_MS;
+      const index = nearest(this.times, target);
+      if (index >= 0 && Math.abs((this.times[index] as number) - target) <= tolerance) {
+        earlier.push(this.values[index] as number);
+      }
+    }
+    if (earlier.length < this.options.minDays) return undefined;
+    return medianOf(earlier);
+  }
+
+  private remember(time: number, value: number): void {
+    this.times.push(time);
+    this.values.push(value);
+    this.lastDay.add(value);
+    // Keep the days the expectation reaches back to, and the last day's values for the departure.
+    const horizon = time - this.options.days * DAY_MS - this.options.toleranceMinutes * 60_000;
+    let drop = 0;
+    while (drop < this.times.length && (this.times[drop] as number) < horizon) drop++;
+    if (drop > 0) {
+      this.times.splice(0, drop);
+      this.values.splice(0, drop);
+    }
+    this.lastDay.trimBefore(time - DAY_MS, this.times, this.values);
+  }
+
+  private reset(): void {
+    this.times.length = 0;
+    this.values.length = 0;
+    this.lastDay.clear();
+    this.absResiduals.clear();
+    this.recent.length = 0;
+    this.residualSum = 0;
+    this.departureSum = 0;
+    this.zs.length = 0;
+  }
+}
+
+/** Index of the time nearest `target` in ascending `times`, or -1 when there are none. */
+function nearest(times: readonly number[], target: number): number {
+  let low = 0;
+  let high = times.length;
+  while (low < high) {
+    const middle = (low + high) >> 1;
+    if ((times[middle] as number) < target) low = middle + 1;
+    else high = middle;
+  }
+  if (low === times.length) return times.length - 1;
+  if (low > 0 && target - (times[low - 1] as number) <= (times[low] as number) - target) return low - 1;
+  return low;
+}
+
+function medianOf(values: number[]): number {
+  values.sort((a, b) => a - b);
+  const middle = values.length >> 1;
+  return values.length % 2 === 1
+    ? (values[middle] as number)
+    : ((values[middle - 1] as number) + (values[middle] as number)) / 2;
+}
+
+/** A multiset of numbers kept sorted: insert, remove and median in O(n) moves, O(log n) search. */
+class SortedWindow {
+  private readonly sorted: number[] = [];
+
+  get size(): number {
+    return this.sorted.length;
+  }
+
+  add(value: number): void {
+    this.sorted.splice(this.lowerBound(value), 0, value);
+  }
+
+  remove(value: number): void {
+    const index = this.lowerBound(value);
+    if (this.sorted[index] === value) this.sorted.splice(index, 1);
+  }
+
+  /** Upper median (the value at half the size): what the channel was measured with. */
+  median(): number {
+    return this.sorted[this.sorted.length >> 1] as number;
+  }
+
+  /** Removes the values of rows older than `cutoff`, given the rows remembered in time order. */
+  trimBefore(cutoff: number, times: readonly number[], values: readonly number[]): void {
+    // The last day's window holds the newest `size` rows of `times`/`values`.
+    const first = times.length - this.sorted.length;
+    let index = Math.max(first, 0);
+    while (index < times.length && (times[index] as number) < cutoff) {
+      this.remove(values[index] as number);
+      index++;
+    }
+  }
+
+  clear(): void {
+    this.sorted.length = 0;
+  }
+
+  private lowerBound(value: number): number {
+    let low = 0;
+    let high = this.sorted.length;
+    while (low < high) {
+      const middle = (low + high) >> 1;
+      if ((this.sorted[middle] as number) < value) low = middle + 1;
+      else high = middle;
+    }
+    return low;
+  }
+}

@@ -1,0 +1,69 @@
+import { SeasonalResidual, SeededRandom } from '../../../sagemaker/rcf';
+
+const FIVE_MINUTES = 300_000;
+const START = Date.UTC(2024, 0, 1);
+const ROWS_PER_DAY = 288;
+
+/** Days of 5-minute rows: level 20 with noise, 80 from 08:00 to 18:00 (a strong daily profile). */
+function dailyProfile(days: number, seed: number, skipRiseOnDay?: number): { time: number; value: number }[] {
+  const random = new SeededRandom(seed);
+  return Array.from({ length: days * ROWS_PER_DAY }, (_, i) => {
+    const day = Math.floor(i / ROWS_PER_DAY);
+    const minute = (i % ROWS_PER_DAY) * 5;
+    const high = minute >= 8 * 60 && minute < 18 * 60 && day !== skipRiseOnDay;
+    return { time: START + i * FIVE_MINUTES, value: (high ? 80 : 20) + (random.next() - 0.5) * 4 };
+  });
+}
+
+function scoresOf(
+  rows: readonly { time: number; value: number }[],
+  channel = new SeasonalResidual(),
+): number[] {
+  return rows.map(({ time, value }) => channel.process(time, value));
+}
+
+describe('SeasonalResidual', () => {
+  it('scores a daily rise that does not come near 1 within persistRows rows', () => {
+    const scores = scoresOf(dailyProfile(9, 1, 8));
+    const riseDue = 8 * ROWS_PER_DAY + 96; // 08:00 on day 8
+    expect(scores[riseDue + 5]).toBeGreaterThan(0.9);
+    expect(Math.max(...scores.slice(riseDue, riseDue + 5))).toBeLessThan(0.5);
+  });
+
+  it('stays below 0.5 on the days that follow their profile', () => {
+    const scores = scoresOf(dailyProfile(9, 2));
+    expect(Math.max(...scores)).toBeLessThan(0.5);
+  });
+
+  it('does not score a one-row blip: the residual must persist', () => {
+    const rows = dailyProfile(9, 3);
+    rows[8 * ROWS_PER_DAY + 30] = { ...rows[8 * ROWS_PER_DAY + 30]!, value: 200 };
+    expect(scoresOf(rows)[8 * ROWS_PER_DAY + 30]).toBeLessThan(0.5);
+  });
+
+  it('scores nothing on a series the daily profile does not explain', () => {
+    const random = new SeededRandom(4);
+    const rows = Array.from({ length: 9 * ROWS_PER_DAY }, (_, i) => ({
+      time: START + i * FIVE_MINUTES,
+      value: 50 + (random.next() - 0.5) * 40 - (i > 8 * ROWS_PER_DAY ? 30 : 0),
+    }));
+    expect(Math.max(...scoresOf(rows))).toBe(0);
+  });
+
+  it('forgets the days it kept when the time goes backwards', () => {
+    const channel = new SeasonalResidual();
+    scoresOf(dailyProfile(8, 5), channel);
+    const again = scoresOf(dailyProfile(3, 5, 2), channel);
+    expect(Math.max(...again)).toBe(0);
+  });
+
+  it('names the invalid option', () => {
+    expect(() => new SeasonalResidual({ minStrength: 1 })).toThrow('minStrength must be in [0, 1), got 1');
+    expect(() => new SeasonalResidual({ persistRows: 0 })).toThrow(
+      'persistRows must be a positive integer, got 0',
+    );
+    expect(() => new SeasonalResidual({ scaleRows: 10 })).toThrow(
+      'scaleRows must be an integer of at least 288, got 10',
+    );
+  });
+});

@@ -5,7 +5,9 @@ import { SeasonalResidual, SeasonalResidualOptions } from './seasonal-residual';
 
 /** The detector's product configuration (also `pipemend detect`'s defaults). */
 export const DETECTOR_DEFAULTS = {
-  numTrees: 50,
+  // SageMaker's built-in RCF default: twice the trees halve the raw score's sampling variance, which
+  // the likelihood otherwise reads as noise (docs/detection.md: 100 trees on the NAB subset).
+  numTrees: 100,
   sampleSize: 256,
   shingleSize: 1,
   historySize: 8000,

@@ -30,6 +30,9 @@ export const SEASONAL_RESIDUAL_DEFAULTS: Required<SeasonalResidualOptions> = {
 
 const DAY_MS = 86_400_000;
 
+/** A row within this many scales of the same time a week earlier is that week's rhythm, not news. */
+const WEEKLY_MATCH = 3;
+
 /** Residuals needed before the scale and strength mean anything: a day of 5-minute rows. */
 const MINIMUM_RESIDUALS = 288;
 
@@ -100,6 +103,8 @@ export class SeasonalResidual {
       const strength = 1 - this.residualSum / Math.max(this.departureSum, Number.MIN_VALUE);
       const scale = Math.max(1.4826 * this.absResiduals.median(), 1e-9);
       if (strength >= this.options.minStrength) z = residual / scale;
+      // A weekly rhythm (a quiet weekend) is not news: the same time a week earlier looked like this.
+      if (z > 0 && this.matchesLastWeek(time, value, scale)) z = 0;
     }
     this.recent.push({ residual, departure });
     this.absResiduals.add(residual);
@@ -112,6 +117,18 @@ export class SeasonalResidual {
       this.departureSum -= old.departure;
     }
     return z;
+  }
+
+  private matchesLastWeek(time: number, value: number, scale: number): boolean {
+    const target = time - 7 * DAY_MS;
+    const index = nearest(this.times, target);
+    if (
+      index < 0 ||
+      Math.abs((this.times[index] as number) - target) > this.options.toleranceMinutes * 60_000
+    ) {
+      return false;
+    }
+    return Math.abs(value - (this.values[index] as number)) <= WEEKLY_MATCH * scale;
   }
 
   /** The median of the values nearest the same time on each earlier day, if enough days have one. */
@@ -134,7 +151,7 @@ export class SeasonalResidual {
     this.values.push(value);
     this.lastDay.add(value);
     // Keep the days the expectation reaches back to, and the last day's values for the departure.
-    const horizon = time - this.options.days * DAY_MS - this.options.toleranceMinutes * 60_000;
+    const horizon = time - Math.max(this.options.days, 7) * DAY_MS - this.options.toleranceMinutes * 60_000;
     let drop = 0;
     while (drop < this.times.length && (this.times[drop] as number) < horizon) drop++;
     if (drop > 0) {

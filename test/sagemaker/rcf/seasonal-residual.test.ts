@@ -5,12 +5,17 @@ const START = Date.UTC(2024, 0, 1);
 const ROWS_PER_DAY = 288;
 
 /** Days of 5-minute rows: level 20 with noise, 80 from 08:00 to 18:00 (a strong daily profile). */
-function dailyProfile(days: number, seed: number, skipRiseOnDay?: number): { time: number; value: number }[] {
+function dailyProfile(
+  days: number,
+  seed: number,
+  skipRiseOnDay?: number | ((day: number) => boolean),
+): { time: number; value: number }[] {
   const random = new SeededRandom(seed);
   return Array.from({ length: days * ROWS_PER_DAY }, (_, i) => {
     const day = Math.floor(i / ROWS_PER_DAY);
     const minute = (i % ROWS_PER_DAY) * 5;
-    const high = minute >= 8 * 60 && minute < 18 * 60 && day !== skipRiseOnDay;
+    const skipped = typeof skipRiseOnDay === 'function' ? skipRiseOnDay(day) : day === skipRiseOnDay;
+    const high = minute >= 8 * 60 && minute < 18 * 60 && !skipped;
     return { time: START + i * FIVE_MINUTES, value: (high ? 80 : 20) + (random.next() - 0.5) * 4 };
   });
 }
@@ -48,6 +53,13 @@ describe('SeasonalResidual', () => {
       value: 50 + (random.next() - 0.5) * 40 - (i > 8 * ROWS_PER_DAY ? 30 : 0),
     }));
     expect(Math.max(...scoresOf(rows))).toBe(0);
+  });
+
+  it('takes a quiet weekend that a week earlier was quiet too as the weekly rhythm', () => {
+    const weekend = (day: number): boolean => day % 7 >= 5;
+    const scores = scoresOf(dailyProfile(21, 6, weekend));
+    const lastWeekend = scores.slice(19 * ROWS_PER_DAY, 21 * ROWS_PER_DAY);
+    expect(Math.max(...lastWeekend)).toBeLessThan(0.5);
   });
 
   it('forgets the days it kept when the time goes backwards', () => {

@@ -48,6 +48,8 @@ export class SeasonalResidual {
   private readonly options: Required<SeasonalResidualOptions>;
   private readonly times: number[] = [];
   private readonly values: number[] = [];
+  /** Rows before `head` have left the days kept; they are cut off in blocks, not one by one. */
+  private head = 0;
   private readonly lastDay: SortedWindow = new SortedWindow();
   private readonly absResiduals: SortedWindow = new SortedWindow();
   private readonly recent: { residual: number; departure: number }[] = [];
@@ -121,7 +123,7 @@ export class SeasonalResidual {
 
   private matchesLastWeek(time: number, value: number, scale: number): boolean {
     const target = time - 7 * DAY_MS;
-    const index = nearest(this.times, target);
+    const index = nearest(this.times, target, this.head);
     if (
       index < 0 ||
       Math.abs((this.times[index] as number) - target) > this.options.toleranceMinutes * 60_000
@@ -137,7 +139,7 @@ export class SeasonalResidual {
     const earlier: number[] = [];
     for (let day = 1; day <= this.options.days; day++) {
       const target = time - day * DAY_MS;
-      const index = nearest(this.times, target);
+      const index = nearest(this.times, target, this.head);
       if (index >= 0 && Math.abs((this.times[index] as number) - target) <= tolerance) {
         earlier.push(this.values[index] as number);
       }
@@ -152,16 +154,17 @@ export class SeasonalResidual {
     this.lastDay.add(value);
     // Keep the days the expectation reaches back to, and the last day's values for the departure.
     const horizon = time - Math.max(this.options.days, 7) * DAY_MS - this.options.toleranceMinutes * 60_000;
-    let drop = 0;
-    while (drop < this.times.length && (this.times[drop] as number) < horizon) drop++;
-    if (drop > 0) {
-      this.times.splice(0, drop);
-      this.values.splice(0, drop);
+    while (this.head < this.times.length && (this.times[this.head] as number) < horizon) this.head++;
+    if (this.head >= 4096 && 2 * this.head >= this.times.length) {
+      this.times.splice(0, this.head);
+      this.values.splice(0, this.head);
+      this.head = 0;
     }
     this.lastDay.trimBefore(time - DAY_MS, this.times, this.values);
   }
 
   private reset(): void {
+    this.head = 0;
     this.times.length = 0;
     this.values.length = 0;
     this.lastDay.clear();
@@ -173,9 +176,10 @@ export class SeasonalResidual {
   }
 }
 
-/** Index of the time nearest `target` in ascending `times`, or -1 when there are none. */
-function nearest(times: readonly number[], target: number): number {
-  let low = 0;
+/** Index of the time nearest `target` in ascending `times` from `head` on, or -1 when there are none. */
+function nearest(times: readonly number[], target: number, head: number): number {
+  if (head >= times.length) return -1;
+  let low = head;
   let high = times.length;
   while (low < high) {
     const middle = (low + high) >> 1;
@@ -183,7 +187,7 @@ function nearest(times: readonly number[], target: number): number {
     else high = middle;
   }
   if (low === times.length) return times.length - 1;
-  if (low > 0 && target - (times[low - 1] as number) <= (times[low] as number) - target) return low - 1;
+  if (low > head && target - (times[low - 1] as number) <= (times[low] as number) - target) return low - 1;
   return low;
 }
 

@@ -235,6 +235,9 @@ switch (experiment) {
     for (const numTrees of [75, 100]) detectorRun(`${numTrees} trees`, { numTrees });
     detectorRun('100 trees, channel off', { numTrees: 100, seasonal: false });
     detectorRun('512 samples', { sampleSize: 512 });
+    // The likelihood's post-processing, re-checked with both channels and 100 trees.
+    for (const suppression of [50, 200]) detectorRun(`suppression ${suppression}`, { suppression });
+    for (const recentSize of [1, 3]) detectorRun(`recent ${recentSize}`, { recentSize });
     break;
   }
   default:

@@ -27,6 +27,8 @@ export interface DetectCommandOptions {
   readonly samples: number;
   readonly shingle: number;
   readonly seed: number;
+  /** `--no-daily`: score without the daily channels even when the timestamps are times. @default true */
+  readonly daily?: boolean;
 }
 
 /** `pipemend detect`: streams a `timestamp,value[,value...]` CSV through the RCF detector. */
@@ -55,6 +57,10 @@ export function registerDetectCommand(program: Command): void {
       DETECTOR_DEFAULTS.shingleSize,
     )
     .option('--seed <n>', 'random seed (same seed, same scores)', integerOption(0, 2 ** 31 - 1), 0)
+    .option(
+      '--no-daily',
+      'ignore the time of day: alarm on every repeat of a daily spike, and do not score a daily rise that does not come',
+    )
     .action(async (options: DetectCommandOptions) => {
       await detectFile(options);
     });
@@ -104,6 +110,7 @@ export async function detectFile(
           sampleSize: options.samples,
           shingleSize: options.shingle,
           seed: options.seed,
+          ...(options.daily === false ? { recurrence: false, seasonal: false } : {}),
         });
         await write(out, `${parser.timestampName},${parser.valueNames.join(',')},anomaly_score\n`);
       }

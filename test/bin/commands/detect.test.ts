@@ -55,7 +55,8 @@ describe('pipemend detect', () => {
     expect(rows[1000]?.slice(0, 2)).toEqual(['2024-01-01T16:40:00Z', '250']);
   });
 
-  test('reads the timestamps: a spike at the same time every night alarms on the first nights only', async () => {
+  /** Nine days of 5-minute rows with a spike at 03:00 every night, timestamps as NAB writes them. */
+  function nightlySeries(): string {
     const lines = ['timestamp,value'];
     for (let i = 0; i < 9 * 288; i++) {
       const value = i % 288 === 36 ? 25 : 10 + Math.sin(i / 3) + ((i * 7919) % 13) / 13;
@@ -63,12 +64,23 @@ describe('pipemend detect', () => {
         `${new Date(Date.UTC(2024, 0, 1) + i * 300_000).toISOString().slice(0, 19).replace('T', ' ')},${value}`,
       );
     }
-    const input = file('nightly.csv', `${lines.join('\n')}\n`);
+    return file('nightly.csv', `${lines.join('\n')}\n`);
+  }
+
+  test('reads the timestamps: a spike at the same time every night alarms on the first nights only', async () => {
+    const input = nightlySeries();
     const output = path.join(dir, 'nightly-scores.csv');
     await run('--input', input, '--output', output, '--trees', '30', '--seed', '2');
     const nights = readScores(output).rows.filter((row) => row[0]?.endsWith(' 03:00:00'));
     expect(nights.slice(3).map((row) => Number(row[2]))).toEqual([0, 0, 0, 0, 0, 0]);
     expect(Number(nights[1]?.[2])).toBeGreaterThan(0.5);
+  });
+
+  test('--no-daily alarms on every nightly repeat of the spike', async () => {
+    const output = path.join(dir, 'nightly-no-daily.csv');
+    await run('--input', nightlySeries(), '--output', output, '--trees', '30', '--seed', '2', '--no-daily');
+    const nights = readScores(output).rows.filter((row) => row[0]?.endsWith(' 03:00:00'));
+    expect(nights.slice(3).every((row) => Number(row[2]) > 0.5)).toBe(true);
   });
 
   test('gives identical output for the same seed', async () => {

@@ -1,3 +1,5 @@
+import { DAY_MS, medianInPlace, validateDayWindow } from './daily';
+
 /** How a detection is recognised as the repeat of an event that happens at this time every day. */
 export interface DailyRecurrenceOptions {
   /** Earlier days looked at, at the same time of day. @default 7 */
@@ -26,8 +28,6 @@ export const DAILY_RECURRENCE_DEFAULTS: Required<DailyRecurrenceOptions> = {
   maxRows: 100_000,
 };
 
-const DAY_MS = 86_400_000;
-
 /**
  * Remembers each row's time, departure from its local level and raw forest score for a few days, and
  * tells whether a row repeats what happened at the same time of day on earlier days: a nightly job's
@@ -47,15 +47,8 @@ export class DailyRecurrence {
 
   constructor(dimensions: number, options: DailyRecurrenceOptions = {}) {
     this.options = { ...DAILY_RECURRENCE_DEFAULTS, ...options };
-    const { days, minDays, toleranceMinutes, departureRatio, scoreRatio, levelRows, maxRows } = this.options;
-    if (!Number.isInteger(days) || days < 1)
-      throw new RangeError(`days must be a positive integer, got ${days}`);
-    if (!Number.isInteger(minDays) || minDays < 1 || minDays > days) {
-      throw new RangeError(`minDays must be an integer in [1, days], got ${minDays}`);
-    }
-    if (!(toleranceMinutes >= 0 && toleranceMinutes < 720)) {
-      throw new RangeError(`toleranceMinutes must be in [0, 720), got ${toleranceMinutes}`);
-    }
+    const { departureRatio, scoreRatio, levelRows, maxRows } = this.options;
+    validateDayWindow(this.options);
     if (!(departureRatio > 0)) throw new RangeError(`departureRatio must be positive, got ${departureRatio}`);
     if (!(scoreRatio > 0)) throw new RangeError(`scoreRatio must be positive, got ${scoreRatio}`);
     if (!Number.isInteger(levelRows) || levelRows < 1) {
@@ -94,12 +87,7 @@ export class DailyRecurrence {
 
   private levelOf(dimension: number, value: number): number {
     const window = this.level[dimension] as number[];
-    if (window.length === 0) return value;
-    const sorted = [...window].sort((a, b) => a - b);
-    const middle = sorted.length >> 1;
-    return sorted.length % 2 === 1
-      ? (sorted[middle] as number)
-      : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+    return window.length === 0 ? value : medianInPlace([...window]);
   }
 
   private recurs(time: number, departure: readonly number[], rawScore: number): boolean {

@@ -1,3 +1,4 @@
+import { DAY_MS, medianInPlace, validateDayWindow } from './daily';
 import { normalTail } from './normal';
 
 /** How the daily-profile channel compares a row with the same time on earlier days. */
@@ -28,8 +29,6 @@ export const SEASONAL_RESIDUAL_DEFAULTS: Required<SeasonalResidualOptions> = {
   scaleRows: 2016,
 };
 
-const DAY_MS = 86_400_000;
-
 /** A row within this many scales of the same time a week earlier is that week's rhythm, not news. */
 const WEEKLY_MATCH = 3;
 
@@ -59,15 +58,8 @@ export class SeasonalResidual {
 
   constructor(options: SeasonalResidualOptions = {}) {
     this.options = { ...SEASONAL_RESIDUAL_DEFAULTS, ...options };
-    const { days, minDays, toleranceMinutes, minStrength, persistRows, scaleRows } = this.options;
-    if (!Number.isInteger(days) || days < 1)
-      throw new RangeError(`days must be a positive integer, got ${days}`);
-    if (!Number.isInteger(minDays) || minDays < 1 || minDays > days) {
-      throw new RangeError(`minDays must be an integer in [1, days], got ${minDays}`);
-    }
-    if (!(toleranceMinutes >= 0 && toleranceMinutes < 720)) {
-      throw new RangeError(`toleranceMinutes must be in [0, 720), got ${toleranceMinutes}`);
-    }
+    const { minStrength, persistRows, scaleRows } = this.options;
+    validateDayWindow(this.options);
     if (!(minStrength >= 0 && minStrength < 1)) {
       throw new RangeError(`minStrength must be in [0, 1), got ${minStrength}`);
     }
@@ -145,7 +137,7 @@ export class SeasonalResidual {
       }
     }
     if (earlier.length < this.options.minDays) return undefined;
-    return medianOf(earlier);
+    return medianInPlace(earlier);
   }
 
   private remember(time: number, value: number): void {
@@ -189,14 +181,6 @@ function nearest(times: readonly number[], target: number, head: number): number
   if (low === times.length) return times.length - 1;
   if (low > head && target - (times[low - 1] as number) <= (times[low] as number) - target) return low - 1;
   return low;
-}
-
-function medianOf(values: number[]): number {
-  values.sort((a, b) => a - b);
-  const middle = values.length >> 1;
-  return values.length % 2 === 1
-    ? (values[middle] as number)
-    : ((values[middle - 1] as number) + (values[middle] as number)) / 2;
 }
 
 /** A multiset of numbers kept sorted: insert, remove and median in O(n) moves, O(log n) search. */

@@ -119,7 +119,7 @@ export class StreamingDetector {
 
   /**
    * Scores a row then learns it; returns the anomaly score in [0, 1]. `time` (epoch milliseconds)
-   * enables the daily-recurrence check; rows without one are scored without it.
+   * enables the daily channels; rows without one are scored without them.
    */
   process(row: readonly number[], time?: number): number {
     const ready = this.forest.isReady;

@@ -100,6 +100,17 @@ describe('StreamingDetector with row times', () => {
     expect(checkOff).toEqual(withoutTimes);
   });
 
+  it('grades timed rows in batches exactly as row by row', () => {
+    const single = new StreamingDetector(1, { numTrees: 10, seed: 3 });
+    const expected = rows.map((row, i) => single.process(row, times[i]));
+    const batched = new StreamingDetector(1, { numTrees: 10, seed: 3 });
+    const cut = 1000;
+    expect([
+      ...batched.processAll(rows.slice(0, cut), times.slice(0, cut)),
+      ...batched.processAll(rows.slice(cut), times.slice(cut)),
+    ]).toEqual(expected);
+  });
+
   it('rejects a times array that does not match the rows', () => {
     expect(() => new StreamingDetector(1).processAll([[1], [2]], [0])).toThrow(
       'times must give one time per row: 1 times for 2 rows',

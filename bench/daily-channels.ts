@@ -26,7 +26,7 @@ function measure(label: string, spacingMs: number): void {
   const heap = (process.memoryUsage().heapUsed - before) / 1024 / 1024;
   console.log(
     `${label.padEnd(10)} ${rows.toLocaleString('en-US').padStart(9)} rows  ${((seconds * 1e6) / rows).toFixed(1).padStart(5)} µs/row  ` +
-      `${seconds.toFixed(1).padStart(5)} s  heap +${heap.toFixed(0)} MiB`,
+      `${seconds.toFixed(1).padStart(5)} s  heap ${heap >= 0 ? '+' : ''}${heap.toFixed(0)} MiB`,
   );
 }
 

@@ -29,9 +29,6 @@ export const SEASONAL_RESIDUAL_DEFAULTS: Required<SeasonalResidualOptions> = {
   scaleRows: 2016,
 };
 
-/** A row within this many scales of the same time a week earlier is that week's rhythm, not news. */
-const WEEKLY_MATCH = 3;
-
 /** Residuals needed before the scale and strength mean anything: a day of 5-minute rows. */
 const MINIMUM_RESIDUALS = 288;
 
@@ -90,15 +87,19 @@ export class SeasonalResidual {
   private residualZ(time: number, value: number): number {
     const expected = this.expectedAt(time);
     if (expected === undefined || this.lastDay.size < 12) return 0;
-    const residual = Math.abs(value - expected);
+    // A weekly rhythm (a quiet weekend) is not news: the residual is against whichever expectation
+    // is nearer, the daily profile or the same time a week earlier.
+    const lastWeek = this.valueNear(time - 7 * DAY_MS);
+    const residual = Math.min(
+      Math.abs(value - expected),
+      lastWeek === undefined ? Infinity : Math.abs(value - lastWeek),
+    );
     const departure = Math.abs(value - this.lastDay.median());
     let z = 0;
     if (this.absResiduals.size >= MINIMUM_RESIDUALS) {
       const strength = 1 - this.residualSum / Math.max(this.departureSum, Number.MIN_VALUE);
       const scale = Math.max(1.4826 * this.absResiduals.median(), 1e-9);
       if (strength >= this.options.minStrength) z = residual / scale;
-      // A weekly rhythm (a quiet weekend) is not news: the same time a week earlier looked like this.
-      if (z > 0 && this.matchesLastWeek(time, value, scale)) z = 0;
     }
     this.recent.push({ residual, departure });
     this.absResiduals.add(residual);
@@ -113,16 +114,16 @@ export class SeasonalResidual {
     return z;
   }
 
-  private matchesLastWeek(time: number, value: number, scale: number): boolean {
-    const target = time - 7 * DAY_MS;
+  /** The value of the row nearest `target`, if one is within the tolerance. */
+  private valueNear(target: number): number | undefined {
     const index = nearest(this.times, target, this.head);
     if (
       index < 0 ||
       Math.abs((this.times[index] as number) - target) > this.options.toleranceMinutes * 60_000
     ) {
-      return false;
+      return undefined;
     }
-    return Math.abs(value - (this.values[index] as number)) <= WEEKLY_MATCH * scale;
+    return this.values[index] as number;
   }
 
   /** The median of the values nearest the same time on each earlier day, if enough days have one. */

@@ -4,11 +4,15 @@ const FIVE_MINUTES = 300_000;
 const START = Date.UTC(2024, 0, 1);
 const ROWS_PER_DAY = 288;
 
-/** Days of 5-minute rows: level 20 with noise, 80 from 08:00 to 18:00 (a strong daily profile). */
+/**
+ * Days of 5-minute rows: level 20 with noise (±2 unless told), 80 from 08:00 to 18:00 (a strong daily
+ * profile).
+ */
 function dailyProfile(
   days: number,
   seed: number,
   skipRiseOnDay?: number | ((day: number) => boolean),
+  noise = 4,
 ): { time: number; value: number }[] {
   const random = new SeededRandom(seed);
   return Array.from({ length: days * ROWS_PER_DAY }, (_, i) => {
@@ -16,7 +20,7 @@ function dailyProfile(
     const minute = (i % ROWS_PER_DAY) * 5;
     const skipped = typeof skipRiseOnDay === 'function' ? skipRiseOnDay(day) : day === skipRiseOnDay;
     const high = minute >= 8 * 60 && minute < 18 * 60 && !skipped;
-    return { time: START + i * FIVE_MINUTES, value: (high ? 80 : 20) + (random.next() - 0.5) * 4 };
+    return { time: START + i * FIVE_MINUTES, value: (high ? 80 : 20) + (random.next() - 0.5) * noise };
   });
 }
 
@@ -60,6 +64,15 @@ describe('SeasonalResidual', () => {
     const scores = scoresOf(dailyProfile(21, 6, weekend));
     const lastWeekend = scores.slice(19 * ROWS_PER_DAY, 21 * ROWS_PER_DAY);
     expect(Math.max(...lastWeekend)).toBeLessThan(0.5);
+  });
+
+  it('still scores a weekday without its rise in a series with quiet weekends', () => {
+    // A holiday: the Wednesday of the third week looks like a weekend day.
+    const holiday = 16;
+    const quiet = (day: number): boolean => day % 7 >= 5 || day === holiday;
+    const scores = scoresOf(dailyProfile(21, 7, quiet, 20));
+    const riseDue = holiday * ROWS_PER_DAY + 96;
+    expect(scores[riseDue + 5]).toBeGreaterThan(0.9);
   });
 
   it('forgets the days it kept when the time goes backwards', () => {

@@ -1,4 +1,4 @@
-import { DAY_MS, medianInPlace, validateDayWindow } from './daily';
+import { DAY_MS, medianInPlace, timeOrder, validateDayWindow } from './daily';
 
 /** How a detection is recognised as the repeat of an event that happens at this time every day. */
 export interface DailyRecurrenceOptions {
@@ -68,13 +68,15 @@ export class DailyRecurrence {
   /**
    * Records a row (every row must be recorded, detected or not) and, when `ask` is set, answers
    * whether it repeats a daily event (asking costs a search of each earlier day; recording does not).
-   * Rows must come in time order: a time earlier than the last one forgets everything before it (the
-   * series was restarted or is not sorted), so nothing is ever matched against the wrong day.
+   * Rows should come in time order. A row up to a day earlier than the last one (a clock set back for
+   * daylight saving, a late row) is neither recorded nor a repeat; one a day or more earlier forgets
+   * everything before it (the series started over), so nothing is matched against the wrong day.
    */
   observe(time: number, values: readonly number[], rawScore: number, ask: boolean): boolean {
+    const order = timeOrder(time, this.size > 0 ? this.timeAt(this.size - 1) : undefined);
+    if (order === 'late') return false;
+    if (order === 'restart') this.size = 0;
     const departure = values.map((value, k) => value - this.levelOf(k, value));
-    const last = this.size > 0 ? this.timeAt(this.size - 1) : -Infinity;
-    if (time < last) this.size = 0;
     const recurrent = ask && this.size > 0 && this.recurs(time, departure, rawScore);
     this.remember(time, departure, rawScore);
     values.forEach((value, k) => {

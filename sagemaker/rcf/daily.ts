@@ -2,6 +2,16 @@
 
 export const DAY_MS = 86_400_000;
 
+/**
+ * Where a row's time stands against the last row's: `late` when it is earlier by less than a day (a
+ * clock set back for daylight saving, a row that arrived late), which the daily channels skip;
+ * `restart` when it is a day or more earlier (the series started over), which makes them forget.
+ */
+export function timeOrder(time: number, last: number | undefined): 'in-order' | 'late' | 'restart' {
+  if (last === undefined || time >= last) return 'in-order';
+  return last - time < DAY_MS ? 'late' : 'restart';
+}
+
 /** Checks the options both daily channels take: how many earlier days, how many must agree, how near. */
 export function validateDayWindow({
   days,

@@ -1,4 +1,4 @@
-import { DAY_MS, medianInPlace, validateDayWindow } from './daily';
+import { DAY_MS, medianInPlace, timeOrder, validateDayWindow } from './daily';
 import { normalTail } from './normal';
 
 /** How the daily-profile channel compares a row with the same time on earlier days. */
@@ -69,12 +69,14 @@ export class SeasonalResidual {
   }
 
   /**
-   * Scores a row then remembers it. Rows must come in time order: a time earlier than the last one
-   * forgets everything (the series restarted or is not sorted).
+   * Scores a row then remembers it. Rows should come in time order: a row up to a day earlier than
+   * the last one (a clock set back for daylight saving, a late row) scores 0 and is not remembered; one
+   * a day or more earlier forgets everything (the series started over).
    */
   process(time: number, value: number): number {
-    const last = this.times[this.times.length - 1];
-    if (last !== undefined && time < last) this.reset();
+    const order = timeOrder(time, this.times[this.times.length - 1]);
+    if (order === 'late') return 0;
+    if (order === 'restart') this.reset();
     const z = this.residualZ(time, value);
     this.zs.push(z);
     if (this.zs.length > this.options.persistRows) this.zs.shift();

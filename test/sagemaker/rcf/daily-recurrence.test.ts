@@ -90,6 +90,17 @@ describe('DailyRecurrence', () => {
     expect(recurrence.observe(at(3, 3), [15], 5, true)).toBe(false);
   });
 
+  it('skips a row less than a day earlier than the last (a clock set back an hour) and keeps its days', () => {
+    const recurrence = new DailyRecurrence(1);
+    feed(recurrence, 3, [
+      { at: at(1, 3), height: 5 },
+      { at: at(2, 3), height: 5 },
+    ]);
+    // Daylight saving ends: the last hour of day 2 comes again.
+    expect(recurrence.observe(at(2, 23), [15], 5, true)).toBe(false);
+    expect(recurrence.observe(at(3, 3), [15], 5, true)).toBe(true);
+  });
+
   it('keeps at most maxRows rows, forgetting the oldest', () => {
     const recurrence = new DailyRecurrence(1, { maxRows: 400 });
     feed(recurrence, 3, [

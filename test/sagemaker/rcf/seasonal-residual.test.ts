@@ -75,6 +75,17 @@ describe('SeasonalResidual', () => {
     expect(scores[riseDue + 5]).toBeGreaterThan(0.9);
   });
 
+  it('keeps the days it kept when the clock is set back an hour', () => {
+    const rows = dailyProfile(9, 8, 8);
+    // Daylight saving ends at the end of day 7: its last hour comes again.
+    const repeatedHour = rows.slice(8 * ROWS_PER_DAY - 13, 8 * ROWS_PER_DAY - 1);
+    const channel = new SeasonalResidual();
+    scoresOf(rows.slice(0, 8 * ROWS_PER_DAY), channel);
+    expect(Math.max(...scoresOf(repeatedHour, channel))).toBe(0);
+    const scores = scoresOf(rows.slice(8 * ROWS_PER_DAY), channel);
+    expect(scores[96 + 5]).toBeGreaterThan(0.9);
+  });
+
   it('forgets the days it kept when the time goes backwards', () => {
     const channel = new SeasonalResidual();
     scoresOf(dailyProfile(8, 5), channel);

@@ -19,10 +19,17 @@ export function parseNabTimestamp(text: string): number {
   return millis;
 }
 
-/** Loads every series listed in `combined_windows.json` with its windows and label count. */
-export function loadNabCorpus(dataDir: string): NabSeries[] {
-  const windowsFile = path.join(dataDir, 'combined_windows.json');
-  const labelsFile = path.join(dataDir, 'combined_labels.json');
+/**
+ * Loads every series listed in `combined_windows.json` with its windows and label count. The series
+ * are read from `dataDir` (`<category>/<file>.csv`), the label files from `labelsDir`: the same folder
+ * in `../shared/data/nab`, `data/` and `labels/` in a checkout of NAB itself.
+ */
+export function loadNabCorpus(dataDir: string, labelsDir = dataDir): NabSeries[] {
+  const windowsFile = path.join(labelsDir, 'combined_windows.json');
+  const labelsFile = path.join(labelsDir, 'combined_labels.json');
+  for (const file of [windowsFile, labelsFile]) {
+    if (!existsSync(file)) throw new Error(`No NAB label file at ${file}`);
+  }
   const windows = JSON.parse(readFileSync(windowsFile, 'utf8')) as Record<string, [string, string][]>;
   const labels = JSON.parse(readFileSync(labelsFile, 'utf8')) as Record<string, string[]>;
   return Object.keys(windows)

@@ -114,7 +114,10 @@ export class StreamingDetector {
     this.seasonal =
       seasonal === false
         ? undefined
-        : Array.from({ length: dimensions }, () => new SeasonalResidual(seasonal));
+        : Array.from(
+            { length: dimensions },
+            () => new SeasonalResidual({ alarmLevel: detectionLevel, ...seasonal }),
+          );
   }
 
   /**

@@ -18,6 +18,13 @@ export interface SeasonalResidualOptions {
   readonly persistRows?: number;
   /** Rows whose residuals give the channel's scale and strength. @default 2016 */
   readonly scaleRows?: number;
+  /**
+   * Score from which the channel has raised an alarm (the detector passes its detection level). It
+   * then scores 0 until the mean of its last `persistRows` residuals is back within 1 scale, so a
+   * lasting departure (a new level, a day-long outage) alarms once, not again after every suppression.
+   * @default 0.5
+   */
+  readonly alarmLevel?: number;
 }
 
 export const SEASONAL_RESIDUAL_DEFAULTS: Required<SeasonalResidualOptions> = {
@@ -27,7 +34,15 @@ export const SEASONAL_RESIDUAL_DEFAULTS: Required<SeasonalResidualOptions> = {
   minStrength: 0.5,
   persistRows: 6,
   scaleRows: 2016,
+  alarmLevel: 0.5,
 };
+
+/**
+ * An alarm's episode ends when the mean of the last `persistRows` signed residuals is within this many
+ * of the alarm's scales: back on the profile on average, not just at the daily trough, where a new
+ * level that scales the series (a quarter less traffic) departs least.
+ */
+const BACK_ON_PROFILE = 1;
 
 /** Residuals needed before the scale and strength mean anything: a day of 5-minute rows. */
 const MINIMUM_RESIDUALS = 288;
@@ -52,10 +67,15 @@ export class SeasonalResidual {
   private residualSum = 0;
   private departureSum = 0;
   private readonly zs: number[] = [];
+  private readonly residuals: number[] = [];
+  /** The latest scale of the residuals. */
+  private scale = 0;
+  /** The scale when the channel alarmed, until the series has come back to its profile. */
+  private alarmScale: number | undefined;
 
   constructor(options: SeasonalResidualOptions = {}) {
     this.options = { ...SEASONAL_RESIDUAL_DEFAULTS, ...options };
-    const { minStrength, persistRows, scaleRows } = this.options;
+    const { minStrength, persistRows, scaleRows, alarmLevel } = this.options;
     validateDayWindow(this.options);
     if (!(minStrength >= 0 && minStrength < 1)) {
       throw new RangeError(`minStrength must be in [0, 1), got ${minStrength}`);
@@ -65,6 +85,9 @@ export class SeasonalResidual {
     }
     if (!Number.isInteger(scaleRows) || scaleRows < MINIMUM_RESIDUALS) {
       throw new RangeError(`scaleRows must be an integer of at least ${MINIMUM_RESIDUALS}, got ${scaleRows}`);
+    }
+    if (!(alarmLevel > 0 && alarmLevel <= 1)) {
+      throw new RangeError(`alarmLevel must be in (0, 1], got ${alarmLevel}`);
     }
   }
 
@@ -77,31 +100,49 @@ export class SeasonalResidual {
     const order = timeOrder(time, this.times[this.times.length - 1]);
     if (order === 'late') return 0;
     if (order === 'restart') this.reset();
-    const z = this.residualZ(time, value);
+    const { z, signed } = this.measure(time, value);
     this.zs.push(z);
-    if (this.zs.length > this.options.persistRows) this.zs.shift();
+    this.residuals.push(signed);
+    if (this.zs.length > this.options.persistRows) {
+      this.zs.shift();
+      this.residuals.shift();
+    }
     this.remember(time, value);
-    const persistent = this.zs.length === this.options.persistRows ? Math.min(...this.zs) : 0;
+    const full = this.zs.length === this.options.persistRows;
+    if (this.alarmScale !== undefined) {
+      // Measured against the scale of the alarm: a new level widens the scale as it lasts, and
+      // would otherwise end its own episode before the days have caught up with it.
+      if (full && Math.abs(mean(this.residuals)) < BACK_ON_PROFILE * this.alarmScale)
+        this.alarmScale = undefined;
+      return 0;
+    }
+    const persistent = full ? Math.min(...this.zs) : 0;
     if (!(persistent > 0)) return 0;
-    return Math.min(1, Math.max(0, Math.log(2 * normalTail(persistent)) / Math.log(1e-10)));
+    const score = Math.min(1, Math.max(0, Math.log(2 * normalTail(persistent)) / Math.log(1e-10)));
+    if (score >= this.options.alarmLevel) this.alarmScale = this.scale;
+    return score;
   }
 
-  private residualZ(time: number, value: number): number {
+  /**
+   * The row's signed residual from the nearer expectation (NaN without one) and its z (0 while the
+   * channel is not scoring).
+   */
+  private measure(time: number, value: number): { z: number; signed: number } {
     const expected = this.expectedAt(time);
-    if (expected === undefined || this.lastDay.size < 12) return 0;
+    if (expected === undefined || this.lastDay.size < 12) return { z: 0, signed: Number.NaN };
     // A weekly rhythm (a quiet weekend) is not news: the residual is against whichever expectation
     // is nearer, the daily profile or the same time a week earlier.
     const lastWeek = this.valueNear(time - 7 * DAY_MS);
-    const residual = Math.min(
-      Math.abs(value - expected),
-      lastWeek === undefined ? Infinity : Math.abs(value - lastWeek),
-    );
+    const daily = value - expected;
+    const signed =
+      lastWeek !== undefined && Math.abs(value - lastWeek) < Math.abs(daily) ? value - lastWeek : daily;
+    const residual = Math.abs(signed);
     const departure = Math.abs(value - this.lastDay.median());
     let z = 0;
     if (this.absResiduals.size >= MINIMUM_RESIDUALS) {
       const strength = 1 - this.residualSum / Math.max(this.departureSum, Number.MIN_VALUE);
-      const scale = Math.max(1.4826 * this.absResiduals.median(), 1e-9);
-      if (strength >= this.options.minStrength) z = residual / scale;
+      this.scale = Math.max(1.4826 * this.absResiduals.median(), 1e-9);
+      if (strength >= this.options.minStrength) z = residual / this.scale;
     }
     this.recent.push({ residual, departure });
     this.absResiduals.add(residual);
@@ -113,7 +154,7 @@ export class SeasonalResidual {
       this.residualSum -= old.residual;
       this.departureSum -= old.departure;
     }
-    return z;
+    return { z, signed };
   }
 
   /** The value of the row nearest `target`, if one is within the tolerance. */
@@ -168,7 +209,15 @@ export class SeasonalResidual {
     this.residualSum = 0;
     this.departureSum = 0;
     this.zs.length = 0;
+    this.residuals.length = 0;
+    this.scale = 0;
+    this.alarmScale = undefined;
   }
+}
+
+/** The mean of `values` (NaN when any is NaN). */
+function mean(values: readonly number[]): number {
+  return values.reduce((sum, value) => sum + value, 0) / values.length;
 }
 
 /** Index of the time nearest `target` in ascending `times` from `head` on, or -1 when there are none. */

@@ -86,6 +86,21 @@ describe('SeasonalResidual', () => {
     expect(scores[96 + 5]).toBeGreaterThan(0.9);
   });
 
+  it('alarms once on a lasting new level, not again while the days catch up with it', () => {
+    const shiftFrom = 8 * ROWS_PER_DAY + 30;
+    const rows = dailyProfile(14, 9).map((row, i) =>
+      i >= shiftFrom ? { ...row, value: row.value + 15 } : row,
+    );
+    const alarms = scoresOf(rows).filter((score) => score >= 0.5);
+    expect(alarms).toHaveLength(1);
+  });
+
+  it('alarms again on a second event once the series has come back to its profile', () => {
+    const scores = scoresOf(dailyProfile(12, 10, (day) => day === 8 || day === 10));
+    const alarmDays = scores.flatMap((score, i) => (score >= 0.5 ? [Math.floor(i / ROWS_PER_DAY)] : []));
+    expect(alarmDays).toEqual([8, 10]);
+  });
+
   it('forgets the days it kept when the time goes backwards', () => {
     const channel = new SeasonalResidual();
     scoresOf(dailyProfile(8, 5), channel);
@@ -101,5 +116,6 @@ describe('SeasonalResidual', () => {
     expect(() => new SeasonalResidual({ scaleRows: 10 })).toThrow(
       'scaleRows must be an integer of at least 288, got 10',
     );
+    expect(() => new SeasonalResidual({ alarmLevel: 0 })).toThrow('alarmLevel must be in (0, 1], got 0');
   });
 });

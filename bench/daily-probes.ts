@@ -1,0 +1,106 @@
+/**
+ * Behaviour probes for the detector's daily channels on series shaped like real service metrics that
+ * the NAB subset does not have: a weekday/weekend rhythm, and a lasting change of level. Synthetic and
+ * seeded, so every figure is the same on every run. `npm run bench:probes`.
+ *
+ * 1. Weekly rhythm: ten weeks of 30-minute rows, busy weekdays, quiet weekends, 6 % noise, with one
+ *    weekday holiday (looks like a Sunday) and one evening surge to 1.8×. Both should alarm; no
+ *    weekend should.
+ * 2. New level: sixteen days of 5-minute rows on a daily sine with ±3 noise; from day 9 every value is
+ *    multiplied by a factor. The change should alarm; the days that follow should not.
+ */
+import { DetectorOptions, SeededRandom, StreamingDetector } from '../sagemaker/rcf';
+
+const MINUTE = 60_000;
+const DAY = 86_400_000;
+const SEEDS = [0, 1, 2];
+
+interface Series {
+  readonly times: number[];
+  readonly rows: number[][];
+}
+
+/** Gaussian noise from the forest's own generator (Box–Muller), so the probe needs nothing else. */
+function gaussian(random: SeededRandom): number {
+  return Math.sqrt(-2 * Math.log(1 - random.next())) * Math.cos(2 * Math.PI * random.next());
+}
+
+function weeklySeries(holiday: number, surge: number): Series {
+  const random = new SeededRandom(1);
+  const start = Date.UTC(2014, 6, 1); // a Tuesday
+  const times: number[] = [];
+  const rows: number[][] = [];
+  for (let time = start; time < start + 70 * DAY; time += 30 * MINUTE) {
+    const date = new Date(time);
+    const hour = date.getUTCHours() + date.getUTCMinutes() / 60;
+    const weekday = date.getUTCDay();
+    const quiet = weekday === 0 || weekday === 6 || (time >= holiday && time < holiday + DAY);
+    const level = quiet
+      ? 8000 + 6000 * Math.max(0, Math.sin(((hour - 9) / 24) * 2 * Math.PI))
+      : 10000 + 14000 * Math.max(0, Math.sin(((hour - 6) / 24) * 2 * Math.PI));
+    const surging = Math.abs(time - surge) < 2 * 60 * MINUTE;
+    times.push(time);
+    rows.push([level * (1 + 0.06 * gaussian(random)) * (surging ? 1.8 : 1)]);
+  }
+  return { times, rows };
+}
+
+function levelSeries(factor: number, seed: number): Series {
+  const random = new SeededRandom(seed + 10);
+  const start = Date.UTC(2024, 0, 1);
+  const times: number[] = [];
+  const rows: number[][] = [];
+  for (let i = 0; i < 16 * 288; i++) {
+    const minute = (i % 288) * 5;
+    const level = 50 + 30 * Math.sin((2 * Math.PI * minute) / 1440);
+    times.push(start + i * 5 * MINUTE);
+    rows.push([level * (i >= 9 * 288 ? factor : 1) + (random.next() - 0.5) * 6]);
+  }
+  return { times, rows };
+}
+
+function alarms(series: Series, seed: number, options: DetectorOptions = {}): number[] {
+  const scores = new StreamingDetector(1, { ...options, seed }).processAll(series.rows, series.times);
+  return series.times.filter((_, i) => (scores[i] as number) >= 0.5);
+}
+
+const iso = (time: number): string => new Date(time).toISOString().slice(0, 16).replace('T', ' ');
+
+function weeklyProbe(): void {
+  const holiday = Date.UTC(2014, 7, 28); // a Thursday
+  const surge = Date.UTC(2014, 8, 4, 18);
+  const series = weeklySeries(holiday, surge);
+  console.log('Weekly rhythm (30-minute rows, 10 weeks; holiday 2014-08-28, surge 2014-09-04 18:00):');
+  for (const seed of SEEDS) {
+    const found = alarms(series, seed);
+    const weekend = found.filter((time) => [0, 6].includes(new Date(time).getUTCDay())).length;
+    const caught = (from: number, to: number): string =>
+      found.some((time) => time >= from && time < to) ? 'alarmed' : 'MISSED';
+    console.log(
+      `  seed ${seed}: ${found.length} alarms (${found.map(iso).join(', ')}); holiday ${caught(holiday, holiday + DAY)}, ` +
+        `surge ${caught(surge - 2 * 60 * MINUTE, surge + 2 * 60 * MINUTE)}, on weekends ${weekend}`,
+    );
+  }
+}
+
+function levelProbe(): void {
+  console.log('New level (5-minute rows, 16 days; the level changes at the start of day 9):');
+  for (const factor of [1.3, 0.75]) {
+    for (const [label, options] of [
+      ['both daily channels', {}],
+      ['forest only (--no-daily)', { seasonal: false, recurrence: false }],
+    ] as const) {
+      const perSeed = SEEDS.map((seed) => {
+        const series = levelSeries(factor, seed);
+        const change = series.times[9 * 288] as number;
+        return alarms(series, seed, options).filter((time) => time >= change).length;
+      });
+      console.log(
+        `  ×${factor} ${label.padEnd(25)} alarms from the change on, seeds 0-2: ${perSeed.join(', ')}`,
+      );
+    }
+  }
+}
+
+weeklyProbe();
+levelProbe();

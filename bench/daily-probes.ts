@@ -8,6 +8,8 @@
  *    weekend should.
  * 2. New level: sixteen days of 5-minute rows on a daily sine with ±3 noise; from day 9 every value is
  *    multiplied by a factor. The change should alarm; the days that follow should not.
+ * 3. Weekly job: eight weeks of 5-minute rows at a noisy level with a Sunday 02:00 burst (a backup).
+ *    Its first Sundays may alarm; the ones after should not.
  */
 import { DetectorOptions, SeededRandom, StreamingDetector } from '../sagemaker/rcf';
 
@@ -102,5 +104,43 @@ function levelProbe(): void {
   }
 }
 
+function weeklyJobSeries(seed: number): Series {
+  const random = new SeededRandom(seed + 20);
+  const start = Date.UTC(2024, 0, 7); // a Sunday
+  const times: number[] = [];
+  const rows: number[][] = [];
+  for (let i = 0; i < 56 * 288; i++) {
+    const time = start + i * 5 * MINUTE;
+    const date = new Date(time);
+    const backup = date.getUTCDay() === 0 && date.getUTCHours() === 2 && date.getUTCMinutes() < 15;
+    times.push(time);
+    rows.push([20 + 2 * gaussian(random) + (backup ? 40 : 0)]);
+  }
+  return { times, rows };
+}
+
+function weeklyJobProbe(): void {
+  console.log('Weekly job (5-minute rows, 8 weeks, a 15-minute burst every Sunday at 02:00):');
+  for (const [label, options] of [
+    ['weekly check on', {}],
+    ['weekly check off', { recurrence: { weeks: 0 } }],
+  ] as const) {
+    const sundays = SEEDS.map((seed) => {
+      const series = weeklyJobSeries(seed);
+      const found = alarms(series, seed, options).filter((time) => {
+        const date = new Date(time);
+        return date.getUTCDay() === 0 && date.getUTCHours() === 2;
+      });
+      return found
+        .map((time) => `week ${Math.floor((time - (series.times[0] as number)) / (7 * DAY))}`)
+        .join(' ');
+    });
+    console.log(
+      `  ${label.padEnd(17)} Sundays alarmed, seeds 0-2: ${sundays.map((weeks) => `[${weeks}]`).join(', ')}`,
+    );
+  }
+}
+
 weeklyProbe();
 levelProbe();
+weeklyJobProbe();

@@ -1,6 +1,8 @@
 import { DAY_MS, medianInPlace, timeOrder, validateDayWindow } from './daily';
 
-/** How a detection is recognised as the repeat of an event that happens at this time every day. */
+const WEEK_MS = 7 * DAY_MS;
+
+/** How a detection is recognised as the repeat of an event that happens at this time every day or week. */
 export interface DailyRecurrenceOptions {
   /** Earlier days looked at, at the same time of day. @default 7 */
   readonly days?: number;
@@ -8,6 +10,13 @@ export interface DailyRecurrenceOptions {
   readonly minDays?: number;
   /** How far from the same time of day a like event may be, in minutes. @default 60 */
   readonly toleranceMinutes?: number;
+  /**
+   * Earlier weeks looked at, at the same time of the week (a weekly backup, a Sunday batch); 0 turns
+   * the weekly check off. @default 4
+   */
+  readonly weeks?: number;
+  /** Of those weeks, how many must have had a like event for this one to be expected. @default 2 */
+  readonly minWeeks?: number;
   /** A like event departed from its local level at least this fraction as far, same side. @default 0.8 */
   readonly departureRatio?: number;
   /** A like event's raw forest score was at least this fraction of the current one. @default 0.75 */
@@ -22,6 +31,8 @@ export const DAILY_RECURRENCE_DEFAULTS: Required<DailyRecurrenceOptions> = {
   days: 7,
   minDays: 2,
   toleranceMinutes: 60,
+  weeks: 4,
+  minWeeks: 2,
   departureRatio: 0.8,
   scoreRatio: 0.75,
   levelRows: 12,
@@ -29,11 +40,12 @@ export const DAILY_RECURRENCE_DEFAULTS: Required<DailyRecurrenceOptions> = {
 };
 
 /**
- * Remembers each row's time, departure from its local level and raw forest score for a few days, and
- * tells whether a row repeats what happened at the same time of day on earlier days: a nightly job's
- * CPU spike, a daily batch's traffic. A forest scores any isolated point about equally high however
- * often such points recur, so without this a daily spike alarms every day. A larger departure than
- * on those days, or one at another time of day, is not a repeat.
+ * Remembers each row's time, departure from its local level and raw forest score for a few weeks, and
+ * tells whether a row repeats what happened at the same time of day on earlier days (a nightly job's
+ * CPU spike, a daily batch's traffic) or at the same time of the week on earlier weeks (a Sunday
+ * backup). A forest scores any isolated point about equally high however often such points recur, so
+ * without this a daily spike alarms every day and a weekly one every week. A larger departure than on
+ * those days, or one at another time, is not a repeat.
  */
 export class DailyRecurrence {
   private readonly options: Required<DailyRecurrenceOptions>;
@@ -47,8 +59,14 @@ export class DailyRecurrence {
 
   constructor(dimensions: number, options: DailyRecurrenceOptions = {}) {
     this.options = { ...DAILY_RECURRENCE_DEFAULTS, ...options };
-    const { departureRatio, scoreRatio, levelRows, maxRows } = this.options;
+    const { departureRatio, scoreRatio, levelRows, maxRows, weeks, minWeeks } = this.options;
     validateDayWindow(this.options);
+    if (!Number.isInteger(weeks) || weeks < 0) {
+      throw new RangeError(`weeks must be a non-negative integer, got ${weeks}`);
+    }
+    if (weeks > 0 && (!Number.isInteger(minWeeks) || minWeeks < 1 || minWeeks > weeks)) {
+      throw new RangeError(`minWeeks must be an integer in [1, weeks], got ${minWeeks}`);
+    }
     if (!(departureRatio > 0)) throw new RangeError(`departureRatio must be positive, got ${departureRatio}`);
     if (!(scoreRatio > 0)) throw new RangeError(`scoreRatio must be positive, got ${scoreRatio}`);
     if (!Number.isInteger(levelRows) || levelRows < 1) {
@@ -93,22 +111,38 @@ export class DailyRecurrence {
   }
 
   private recurs(time: number, departure: readonly number[], rawScore: number): boolean {
-    const { days, minDays, toleranceMinutes, departureRatio, scoreRatio } = this.options;
+    const { days, minDays, weeks, minWeeks } = this.options;
+    return (
+      this.matchingPeriods(time, DAY_MS, days, minDays, departure, rawScore) ||
+      (weeks > 0 && this.matchingPeriods(time, WEEK_MS, weeks, minWeeks, departure, rawScore))
+    );
+  }
+
+  /** Whether at least `needed` of the last `periods` periods had a like event at this time of the period. */
+  private matchingPeriods(
+    time: number,
+    periodMs: number,
+    periods: number,
+    needed: number,
+    departure: readonly number[],
+    rawScore: number,
+  ): boolean {
+    const { toleranceMinutes, departureRatio, scoreRatio } = this.options;
     const tolerance = toleranceMinutes * 60_000;
-    let matchingDays = 0;
-    for (let day = 1; day <= days && matchingDays < minDays; day++) {
-      // Not enough days left to reach minDays: stop early.
-      if (matchingDays + (days - day + 1) < minDays) break;
-      const centre = time - day * DAY_MS;
+    let matching = 0;
+    for (let period = 1; period <= periods && matching < needed; period++) {
+      // Not enough periods left to reach `needed`: stop early.
+      if (matching + (periods - period + 1) < needed) break;
+      const centre = time - period * periodMs;
       for (let i = this.firstAtOrAfter(centre - tolerance); i < this.size; i++) {
         if (this.timeAt(i) > centre + tolerance) break;
         if (this.scoreAt(i) >= scoreRatio * rawScore && this.departsAsFar(i, departure, departureRatio)) {
-          matchingDays++;
+          matching++;
           break;
         }
       }
     }
-    return matchingDays >= minDays;
+    return matching >= needed;
   }
 
   private departsAsFar(index: number, departure: readonly number[], ratio: number): boolean {
@@ -120,7 +154,8 @@ export class DailyRecurrence {
   }
 
   private remember(time: number, departure: readonly number[], rawScore: number): void {
-    const horizon = time - this.options.days * DAY_MS - this.options.toleranceMinutes * 60_000;
+    const { days, weeks, toleranceMinutes } = this.options;
+    const horizon = time - Math.max(days * DAY_MS, weeks * WEEK_MS) - toleranceMinutes * 60_000;
     while (this.size > 0 && this.timeAt(0) < horizon) this.dropOldest();
     if (this.size === this.options.maxRows) this.dropOldest();
     if (this.size === this.times.length) this.grow();

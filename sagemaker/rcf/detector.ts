@@ -26,7 +26,8 @@ export interface DetectorOptions extends Omit<ForestOptions, 'dimensions'> {
   /** Rows after a detection whose scores are reported as 0: one event, one alarm. @default 100 */
   readonly suppression?: number;
   /**
-   * Repeats of an event that happens at the same time every day score 0 (rows need times for this);
+   * Repeats of an event that happens at the same time every day or every week score 0 (rows need
+   * times for this);
    * `false` turns the check off. @default DAILY_RECURRENCE_DEFAULTS
    */
   readonly recurrence?: DailyRecurrenceOptions | false;
@@ -54,7 +55,8 @@ const RECURRENCE_CHECK_FROM = 0.3;
  *    scores lies in the tail of a normal fitted to the previous `historySize` raw scores, on a log
  *    scale where a tail probability of 1e-10 is 1;
  * 2. daily recurrence (rows with times only): a row that repeats an event seen at the same time of
- *    day on earlier days ({@link DailyRecurrence}) reports 0: a nightly job's spike is not news;
+ *    day on earlier days, or of the week on earlier weeks ({@link DailyRecurrence}), reports 0: a
+ *    nightly job's or a weekly backup's spike is not news;
  * 3. daily profile (rows with times only): the larger of that and {@link SeasonalResidual}'s score,
  *    which sees a daily rise that did not come, where the series has a strong daily profile;
  * 4. suppression: once a row reaches `detectionLevel`, the next `suppression` rows report 0, so a

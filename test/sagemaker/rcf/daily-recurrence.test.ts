@@ -80,6 +80,30 @@ describe('DailyRecurrence', () => {
     expect(recurrence.observe(at(6, 3), [15], 5, true)).toBe(false);
   });
 
+  it('calls a spike at the time of the week of spikes on two earlier weeks a repeat (a Sunday backup)', () => {
+    const recurrence = new DailyRecurrence(1);
+    feed(recurrence, 14, [
+      { at: at(0, 2), height: 5 },
+      { at: at(7, 2, 20), height: 5 },
+    ]);
+    expect(recurrence.observe(at(14, 2), [15], 5, true)).toBe(true);
+  });
+
+  it('does not call a weekly spike a repeat when the weekly check is off', () => {
+    const recurrence = new DailyRecurrence(1, { weeks: 0 });
+    feed(recurrence, 14, [
+      { at: at(0, 2), height: 5 },
+      { at: at(7, 2), height: 5 },
+    ]);
+    expect(recurrence.observe(at(14, 2), [15], 5, true)).toBe(false);
+  });
+
+  it('does not call a spike seen at that time of the week only once before a repeat', () => {
+    const recurrence = new DailyRecurrence(1);
+    feed(recurrence, 14, [{ at: at(7, 2), height: 5 }]);
+    expect(recurrence.observe(at(14, 2), [15], 5, true)).toBe(false);
+  });
+
   it('forgets every day it kept when the time goes backwards', () => {
     const recurrence = new DailyRecurrence(1);
     feed(recurrence, 3, [
@@ -126,6 +150,12 @@ describe('DailyRecurrence', () => {
     );
     expect(() => new DailyRecurrence(1, { levelRows: 0 })).toThrow(
       'levelRows must be a positive integer, got 0',
+    );
+    expect(() => new DailyRecurrence(1, { weeks: -1 })).toThrow(
+      'weeks must be a non-negative integer, got -1',
+    );
+    expect(() => new DailyRecurrence(1, { minWeeks: 5 })).toThrow(
+      'minWeeks must be an integer in [1, weeks], got 5',
     );
   });
 });

@@ -10,6 +10,8 @@
  *    multiplied by a factor. The change should alarm; the days that follow should not.
  * 3. Weekly job: eight weeks of 5-minute rows at a noisy level with a Sunday 02:00 burst (a backup).
  *    Its first Sundays may alarm; the ones after should not.
+ * 4. Nightly batch: three weeks of 5-minute rows that are exactly 0 except a 02:00-03:00 batch writing
+ *    4-6 MB a row (disk writes of a nightly job). Its first nights may alarm; the ones after should not.
  */
 import { DetectorOptions, SeededRandom, StreamingDetector } from '../sagemaker/rcf';
 
@@ -141,6 +143,33 @@ function weeklyJobProbe(): void {
   }
 }
 
+function nightlyBatchSeries(seed: number): Series {
+  const random = new SeededRandom(seed + 30);
+  const start = Date.UTC(2024, 0, 1);
+  const times: number[] = [];
+  const rows: number[][] = [];
+  for (let i = 0; i < 21 * 288; i++) {
+    const minute = (i % 288) * 5;
+    const batch = minute >= 120 && minute < 180;
+    times.push(start + i * 5 * MINUTE);
+    rows.push([batch ? 5e6 * (0.8 + 0.4 * random.next()) : 0]);
+  }
+  return { times, rows };
+}
+
+function nightlyBatchProbe(): void {
+  console.log('Nightly batch (5-minute rows, 3 weeks, exactly 0 except 02:00-03:00):');
+  const nights = SEEDS.map((seed) => {
+    const series = nightlyBatchSeries(seed);
+    const start = series.times[0] as number;
+    return alarms(series, seed).map((time) => `day ${Math.floor((time - start) / DAY)}`);
+  });
+  console.log(
+    `  alarms, seeds 0-2: ${nights.map((days) => `${days.length} [${days.join(' ')}]`).join(', ')}`,
+  );
+}
+
 weeklyProbe();
 levelProbe();
 weeklyJobProbe();
+nightlyBatchProbe();

@@ -68,6 +68,7 @@ export class SeasonalResidual {
   private departureSum = 0;
   private readonly zs: number[] = [];
   private readonly residuals: number[] = [];
+  private readonly spreads: number[] = [];
   /** The latest scale of the residuals. */
   private scale = 0;
   /** The scale when the channel alarmed, until the series has come back to its profile. */
@@ -128,8 +129,9 @@ export class SeasonalResidual {
    * channel is not scoring).
    */
   private measure(time: number, value: number): { z: number; signed: number } {
-    const expected = this.expectedAt(time);
-    if (expected === undefined || this.lastDay.size < 12) return { z: 0, signed: Number.NaN };
+    const expectation = this.expectedAt(time);
+    if (expectation === undefined || this.lastDay.size < 12) return { z: 0, signed: Number.NaN };
+    const { expected, spread } = expectation;
     // A weekly rhythm (a quiet weekend) is not news: the residual is against whichever expectation
     // is nearer, the daily profile or the same time a week earlier.
     const lastWeek = this.valueNear(time - 7 * DAY_MS);
@@ -141,7 +143,12 @@ export class SeasonalResidual {
     let z = 0;
     if (this.absResiduals.size >= MINIMUM_RESIDUALS) {
       const strength = 1 - this.residualSum / Math.max(this.departureSum, Number.MIN_VALUE);
-      this.scale = Math.max(1.4826 * this.absResiduals.median(), 1e-9);
+      // The spread at this time of day too: a nightly batch varies by megabytes in a series that is
+      // otherwise exactly 0, whose median residual is 0. One row's spread, from a few days' values,
+      // is noisy: the median over the last persistRows rows is used.
+      this.spreads.push(spread);
+      if (this.spreads.length > this.options.persistRows) this.spreads.shift();
+      this.scale = Math.max(1.4826 * this.absResiduals.median(), medianInPlace([...this.spreads]), 1e-9);
       if (strength >= this.options.minStrength) z = residual / this.scale;
     }
     this.recent.push({ residual, departure });
@@ -169,8 +176,11 @@ export class SeasonalResidual {
     return this.values[index] as number;
   }
 
-  /** The median of the values nearest the same time on each earlier day, if enough days have one. */
-  private expectedAt(time: number): number | undefined {
+  /**
+   * The median of the values nearest the same time on each earlier day, and their spread (1.4826 ×
+   * their median absolute deviation), if enough days have one.
+   */
+  private expectedAt(time: number): { expected: number; spread: number } | undefined {
     const tolerance = this.options.toleranceMinutes * 60_000;
     const earlier: number[] = [];
     for (let day = 1; day <= this.options.days; day++) {
@@ -181,7 +191,9 @@ export class SeasonalResidual {
       }
     }
     if (earlier.length < this.options.minDays) return undefined;
-    return medianInPlace(earlier);
+    const expected = medianInPlace(earlier);
+    const deviations = earlier.map((value) => Math.abs(value - expected));
+    return { expected, spread: 1.4826 * medianInPlace(deviations) };
   }
 
   private remember(time: number, value: number): void {
@@ -210,6 +222,7 @@ export class SeasonalResidual {
     this.departureSum = 0;
     this.zs.length = 0;
     this.residuals.length = 0;
+    this.spreads.length = 0;
     this.scale = 0;
     this.alarmScale = undefined;
   }

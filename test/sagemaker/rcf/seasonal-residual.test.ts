@@ -101,6 +101,17 @@ describe('SeasonalResidual', () => {
     expect(alarmDays).toEqual([8, 10]);
   });
 
+  it('takes a nightly batch that varies in a series otherwise exactly 0 as its profile', () => {
+    // Most residuals are exactly 0, so their median is too; the batch's own spread is the scale.
+    const random = new SeededRandom(11);
+    const rows = Array.from({ length: 14 * ROWS_PER_DAY }, (_, i) => {
+      const minute = (i % ROWS_PER_DAY) * 5;
+      const batch = minute >= 120 && minute < 180;
+      return { time: START + i * FIVE_MINUTES, value: batch ? 5e6 * (0.8 + 0.4 * random.next()) : 0 };
+    });
+    expect(Math.max(...scoresOf(rows))).toBeLessThan(0.5);
+  });
+
   it('forgets the days it kept when the time goes backwards', () => {
     const channel = new SeasonalResidual();
     scoresOf(dailyProfile(8, 5), channel);

@@ -12,6 +12,9 @@
  *    Its first Sundays may alarm; the ones after should not.
  * 4. Nightly batch: three weeks of 5-minute rows that are exactly 0 except a 02:00-03:00 batch writing
  *    4-6 MB a row (disk writes of a nightly job). Its first nights may alarm; the ones after should not.
+ * 5. Daily counts: eight weeks of 5-minute Poisson counts around a daily sine (mentions, requests),
+ *    without events and with a 3-10x burst of 1-3 hours every 1-7 days. Alarms after the first 15 %
+ *    (NAB's probation): bursts caught within 3 hours, and other alarms.
  */
 import { DetectorOptions, SeededRandom, StreamingDetector } from '../sagemaker/rcf';
 
@@ -169,7 +172,69 @@ function nightlyBatchProbe(): void {
   );
 }
 
+function poisson(random: SeededRandom, mean: number): number {
+  if (mean > 50) return Math.max(0, Math.round(mean + Math.sqrt(mean) * gaussian(random)));
+  let count = 0;
+  for (let p = random.next(); p > Math.exp(-mean); p *= random.next()) count++;
+  return count;
+}
+
+function countsSeries(seed: number, withBursts: boolean): Series & { bursts: number[] } {
+  const random = new SeededRandom(seed + 40);
+  const start = Date.UTC(2015, 1, 26);
+  const times: number[] = [];
+  const rows: number[][] = [];
+  const bursts: number[] = [];
+  let nextBurst = withBursts ? start + (3 + random.next() * 4) * DAY : Infinity;
+  let burstEnd = 0;
+  let factor = 1;
+  for (let i = 0; i < 56 * 288; i++) {
+    const time = start + i * 5 * MINUTE;
+    if (time >= nextBurst) {
+      bursts.push(time);
+      burstEnd = time + (1 + random.next() * 2) * 60 * MINUTE;
+      factor = 3 + random.next() * 7;
+      nextBurst = time + (1 + random.next() * 6) * DAY;
+    }
+    const hour = ((i % 288) * 5) / 60;
+    const mean = 20 + 15 * Math.sin(((hour - 8) / 24) * 2 * Math.PI);
+    times.push(time);
+    rows.push([poisson(random, mean * (time < burstEnd ? factor : 1))]);
+  }
+  return { times, rows, bursts };
+}
+
+function countsProbe(): void {
+  console.log('Daily counts (5-minute Poisson counts, 8 weeks; after the first 15 %):');
+  for (const withBursts of [false, true]) {
+    for (const [label, options] of [
+      ['both daily channels', {}],
+      ['forest only (--no-daily)', { seasonal: false, recurrence: false }],
+    ] as const) {
+      const perSeed = SEEDS.map((seed) => {
+        const series = countsSeries(seed, withBursts);
+        const probation = series.times[Math.floor(0.15 * series.times.length)] as number;
+        const found = alarms(series, seed, options).filter((time) => time > probation);
+        const bursts = series.bursts.filter((time) => time > probation);
+        const caught = bursts.filter((burst) =>
+          found.some((time) => time >= burst && time < burst + 3 * 60 * MINUTE),
+        );
+        const other = found.filter(
+          (time) => !series.bursts.some((burst) => time >= burst && time < burst + 6 * 60 * MINUTE),
+        );
+        return withBursts
+          ? `${caught.length}/${bursts.length} bursts, ${other.length} other`
+          : `${other.length}`;
+      });
+      console.log(
+        `  ${withBursts ? 'with bursts' : 'no events  '} ${label.padEnd(25)} seeds 0-2: ${perSeed.join('; ')}`,
+      );
+    }
+  }
+}
+
 weeklyProbe();
 levelProbe();
 weeklyJobProbe();
 nightlyBatchProbe();
+countsProbe();

@@ -43,6 +43,12 @@ export interface DetectorOptions extends Omit<ForestOptions, 'dimensions'> {
 const MINIMUM_HISTORY = 30;
 
 /**
+ * A row within this many of the daily-profile channel's scales of what its time of day predicts gets
+ * no score from the forest (3σ: the daily top of a busy series, not a burst above it).
+ */
+const EXPLAINED_WITHIN = 3;
+
+/**
  * Rows scoring below this are not checked for a daily repeat: too low to be anyone's detection, and
  * the check searches each earlier day.
  */
@@ -57,8 +63,10 @@ const RECURRENCE_CHECK_FROM = 0.3;
  * 2. daily recurrence (rows with times only): a row that repeats an event seen at the same time of
  *    day on earlier days, or of the week on earlier weeks ({@link DailyRecurrence}), reports 0: a
  *    nightly job's or a weekly backup's spike is not news;
- * 3. daily profile (rows with times only): the larger of that and {@link SeasonalResidual}'s score,
- *    which sees a daily rise that did not come, where the series has a strong daily profile;
+ * 3. daily profile (rows with times only), where the series has a strong daily profile: a row within
+ *    3 scales of what its time of day predicts reports 0 from the forest (the daily top of a busy
+ *    series is not news), and the score is the larger of that and {@link SeasonalResidual}'s, which
+ *    sees a daily rise that did not come;
  * 4. suppression: once a row reaches `detectionLevel`, the next `suppression` rows report 0, so a
  *    lasting anomaly raises one alarm rather than a burst.
  */
@@ -160,7 +168,13 @@ export class StreamingDetector {
         ? Math.max(...this.seasonal.map((channel, k) => channel.process(time, row[k] as number)))
         : 0;
     if (!ready || suppressed) return 0;
-    const score = Math.max(repeat ? 0 : likelihood, profile);
+    // Where the daily profile is strong, the time of day is the better judge of a value than a forest
+    // that cannot see it: a row within EXPLAINED_WITHIN scales of its time's expectation is not news.
+    const explained =
+      timed &&
+      this.seasonal !== undefined &&
+      this.seasonal.every((channel) => channel.explains(EXPLAINED_WITHIN));
+    const score = Math.max(repeat || explained ? 0 : likelihood, profile);
     if (score >= this.detectionLevel) this.lastDetection = index;
     return score;
   }

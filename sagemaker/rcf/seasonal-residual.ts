@@ -59,6 +59,8 @@ export class SeasonalResidual {
   private readonly options: Required<SeasonalResidualOptions>;
   private readonly times: number[] = [];
   private readonly values: number[] = [];
+  /** Each remembered row's absolute residual (NaN where it had no expectation). */
+  private readonly pastResiduals: number[] = [];
   /** Rows before `head` have left the days kept; they are cut off in blocks, not one by one. */
   private head = 0;
   private readonly lastDay: SortedWindow = new SortedWindow();
@@ -69,6 +71,8 @@ export class SeasonalResidual {
   private readonly zs: number[] = [];
   private readonly residuals: number[] = [];
   private readonly spreads: number[] = [];
+  /** The last row's residual in scales while the channel was scoring; undefined otherwise. */
+  private lastZ: number | undefined;
   /** The latest scale of the residuals. */
   private scale = 0;
   /** The scale when the channel alarmed, until the series has come back to its profile. */
@@ -108,7 +112,7 @@ export class SeasonalResidual {
       this.zs.shift();
       this.residuals.shift();
     }
-    this.remember(time, value);
+    this.remember(time, value, Math.abs(signed));
     const full = this.zs.length === this.options.persistRows;
     if (this.alarmScale !== undefined) {
       // Measured against the scale of the alarm: a new level widens the scale as it lasts, and
@@ -125,10 +129,19 @@ export class SeasonalResidual {
   }
 
   /**
+   * Whether the channel was scoring the last row processed and found it within `scales` of what its
+   * time of day (or of the week) predicts.
+   */
+  explains(scales: number): boolean {
+    return this.lastZ !== undefined && this.lastZ < scales;
+  }
+
+  /**
    * The row's signed residual from the nearer expectation (NaN without one) and its z (0 while the
    * channel is not scoring).
    */
   private measure(time: number, value: number): { z: number; signed: number } {
+    this.lastZ = undefined;
     const expectation = this.expectedAt(time);
     if (expectation === undefined || this.lastDay.size < 12) return { z: 0, signed: Number.NaN };
     const { expected, spread } = expectation;
@@ -143,13 +156,16 @@ export class SeasonalResidual {
     let z = 0;
     if (this.absResiduals.size >= MINIMUM_RESIDUALS) {
       const strength = 1 - this.residualSum / Math.max(this.departureSum, Number.MIN_VALUE);
-      // The spread at this time of day too: a nightly batch varies by megabytes in a series that is
-      // otherwise exactly 0, whose median residual is 0. One row's spread, from a few days' values,
+      // The residuals' spread at this time of day too: a nightly batch varies by megabytes in a series
+      // that is otherwise exactly 0, whose median residual is 0. One row's, from a few days' residuals,
       // is noisy: the median over the last persistRows rows is used.
       this.spreads.push(spread);
       if (this.spreads.length > this.options.persistRows) this.spreads.shift();
       this.scale = Math.max(1.4826 * this.absResiduals.median(), medianInPlace([...this.spreads]), 1e-9);
-      if (strength >= this.options.minStrength) z = residual / this.scale;
+      if (strength >= this.options.minStrength) {
+        z = residual / this.scale;
+        this.lastZ = z;
+      }
     }
     this.recent.push({ residual, departure });
     this.absResiduals.add(residual);
@@ -177,28 +193,31 @@ export class SeasonalResidual {
   }
 
   /**
-   * The median of the values nearest the same time on each earlier day, and their spread (1.4826 ×
-   * their median absolute deviation), if enough days have one.
+   * The median of the values nearest the same time on each earlier day, if enough days have one, and
+   * the spread of those rows' own residuals (1.4826 × their median; 0 when none had one).
    */
   private expectedAt(time: number): { expected: number; spread: number } | undefined {
     const tolerance = this.options.toleranceMinutes * 60_000;
     const earlier: number[] = [];
+    const residuals: number[] = [];
     for (let day = 1; day <= this.options.days; day++) {
       const target = time - day * DAY_MS;
       const index = nearest(this.times, target, this.head);
       if (index >= 0 && Math.abs((this.times[index] as number) - target) <= tolerance) {
         earlier.push(this.values[index] as number);
+        const residual = this.pastResiduals[index] as number;
+        if (!Number.isNaN(residual)) residuals.push(residual);
       }
     }
     if (earlier.length < this.options.minDays) return undefined;
-    const expected = medianInPlace(earlier);
-    const deviations = earlier.map((value) => Math.abs(value - expected));
-    return { expected, spread: 1.4826 * medianInPlace(deviations) };
+    const spread = residuals.length > 0 ? 1.4826 * medianInPlace(residuals) : 0;
+    return { expected: medianInPlace(earlier), spread };
   }
 
-  private remember(time: number, value: number): void {
+  private remember(time: number, value: number, residual: number): void {
     this.times.push(time);
     this.values.push(value);
+    this.pastResiduals.push(residual);
     this.lastDay.add(value);
     // Keep the days the expectation reaches back to, and the last day's values for the departure.
     const horizon = time - Math.max(this.options.days, 7) * DAY_MS - this.options.toleranceMinutes * 60_000;
@@ -206,6 +225,7 @@ export class SeasonalResidual {
     if (this.head >= 4096 && 2 * this.head >= this.times.length) {
       this.times.splice(0, this.head);
       this.values.splice(0, this.head);
+      this.pastResiduals.splice(0, this.head);
       this.head = 0;
     }
     this.lastDay.trimBefore(time - DAY_MS, this.times, this.values);
@@ -215,6 +235,7 @@ export class SeasonalResidual {
     this.head = 0;
     this.times.length = 0;
     this.values.length = 0;
+    this.pastResiduals.length = 0;
     this.lastDay.clear();
     this.absResiduals.clear();
     this.recent.length = 0;

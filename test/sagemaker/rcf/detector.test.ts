@@ -141,3 +141,38 @@ describe('StreamingDetector daily profile', () => {
     expect(Math.max(...missingRise.map((i) => scores[i] as number))).toBeLessThan(0.5);
   });
 });
+
+describe('StreamingDetector on daily counts', () => {
+  const FIVE_MINUTES = 300_000;
+  const START = Date.UTC(2024, 0, 1);
+  const DAYS = 21;
+  const BURST = 18 * 288 + 150; // day 18, 12:30
+  /** Poisson counts around a daily sine (mentions, requests), with a five-fold hour-long burst. */
+  function counts(withBurst: boolean): number[][] {
+    const random = new SeededRandom(21);
+    return Array.from({ length: DAYS * 288 }, (_, i) => {
+      const hour = ((i % 288) * 5) / 60;
+      const burst = withBurst && i >= BURST && i < BURST + 12;
+      const mean = (40 + 35 * Math.sin(((hour - 8) / 24) * 2 * Math.PI)) * (burst ? 5 : 1);
+      let count = 0;
+      for (let p = random.next(); p > Math.exp(-mean); p *= random.next()) count++;
+      return [count];
+    });
+  }
+  const times = Array.from({ length: DAYS * 288 }, (_, i) => START + i * FIVE_MINUTES);
+  const alarms = (scores: number[]): number[] =>
+    scores.flatMap((score, i) => (score >= 0.5 && i >= 4 * 288 ? [i] : []));
+
+  it("gives no forest score to a count its time of day explains (the daily top's noise)", () => {
+    const rows = counts(false);
+    const forestOnly = alarms(detect(rows, { seed: 4, seasonal: false }, times));
+    const withProfile = detect(rows, { seed: 4 }, times);
+    expect(forestOnly.some((i) => (withProfile[i] as number) < 0.5)).toBe(true);
+    expect(alarms(withProfile).length).toBeLessThan(forestOnly.length);
+  });
+
+  it('still alarms on a burst above what the time of day explains', () => {
+    const scores = detect(counts(true), { seed: 4 }, times);
+    expect(alarms(scores).some((i) => i >= BURST && i < BURST + 12)).toBe(true);
+  });
+});

@@ -112,6 +112,25 @@ describe('SeasonalResidual', () => {
     expect(Math.max(...scoresOf(rows))).toBeLessThan(0.5);
   });
 
+  it('explains a row near what its time of day predicts, not one far from it', () => {
+    const channel = new SeasonalResidual();
+    const rows = dailyProfile(9, 12);
+    scoresOf(rows.slice(0, -1), channel);
+    const last = rows[rows.length - 1]!;
+    channel.process(last.time + FIVE_MINUTES, 21);
+    expect(channel.explains(3)).toBe(true);
+    channel.process(last.time + 2 * FIVE_MINUTES, 60);
+    expect(channel.explains(3)).toBe(false);
+  });
+
+  it('explains nothing in a series the daily profile does not explain', () => {
+    const random = new SeededRandom(13);
+    const channel = new SeasonalResidual();
+    for (let i = 0; i < 9 * ROWS_PER_DAY; i++)
+      channel.process(START + i * FIVE_MINUTES, 50 + random.next() * 40);
+    expect(channel.explains(3)).toBe(false);
+  });
+
   it('forgets the days it kept when the time goes backwards', () => {
     const channel = new SeasonalResidual();
     scoresOf(dailyProfile(8, 5), channel);

@@ -15,6 +15,8 @@
  * 5. Daily counts: eight weeks of 5-minute Poisson counts around a daily sine (mentions, requests),
  *    without events and with a 3-10x burst of 1-3 hours every 1-7 days. Alarms after the first 15 %
  *    (NAB's probation): bursts caught within 3 hours, and other alarms.
+ * 6. Growth: four weeks of 5-minute rows on a daily sine whose level grows 2 % a day (a growing
+ *    service). Every day's peak is a new high; none is an anomaly.
  */
 import { DetectorOptions, SeededRandom, StreamingDetector } from '../sagemaker/rcf';
 
@@ -233,8 +235,36 @@ function countsProbe(): void {
   }
 }
 
+function growthProbe(): void {
+  console.log(
+    'Growth (5-minute rows, 4 weeks, a daily sine whose level grows 2 % a day; after the first 15 %):',
+  );
+  for (const [label, options] of [
+    ['both daily channels', {}],
+    ['forest only (--no-daily)', { seasonal: false, recurrence: false }],
+  ] as const) {
+    const perSeed = SEEDS.map((seed) => {
+      const random = new SeededRandom(seed + 50);
+      const start = Date.UTC(2024, 0, 1);
+      const times: number[] = [];
+      const rows: number[][] = [];
+      for (let i = 0; i < 28 * 288; i++) {
+        const hour = ((i % 288) * 5) / 60;
+        times.push(start + i * 5 * MINUTE);
+        rows.push([
+          1.02 ** (i / 288) * (50 + 30 * Math.sin((hour / 24) * 2 * Math.PI)) + 2 * gaussian(random),
+        ]);
+      }
+      const probation = times[Math.floor(0.15 * times.length)] as number;
+      return alarms({ times, rows }, seed, options).filter((time) => time > probation).length;
+    });
+    console.log(`  ${label.padEnd(25)} alarms, seeds 0-2: ${perSeed.join(', ')}`);
+  }
+}
+
 weeklyProbe();
 levelProbe();
 weeklyJobProbe();
 nightlyBatchProbe();
 countsProbe();
+growthProbe();

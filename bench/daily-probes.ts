@@ -17,6 +17,9 @@
  *    (NAB's probation): bursts caught within 3 hours, and other alarms.
  * 6. Growth: four weeks of 5-minute rows on a daily sine whose level grows 2 % a day (a growing
  *    service). Every day's peak is a new high; none is an anomaly.
+ * 7. Short drop: sixteen days of 5-minute rows on a daily cycle from 5 to 95; on day 12 at 13:00 the
+ *    value drops to its night level (8 ± 2) for 10 to 60 minutes. A value the series has every night,
+ *    at the wrong time of day: it should alarm within 30 minutes of the drop.
  */
 import { DetectorOptions, SeededRandom, StreamingDetector } from '../sagemaker/rcf';
 
@@ -262,9 +265,42 @@ function growthProbe(): void {
   }
 }
 
+function shortDropProbe(): void {
+  console.log('Short drop (5-minute rows, 16 days; to the night level at 13:00 on day 12):');
+  for (const minutes of [10, 15, 20, 30, 60]) {
+    const caught = SEEDS.map((seed) => {
+      const random = new SeededRandom(seed + 80);
+      const start = Date.UTC(2024, 0, 1);
+      const drop = start + 12 * DAY + 13 * 60 * MINUTE;
+      const times: number[] = [];
+      const rows: number[][] = [];
+      for (let i = 0; i < 16 * 288; i++) {
+        const time = start + i * 5 * MINUTE;
+        const hour = ((i % 288) * 5) / 60;
+        const dropped = time >= drop && time < drop + minutes * MINUTE;
+        times.push(time);
+        rows.push([
+          Math.max(
+            0,
+            dropped
+              ? 8 + 2 * gaussian(random)
+              : 50 - 45 * Math.cos((hour / 24) * 2 * Math.PI) + 2 * gaussian(random),
+          ),
+        ]);
+      }
+      const found = alarms({ times, rows }, seed);
+      return found.some((time) => time >= drop && time < drop + (minutes + 30) * MINUTE)
+        ? 'alarmed'
+        : 'MISSED';
+    });
+    console.log(`  ${String(minutes).padStart(2)} minutes, seeds 0-2: ${caught.join(', ')}`);
+  }
+}
+
 weeklyProbe();
 levelProbe();
 weeklyJobProbe();
 nightlyBatchProbe();
 countsProbe();
 growthProbe();
+shortDropProbe();

@@ -225,7 +225,7 @@ switch (experiment) {
     // The daily-profile channel over a grid, with the daily-recurrence check on; then the forest's size.
     detectorRun('channel off', { seasonal: false });
     for (const minStrength of [0.3, 0.5, 0.7])
-      for (const persistRows of [1, 3, 6, 12]) {
+      for (const persistRows of [2, 3, 6, 12]) {
         const seasonal = { minStrength, persistRows };
         detectorRun(JSON.stringify(seasonal), { seasonal });
       }

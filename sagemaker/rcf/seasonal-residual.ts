@@ -14,7 +14,11 @@ export interface SeasonalResidualOptions {
    * mean |departure from the last day's median|) before the channel scores at all. @default 0.5
    */
   readonly minStrength?: number;
-  /** Consecutive rows the residual must stay large: a missing daily phase lasts, a blip does not. @default 6 */
+  /**
+   * Consecutive rows weighed together: k rows (2 ≤ k ≤ this) at least z scales off score as the
+   * probability (2·tail(z))^k on the scale of this many rows. A missing daily phase lasts; one row is
+   * the forest's business. @default 6
+   */
   readonly persistRows?: number;
   /** Rows whose residuals give the channel's scale and strength. @default 2016 */
   readonly scaleRows?: number;
@@ -44,6 +48,9 @@ export const SEASONAL_RESIDUAL_DEFAULTS: Required<SeasonalResidualOptions> = {
  */
 const BACK_ON_PROFILE = 1;
 
+/** Fewer consecutive rows than this are not evidence for this channel, however far off. */
+const MINIMUM_JOINT_ROWS = 2;
+
 /** Residuals needed before the scale and strength mean anything: a day of 5-minute rows. */
 const MINIMUM_RESIDUALS = 288;
 
@@ -70,7 +77,6 @@ export class SeasonalResidual {
   private departureSum = 0;
   private readonly zs: number[] = [];
   private readonly residuals: number[] = [];
-  private readonly spreads: number[] = [];
   /** The last row's residual in scales while the channel was scoring; undefined otherwise. */
   private lastZ: number | undefined;
   /** The latest scale of the residuals. */
@@ -85,8 +91,10 @@ export class SeasonalResidual {
     if (!(minStrength >= 0 && minStrength < 1)) {
       throw new RangeError(`minStrength must be in [0, 1), got ${minStrength}`);
     }
-    if (!Number.isInteger(persistRows) || persistRows < 1) {
-      throw new RangeError(`persistRows must be a positive integer, got ${persistRows}`);
+    if (!Number.isInteger(persistRows) || persistRows < MINIMUM_JOINT_ROWS) {
+      throw new RangeError(
+        `persistRows must be an integer of at least ${MINIMUM_JOINT_ROWS}, got ${persistRows}`,
+      );
     }
     if (!Number.isInteger(scaleRows) || scaleRows < MINIMUM_RESIDUALS) {
       throw new RangeError(`scaleRows must be an integer of at least ${MINIMUM_RESIDUALS}, got ${scaleRows}`);
@@ -121,11 +129,28 @@ export class SeasonalResidual {
         this.alarmScale = undefined;
       return 0;
     }
-    const persistent = full ? Math.min(...this.zs) : 0;
-    if (!(persistent > 0)) return 0;
-    const score = Math.min(1, Math.max(0, Math.log(2 * normalTail(persistent)) / Math.log(1e-10)));
+    const score = this.jointScore();
     if (score >= this.options.alarmLevel) this.alarmScale = this.scale;
     return score;
+  }
+
+  /**
+   * The evidence of the last rows together: k consecutive rows at least z scales off would all be
+   * that far with probability (2·tail(z))^k, scored on the scale of `persistRows` rows, so 6 rows
+   * need z ≥ 4.4 to reach 0.5, 3 rows 6.4 and 2 rows 8. One row is the forest's business.
+   */
+  private jointScore(): number {
+    const { persistRows } = this.options;
+    let best = 0;
+    let lowest = Infinity;
+    for (let k = 1; k <= this.zs.length; k++) {
+      lowest = Math.min(lowest, this.zs[this.zs.length - k] as number);
+      if (!(lowest > 0)) break;
+      if (k < MINIMUM_JOINT_ROWS) continue;
+      const evidence = (k * Math.log(2 * normalTail(lowest))) / (persistRows * Math.log(1e-10));
+      best = Math.max(best, evidence);
+    }
+    return Math.min(1, best);
   }
 
   /**
@@ -157,11 +182,8 @@ export class SeasonalResidual {
     if (this.absResiduals.size >= MINIMUM_RESIDUALS) {
       const strength = 1 - this.residualSum / Math.max(this.departureSum, Number.MIN_VALUE);
       // The residuals' spread at this time of day too: a nightly batch varies by megabytes in a series
-      // that is otherwise exactly 0, whose median residual is 0. One row's, from a few days' residuals,
-      // is noisy: the median over the last persistRows rows is used.
-      this.spreads.push(spread);
-      if (this.spreads.length > this.options.persistRows) this.spreads.shift();
-      this.scale = Math.max(1.4826 * this.absResiduals.median(), medianInPlace([...this.spreads]), 1e-9);
+      // that is otherwise exactly 0, whose median residual is 0.
+      this.scale = Math.max(1.4826 * this.absResiduals.median(), spread, 1e-9);
       if (strength >= this.options.minStrength) {
         z = residual / this.scale;
         this.lastZ = z;
@@ -243,7 +265,6 @@ export class SeasonalResidual {
     this.departureSum = 0;
     this.zs.length = 0;
     this.residuals.length = 0;
-    this.spreads.length = 0;
     this.scale = 0;
     this.alarmScale = undefined;
   }

@@ -56,10 +56,12 @@ const MINIMUM_RESIDUALS = 288;
 
 /**
  * A second channel beside the forest, for series with a strong daily profile: each row's value against
- * the median of the values at the same time on the last days (a seasonal-naive forecast). A forest sees
- * values, not when they happen, so a daily rise that does not come (a morning ramp, a nightly batch
- * that did not run) is, to it, an ordinary low value. Series whose daily profile explains little of
- * their variation (`minStrength`) get no score from this channel, so it adds nothing to noise.
+ * the nearer of the median of the values at the same time on the last days (a seasonal-naive
+ * forecast) and the value at the same time a week earlier (a quiet weekend). A forest sees values,
+ * not when they happen, so a daily rise that does not come (a morning ramp, a nightly batch that did
+ * not run) or a drop to the night level at noon is, to it, an ordinary value. The scale is the larger
+ * of the residuals' spread overall and at this time of day. Series whose daily profile explains little
+ * of their variation (`minStrength`) get no score from this channel, so it adds nothing to noise.
  * The score is in [0, 1] on the detector's scale: a tail probability of 1e-10 is 1.
  */
 export class SeasonalResidual {

@@ -55,16 +55,24 @@ describe('pipemend detect', () => {
     expect(rows[1000]?.slice(0, 2)).toEqual(['2024-01-01T16:40:00Z', '250']);
   });
 
-  /** Nine days of 5-minute rows with a spike at 03:00 every night, timestamps as NAB writes them. */
-  function nightlySeries(): string {
+  /**
+   * Nine days of 5-minute rows with a spike at 03:00 every night, timestamps as NAB writes them; with
+   * `repeatHourAfterDay`, the last hour of that day comes twice, as in a local-time export on the night
+   * daylight saving ends.
+   */
+  function nightlySeries(repeatHourAfterDay?: number): string {
     const lines = ['timestamp,value'];
-    for (let i = 0; i < 9 * 288; i++) {
+    const row = (i: number): string => {
       const value = i % 288 === 36 ? 25 : 10 + Math.sin(i / 3) + ((i * 7919) % 13) / 13;
-      lines.push(
-        `${new Date(Date.UTC(2024, 0, 1) + i * 300_000).toISOString().slice(0, 19).replace('T', ' ')},${value}`,
-      );
+      return `${new Date(Date.UTC(2024, 0, 1) + i * 300_000).toISOString().slice(0, 19).replace('T', ' ')},${value}`;
+    };
+    for (let i = 0; i < 9 * 288; i++) {
+      lines.push(row(i));
+      if (repeatHourAfterDay !== undefined && i === (repeatHourAfterDay + 1) * 288 - 1) {
+        for (let k = i - 11; k <= i; k++) lines.push(row(k));
+      }
     }
-    return file('nightly.csv', `${lines.join('\n')}\n`);
+    return file(`nightly-${repeatHourAfterDay ?? 'plain'}.csv`, `${lines.join('\n')}\n`);
   }
 
   test('reads the timestamps: a spike at the same time every night alarms on the first nights only', async () => {
@@ -74,6 +82,13 @@ describe('pipemend detect', () => {
     const nights = readScores(output).rows.filter((row) => row[0]?.endsWith(' 03:00:00'));
     expect(nights.slice(3).map((row) => Number(row[2]))).toEqual([0, 0, 0, 0, 0, 0]);
     expect(Number(nights[1]?.[2])).toBeGreaterThan(0.5);
+  });
+
+  test('keeps its days through an hour that comes twice (daylight saving in a local-time export)', async () => {
+    const output = path.join(dir, 'nightly-repeated-hour.csv');
+    await run('--input', nightlySeries(4), '--output', output, '--trees', '30', '--seed', '2');
+    const nights = readScores(output).rows.filter((row) => row[0]?.endsWith(' 03:00:00'));
+    expect(nights.slice(3).map((row) => Number(row[2]))).toEqual([0, 0, 0, 0, 0, 0]);
   });
 
   test('--no-daily alarms on every nightly repeat of the spike', async () => {

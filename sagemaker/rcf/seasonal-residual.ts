@@ -113,7 +113,10 @@ export class SeasonalResidual {
    */
   process(time: number, value: number): number {
     const order = timeOrder(time, this.times[this.times.length - 1]);
-    if (order === 'late') return 0;
+    if (order === 'late') {
+      this.lastZ = undefined;
+      return 0;
+    }
     if (order === 'restart') this.reset();
     const { z, signed } = this.measure(time, value);
     this.zs.push(z);

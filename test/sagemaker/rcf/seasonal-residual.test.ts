@@ -92,6 +92,7 @@ describe('SeasonalResidual', () => {
     const channel = new SeasonalResidual();
     scoresOf(rows.slice(0, 8 * ROWS_PER_DAY), channel);
     expect(Math.max(...scoresOf(repeatedHour, channel))).toBe(0);
+    expect(channel.explains(3)).toBe(false);
     const scores = scoresOf(rows.slice(8 * ROWS_PER_DAY), channel);
     expect(Math.max(...scores.slice(96, 96 + 6))).toBeGreaterThan(0.9);
   });

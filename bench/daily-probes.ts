@@ -37,6 +37,33 @@ function gaussian(random: SeededRandom): number {
   return Math.sqrt(-2 * Math.log(1 - random.next())) * Math.cos(2 * Math.PI * random.next());
 }
 
+/** `days` of 5-minute rows from `start` (a UTC midnight); `valueAt` is called once per row, in order. */
+function fiveMinuteRows(
+  start: number,
+  days: number,
+  valueAt: (index: number, time: number) => number,
+): Series {
+  const times: number[] = [];
+  const rows: number[][] = [];
+  for (let i = 0; i < days * 288; i++) {
+    const time = start + i * 5 * MINUTE;
+    times.push(time);
+    rows.push([valueAt(i, time)]);
+  }
+  return { times, rows };
+}
+
+/** Each probe's detector with both daily channels, and the forest alone (`pipemend detect --no-daily`). */
+const CHANNEL_VARIANTS = [
+  ['both daily channels', {}],
+  ['forest only (--no-daily)', { seasonal: false, recurrence: false }],
+] as const;
+
+/** NAB's probation: the first 15 % of the rows, whose alarms are not counted. */
+function probationEnd(series: Series): number {
+  return series.times[Math.floor(0.15 * series.times.length)] as number;
+}
+
 function weeklySeries(holiday: number, surge: number): Series {
   const random = new SeededRandom(1);
   const start = Date.UTC(2014, 6, 1); // a Tuesday
@@ -59,16 +86,11 @@ function weeklySeries(holiday: number, surge: number): Series {
 
 function levelSeries(factor: number, seed: number): Series {
   const random = new SeededRandom(seed + 10);
-  const start = Date.UTC(2024, 0, 1);
-  const times: number[] = [];
-  const rows: number[][] = [];
-  for (let i = 0; i < 16 * 288; i++) {
+  return fiveMinuteRows(Date.UTC(2024, 0, 1), 16, (i) => {
     const minute = (i % 288) * 5;
     const level = 50 + 30 * Math.sin((2 * Math.PI * minute) / 1440);
-    times.push(start + i * 5 * MINUTE);
-    rows.push([level * (i >= 9 * 288 ? factor : 1) + (random.next() - 0.5) * 6]);
-  }
-  return { times, rows };
+    return level * (i >= 9 * 288 ? factor : 1) + (random.next() - 0.5) * 6;
+  });
 }
 
 function alarms(series: Series, seed: number, options: DetectorOptions = {}): number[] {
@@ -98,10 +120,7 @@ function weeklyProbe(): void {
 function levelProbe(): void {
   console.log('New level (5-minute rows, 16 days; the level changes at the start of day 9):');
   for (const factor of [1.3, 0.75]) {
-    for (const [label, options] of [
-      ['both daily channels', {}],
-      ['forest only (--no-daily)', { seasonal: false, recurrence: false }],
-    ] as const) {
+    for (const [label, options] of CHANNEL_VARIANTS) {
       const perSeed = SEEDS.map((seed) => {
         const series = levelSeries(factor, seed);
         const change = series.times[9 * 288] as number;
@@ -116,17 +135,12 @@ function levelProbe(): void {
 
 function weeklyJobSeries(seed: number): Series {
   const random = new SeededRandom(seed + 20);
-  const start = Date.UTC(2024, 0, 7); // a Sunday
-  const times: number[] = [];
-  const rows: number[][] = [];
-  for (let i = 0; i < 56 * 288; i++) {
-    const time = start + i * 5 * MINUTE;
+  // From a Sunday.
+  return fiveMinuteRows(Date.UTC(2024, 0, 7), 56, (_, time) => {
     const date = new Date(time);
     const backup = date.getUTCDay() === 0 && date.getUTCHours() === 2 && date.getUTCMinutes() < 15;
-    times.push(time);
-    rows.push([20 + 2 * gaussian(random) + (backup ? 40 : 0)]);
-  }
-  return { times, rows };
+    return 20 + 2 * gaussian(random) + (backup ? 40 : 0);
+  });
 }
 
 function weeklyJobProbe(): void {
@@ -153,16 +167,10 @@ function weeklyJobProbe(): void {
 
 function nightlyBatchSeries(seed: number): Series {
   const random = new SeededRandom(seed + 30);
-  const start = Date.UTC(2024, 0, 1);
-  const times: number[] = [];
-  const rows: number[][] = [];
-  for (let i = 0; i < 21 * 288; i++) {
+  return fiveMinuteRows(Date.UTC(2024, 0, 1), 21, (i) => {
     const minute = (i % 288) * 5;
-    const batch = minute >= 120 && minute < 180;
-    times.push(start + i * 5 * MINUTE);
-    rows.push([batch ? 5e6 * (0.8 + 0.4 * random.next()) : 0]);
-  }
-  return { times, rows };
+    return minute >= 120 && minute < 180 ? 5e6 * (0.8 + 0.4 * random.next()) : 0;
+  });
 }
 
 function nightlyBatchProbe(): void {
@@ -187,14 +195,11 @@ function poisson(random: SeededRandom, mean: number): number {
 function countsSeries(seed: number, withBursts: boolean): Series & { bursts: number[] } {
   const random = new SeededRandom(seed + 40);
   const start = Date.UTC(2015, 1, 26);
-  const times: number[] = [];
-  const rows: number[][] = [];
   const bursts: number[] = [];
   let nextBurst = withBursts ? start + (3 + random.next() * 4) * DAY : Infinity;
   let burstEnd = 0;
   let factor = 1;
-  for (let i = 0; i < 56 * 288; i++) {
-    const time = start + i * 5 * MINUTE;
+  const series = fiveMinuteRows(start, 56, (i, time) => {
     if (time >= nextBurst) {
       bursts.push(time);
       burstEnd = time + (1 + random.next() * 2) * 60 * MINUTE;
@@ -203,22 +208,18 @@ function countsSeries(seed: number, withBursts: boolean): Series & { bursts: num
     }
     const hour = ((i % 288) * 5) / 60;
     const mean = 20 + 15 * Math.sin(((hour - 8) / 24) * 2 * Math.PI);
-    times.push(time);
-    rows.push([poisson(random, mean * (time < burstEnd ? factor : 1))]);
-  }
-  return { times, rows, bursts };
+    return poisson(random, mean * (time < burstEnd ? factor : 1));
+  });
+  return { ...series, bursts };
 }
 
 function countsProbe(): void {
   console.log('Daily counts (5-minute Poisson counts, 8 weeks; after the first 15 %):');
   for (const withBursts of [false, true]) {
-    for (const [label, options] of [
-      ['both daily channels', {}],
-      ['forest only (--no-daily)', { seasonal: false, recurrence: false }],
-    ] as const) {
+    for (const [label, options] of CHANNEL_VARIANTS) {
       const perSeed = SEEDS.map((seed) => {
         const series = countsSeries(seed, withBursts);
-        const probation = series.times[Math.floor(0.15 * series.times.length)] as number;
+        const probation = probationEnd(series);
         const found = alarms(series, seed, options).filter((time) => time > probation);
         const bursts = series.bursts.filter((time) => time > probation);
         const caught = bursts.filter((burst) =>
@@ -242,24 +243,15 @@ function growthProbe(): void {
   console.log(
     'Growth (5-minute rows, 4 weeks, a daily sine whose level grows 2 % a day; after the first 15 %):',
   );
-  for (const [label, options] of [
-    ['both daily channels', {}],
-    ['forest only (--no-daily)', { seasonal: false, recurrence: false }],
-  ] as const) {
+  for (const [label, options] of CHANNEL_VARIANTS) {
     const perSeed = SEEDS.map((seed) => {
       const random = new SeededRandom(seed + 50);
-      const start = Date.UTC(2024, 0, 1);
-      const times: number[] = [];
-      const rows: number[][] = [];
-      for (let i = 0; i < 28 * 288; i++) {
+      const series = fiveMinuteRows(Date.UTC(2024, 0, 1), 28, (i) => {
         const hour = ((i % 288) * 5) / 60;
-        times.push(start + i * 5 * MINUTE);
-        rows.push([
-          1.02 ** (i / 288) * (50 + 30 * Math.sin((hour / 24) * 2 * Math.PI)) + 2 * gaussian(random),
-        ]);
-      }
-      const probation = times[Math.floor(0.15 * times.length)] as number;
-      return alarms({ times, rows }, seed, options).filter((time) => time > probation).length;
+        return 1.02 ** (i / 288) * (50 + 30 * Math.sin((hour / 24) * 2 * Math.PI)) + 2 * gaussian(random);
+      });
+      const probation = probationEnd(series);
+      return alarms(series, seed, options).filter((time) => time > probation).length;
     });
     console.log(`  ${label.padEnd(25)} alarms, seeds 0-2: ${perSeed.join(', ')}`);
   }
@@ -272,23 +264,17 @@ function shortDropProbe(): void {
       const random = new SeededRandom(seed + 80);
       const start = Date.UTC(2024, 0, 1);
       const drop = start + 12 * DAY + 13 * 60 * MINUTE;
-      const times: number[] = [];
-      const rows: number[][] = [];
-      for (let i = 0; i < 16 * 288; i++) {
-        const time = start + i * 5 * MINUTE;
+      const series = fiveMinuteRows(start, 16, (i, time) => {
         const hour = ((i % 288) * 5) / 60;
         const dropped = time >= drop && time < drop + minutes * MINUTE;
-        times.push(time);
-        rows.push([
-          Math.max(
-            0,
-            dropped
-              ? 8 + 2 * gaussian(random)
-              : 50 - 45 * Math.cos((hour / 24) * 2 * Math.PI) + 2 * gaussian(random),
-          ),
-        ]);
-      }
-      const found = alarms({ times, rows }, seed);
+        return Math.max(
+          0,
+          dropped
+            ? 8 + 2 * gaussian(random)
+            : 50 - 45 * Math.cos((hour / 24) * 2 * Math.PI) + 2 * gaussian(random),
+        );
+      });
+      const found = alarms(series, seed);
       return found.some((time) => time >= drop && time < drop + (minutes + 30) * MINUTE)
         ? 'alarmed'
         : 'MISSED';

@@ -1,6 +1,4 @@
-import { DAY_MS, medianInPlace, timeOrder, validateDayWindow } from './daily';
-
-const WEEK_MS = 7 * DAY_MS;
+import { DAY_MS, medianInPlace, timeOrder, validateDayWindow, WEEK_MS } from './daily';
 
 /** How a detection is recognised as the repeat of an event that happens at this time every day or week. */
 export interface DailyRecurrenceOptions {

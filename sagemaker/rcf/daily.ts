@@ -1,6 +1,7 @@
 /** What the detector's two daily channels share: the length of a day, their day-window options, medians. */
 
 export const DAY_MS = 86_400_000;
+export const WEEK_MS = 7 * DAY_MS;
 
 /**
  * Where a row's time stands against the last row's: `late` when it is earlier by less than a day (a

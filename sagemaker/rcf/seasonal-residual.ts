@@ -1,4 +1,4 @@
-import { DAY_MS, medianInPlace, timeOrder, validateDayWindow } from './daily';
+import { DAY_MS, medianInPlace, timeOrder, validateDayWindow, WEEK_MS } from './daily';
 import { normalTail } from './normal';
 
 /** How the daily-profile channel compares a row with the same time on earlier days. */
@@ -177,10 +177,10 @@ export class SeasonalResidual {
     const { expected, spread } = expectation;
     // A weekly rhythm (a quiet weekend) is not news: the residual is against whichever expectation
     // is nearer, the daily profile or the same time a week earlier.
-    const lastWeek = this.valueNear(time - 7 * DAY_MS);
+    const lastWeekIndex = this.indexNear(time - WEEK_MS);
     const daily = value - expected;
-    const signed =
-      lastWeek !== undefined && Math.abs(value - lastWeek) < Math.abs(daily) ? value - lastWeek : daily;
+    const weekly = lastWeekIndex < 0 ? Infinity : value - (this.values[lastWeekIndex] as number);
+    const signed = Math.abs(weekly) < Math.abs(daily) ? weekly : daily;
     const residual = Math.abs(signed);
     const departure = Math.abs(value - this.lastDay.median());
     let z = 0;
@@ -207,16 +207,13 @@ export class SeasonalResidual {
     return { z, signed };
   }
 
-  /** The value of the row nearest `target`, if one is within the tolerance. */
-  private valueNear(target: number): number | undefined {
+  /** The index of the remembered row nearest `target` if it is within the tolerance, else -1. */
+  private indexNear(target: number): number {
     const index = nearest(this.times, target, this.head);
-    if (
-      index < 0 ||
-      Math.abs((this.times[index] as number) - target) > this.options.toleranceMinutes * 60_000
-    ) {
-      return undefined;
-    }
-    return this.values[index] as number;
+    if (index < 0) return -1;
+    return Math.abs((this.times[index] as number) - target) <= this.options.toleranceMinutes * 60_000
+      ? index
+      : -1;
   }
 
   /**
@@ -224,17 +221,14 @@ export class SeasonalResidual {
    * the spread of those rows' own residuals (1.4826 × their median; 0 when none had one).
    */
   private expectedAt(time: number): { expected: number; spread: number } | undefined {
-    const tolerance = this.options.toleranceMinutes * 60_000;
     const earlier: number[] = [];
     const residuals: number[] = [];
     for (let day = 1; day <= this.options.days; day++) {
-      const target = time - day * DAY_MS;
-      const index = nearest(this.times, target, this.head);
-      if (index >= 0 && Math.abs((this.times[index] as number) - target) <= tolerance) {
-        earlier.push(this.values[index] as number);
-        const residual = this.pastResiduals[index] as number;
-        if (!Number.isNaN(residual)) residuals.push(residual);
-      }
+      const index = this.indexNear(time - day * DAY_MS);
+      if (index < 0) continue;
+      earlier.push(this.values[index] as number);
+      const residual = this.pastResiduals[index] as number;
+      if (!Number.isNaN(residual)) residuals.push(residual);
     }
     if (earlier.length < this.options.minDays) return undefined;
     const spread = residuals.length > 0 ? 1.4826 * medianInPlace(residuals) : 0;
@@ -247,7 +241,8 @@ export class SeasonalResidual {
     this.pastResiduals.push(residual);
     this.lastDay.add(value);
     // Keep the days the expectation reaches back to, and the last day's values for the departure.
-    const horizon = time - Math.max(this.options.days, 7) * DAY_MS - this.options.toleranceMinutes * 60_000;
+    const horizon =
+      time - Math.max(this.options.days * DAY_MS, WEEK_MS) - this.options.toleranceMinutes * 60_000;
     while (this.head < this.times.length && (this.times[this.head] as number) < horizon) this.head++;
     if (this.head >= 4096 && 2 * this.head >= this.times.length) {
       this.times.splice(0, this.head);

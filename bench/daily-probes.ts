@@ -14,7 +14,8 @@
  *    4-6 MB a row (disk writes of a nightly job). Its first nights may alarm; the ones after should not.
  * 5. Daily counts: eight weeks of 5-minute Poisson counts around a daily sine (mentions, requests),
  *    without events and with a 3-10x burst of 1-3 hours every 1-7 days. Alarms after the first 15 %
- *    (NAB's probation): bursts caught within 3 hours, and other alarms.
+ *    (NAB's probation): bursts caught within 3 hours, and other alarms. Then the same with
+ *    overdispersed (Gamma-Poisson) counts, as bursty as real ones: every alarm without events is false.
  * 6. Growth: four weeks of 5-minute rows on a daily sine whose level grows 2 % a day (a growing
  *    service). Every day's peak is a new high; none is an anomaly.
  * 7. Short drop: sixteen days of 5-minute rows on a daily cycle from 5 to 95; on day 12 at 13:00 the
@@ -192,7 +193,28 @@ function poisson(random: SeededRandom, mean: number): number {
   return count;
 }
 
-function countsSeries(seed: number, withBursts: boolean): Series & { bursts: number[] } {
+/** A Gamma(shape, 1) draw (Marsaglia and Tsang's method; shape ≥ 1). */
+function gamma(random: SeededRandom, shape: number): number {
+  const d = shape - 1 / 3;
+  const c = 1 / Math.sqrt(9 * d);
+  for (;;) {
+    let x: number;
+    let v: number;
+    do {
+      x = gaussian(random);
+      v = 1 + c * x;
+    } while (v <= 0);
+    v = v * v * v;
+    const u = random.next();
+    if (Math.log(u) < 0.5 * x * x + d * (1 - v + Math.log(v))) return d * v;
+  }
+}
+
+/**
+ * Counts around a daily sine: Poisson, or with `dispersion` a Gamma–Poisson (negative binomial) whose
+ * variance is mean + mean² / dispersion, as real mention and request counts are burstier than Poisson.
+ */
+function countsSeries(seed: number, withBursts: boolean, dispersion?: number): Series & { bursts: number[] } {
   const random = new SeededRandom(seed + 40);
   const start = Date.UTC(2015, 1, 26);
   const bursts: number[] = [];
@@ -208,17 +230,19 @@ function countsSeries(seed: number, withBursts: boolean): Series & { bursts: num
     }
     const hour = ((i % 288) * 5) / 60;
     const mean = 20 + 15 * Math.sin(((hour - 8) / 24) * 2 * Math.PI);
-    return poisson(random, mean * (time < burstEnd ? factor : 1));
+    const noise = dispersion === undefined ? 1 : gamma(random, dispersion) / dispersion;
+    return poisson(random, mean * noise * (time < burstEnd ? factor : 1));
   });
   return { ...series, bursts };
 }
 
-function countsProbe(): void {
-  console.log('Daily counts (5-minute Poisson counts, 8 weeks; after the first 15 %):');
+function countsProbe(dispersion?: number): void {
+  const kind = dispersion === undefined ? 'Poisson' : `Gamma-Poisson (dispersion ${dispersion})`;
+  console.log(`Daily counts (5-minute ${kind} counts, 8 weeks; after the first 15 %):`);
   for (const withBursts of [false, true]) {
     for (const [label, options] of CHANNEL_VARIANTS) {
       const perSeed = SEEDS.map((seed) => {
-        const series = countsSeries(seed, withBursts);
+        const series = countsSeries(seed, withBursts, dispersion);
         const probation = probationEnd(series);
         const found = alarms(series, seed, options).filter((time) => time > probation);
         const bursts = series.bursts.filter((time) => time > probation);
@@ -288,5 +312,6 @@ levelProbe();
 weeklyJobProbe();
 nightlyBatchProbe();
 countsProbe();
+countsProbe(2);
 growthProbe();
 shortDropProbe();

@@ -3,7 +3,8 @@
  * A = every other series of each category in name order (first, third, ...), B = the rest.
  * `npx tsx bench/nab/tune.ts <experiment> [seed]`; experiments: likelihood, empirical, gate, forest,
  * periodic, recurrent, novelty (seed 0 by default), recurrence and seasonal (the shipped detector's
- * daily-recurrence check and daily-profile channel over grids, mean of seeds 0-2), and confirm (the candidates that improved half A on
+ * daily-recurrence check and daily-profile channel over grids, mean of seeds 0-2), trees (the forest's size, mean
+ * of seeds 0-2), and confirm (the candidates that improved half A on
  * seed 0, mean of seeds 0-2 on A, B and the whole subset). Each line: the parameters, then normalised standard/low-FP/low-FN
  * scores on A, on B and on the whole subset (with FP and FN counts), NAB's threshold optimised within
  * each part.
@@ -238,6 +239,11 @@ switch (experiment) {
     // The likelihood's post-processing, re-checked with both channels and 100 trees.
     for (const suppression of [50, 200]) detectorRun(`suppression ${suppression}`, { suppression });
     for (const recentSize of [1, 3]) detectorRun(`recent ${recentSize}`, { recentSize });
+    break;
+  }
+  case 'trees': {
+    // The forest's size with everything else shipped (session 7: the seed spread at 100 trees).
+    for (const numTrees of [100, 200]) detectorRun(`${numTrees} trees`, { numTrees });
     break;
   }
   default:

@@ -5,9 +5,10 @@ import { SeasonalResidual, SeasonalResidualOptions } from './seasonal-residual';
 
 /** The detector's product configuration (also `pipemend detect`'s defaults). */
 export const DETECTOR_DEFAULTS = {
-  // SageMaker's built-in RCF default: twice the trees halve the raw score's sampling variance, which
-  // the likelihood otherwise reads as noise (docs/detection.md: 100 trees on the NAB subset).
-  numTrees: 100,
+  // Twice SageMaker's built-in RCF default of 100: each doubling halves the raw score's sampling
+  // variance, which the likelihood otherwise reads as noise, and with it how much a result depends on
+  // the seed (docs/detection.md, "Session 7: 200 trees").
+  numTrees: 200,
   sampleSize: 256,
   shingleSize: 1,
   historySize: 8000,

@@ -6,8 +6,8 @@ import { SeasonalResidual, SeasonalResidualOptions } from './seasonal-residual';
 /** The detector's product configuration (also `pipemend detect`'s defaults). */
 export const DETECTOR_DEFAULTS = {
   // Twice SageMaker's built-in RCF default of 100: each doubling halves the raw score's sampling
-  // variance, which the likelihood otherwise reads as noise, and with it how much a result depends on
-  // the seed (docs/detection.md, "Session 7: 200 trees").
+  // variance, which the likelihood otherwise reads as noise (docs/detection.md, "Session 7: 200
+  // trees": fewer false positives on NAB than 100; 300 were no better).
   numTrees: 200,
   sampleSize: 256,
   shingleSize: 1,

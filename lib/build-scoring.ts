@@ -8,6 +8,7 @@ import { Construct } from 'constructs';
 import { DataLake } from './data-lake';
 import { DeadLetterQueue } from './dead-letter-queue';
 import { PipemendFunction } from './pipemend-function';
+import { parseTrendSettings, TrendSettings } from '../core/scoring/trend-settings';
 
 /** Data-lake prefixes the scorer reads: model manifests and forests, build records, feature rows. */
 export const SCORER_READ_PREFIXES = ['models/', 'builds/', 'features/', 'scoring/baselines/'] as const;
@@ -54,6 +55,12 @@ export interface BuildScoringProps {
    * @default Duration.hours(2)
    */
   readonly maxEventAge?: Duration;
+  /**
+   * The trend test for slow creeps: the features it follows (`[]` turns it off) and how large
+   * (`minShift`, robust scales) and how significant (`minZ`) the last day's rise must be.
+   * @default - memory only, a rise of 1.2 scales at z ≥ 4 (docs/detection.md)
+   */
+  readonly trend?: TrendSettings;
 }
 
 /**
@@ -95,6 +102,7 @@ export class BuildScoring extends Construct {
         `maxEventAge must be between 1 minute and 24 hours, got ${maxEventAge.toHumanString()}`,
       );
     }
+    const trend = props.trend === undefined ? undefined : parseTrendSettings(props.trend, 'trend');
     for (const pipeline of pipelines) {
       if (!/^[A-Za-z0-9.@\-_]{1,100}$/.test(pipeline)) {
         throw new Error(`pipelines: '${pipeline}' is not a valid CodePipeline pipeline name`);
@@ -121,6 +129,7 @@ export class BuildScoring extends Construct {
         MODEL_KIND: modelKind,
         RECORD_WAIT_ATTEMPTS: String(recordWaitAttempts),
         ...(props.endpointName ? { ENDPOINT_NAME: props.endpointName } : {}),
+        ...(trend ? { TREND_SETTINGS: JSON.stringify(trend) } : {}),
       },
     });
     this.grantScorer(props, modelKind, pipelines);

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 
 import { REMEDIATION_MODES, RemediationMode } from '../core/remediation/remediation';
+import { trendSettingsSchema } from '../core/scoring/trend-settings';
 import { TRAINING_SOURCES } from '../sagemaker/training/parquet-window';
 
 export { REMEDIATION_MODES };
@@ -58,6 +59,11 @@ export const pipemendConfigSchema = z.strictObject({
     })
     .partial()
     .optional(),
+  /**
+   * The trend test for slow creeps: `features` (`[]` turns it off), `minShift`, `minZ`; unset fields keep
+   * their defaults (memory, 1.2 scales, z ≥ 4).
+   */
+  trend: z.optional(trendSettingsSchema),
   /** Amazon Bedrock model (or inference profile) id for fix suggestions; absent means offline suggestions only. */
   bedrockModelId: z.string().min(1).optional(),
   /** Bedrock Guardrail applied to suggestion requests. */
@@ -154,31 +160,34 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
   if (issue.code !== 'unrecognized_keys') return `${where || '(root): '}${issue.message}`;
   const unknown = issue.keys.map((key) => `'${key}'`).join(', ');
-  const accepted = Object.keys(schemaAt(issue.path)?.shape ?? {}).join(', ');
+  const accepted = Object.keys(schemaAt(issue.path)?._zod.def.shape ?? {}).join(', ');
   const noun = issue.keys.length > 1 ? 'unknown keys' : 'unknown key';
   return `${where}${noun} ${unknown} (accepted: ${accepted})`;
 }
 
-type ObjectSchema = z.ZodObject<z.ZodRawShape>;
-
-/** The object schema that validated the value at `path`, to list the keys it accepts. */
-function schemaAt(path: readonly PropertyKey[]): ObjectSchema | undefined {
-  let schema: z.ZodType = pipemendConfigSchema;
+/**
+ * The object schema that validated the value at `path`, to list the keys it accepts. Walks zod's core
+ * classes, which both classic schemas and the zod/mini ones shared with the Lambda code (`trend`) extend.
+ */
+function schemaAt(path: readonly PropertyKey[]): z.core.$ZodObject | undefined {
+  let schema: z.core.$ZodType = pipemendConfigSchema;
   for (const segment of path) {
     schema = unwrap(schema);
-    if (schema instanceof z.ZodArray && typeof segment === 'number') schema = schema.element as z.ZodType;
-    else if (schema instanceof z.ZodObject && typeof segment === 'string')
-      schema = schema.shape[segment] as z.ZodType;
-    else return undefined;
+    if (schema instanceof z.core.$ZodArray && typeof segment === 'number') schema = schema._zod.def.element;
+    else if (schema instanceof z.core.$ZodObject && typeof segment === 'string') {
+      const field = schema._zod.def.shape[segment];
+      if (field === undefined) return undefined;
+      schema = field;
+    } else return undefined;
   }
   const found = unwrap(schema);
-  return found instanceof z.ZodObject ? (found as ObjectSchema) : undefined;
+  return found instanceof z.core.$ZodObject ? found : undefined;
 }
 
-function unwrap(schema: z.ZodType): z.ZodType {
+function unwrap(schema: z.core.$ZodType): z.core.$ZodType {
   let current = schema;
-  while (current instanceof z.ZodOptional || current instanceof z.ZodDefault) {
-    current = current.unwrap() as z.ZodType;
+  while (current instanceof z.core.$ZodOptional || current instanceof z.core.$ZodDefault) {
+    current = current._zod.def.innerType;
   }
   return current;
 }

@@ -77,6 +77,7 @@ export class PipemendStack extends Stack {
       endpointName: config.scorer === 'endpoint' ? endpointName : undefined,
       projects: config.projects,
       pipelines: config.pipelines,
+      trend: config.trend,
     });
     if (config.scorer === 'endpoint') {
       const instanceType = config.endpointInstanceType ?? 'ml.t2.medium';

@@ -24,6 +24,7 @@ import { BuildRecord } from '../core/collection/build-record';
 import { buildMetrics, collectEvent, CollectorPorts, storeBuildRecord } from '../core/collection/collector';
 import { DigestOccurrence } from '../core/remediation/notification-digest';
 import { scoreBuild } from '../core/scoring/score-build';
+import { TrendSettings } from '../core/scoring/trend-settings';
 import { BuildVerdict } from '../core/scoring/verdict';
 import { Suggestion } from '../core/suggestions/suggestion';
 import { suggestionRoute } from '../core/suggestions/suggestion-routing';
@@ -95,6 +96,8 @@ export interface ReplayOptions {
   /** Builds the suggestion stage for a simulation (it reads the simulated build logs). */
   readonly suggester?: (ci: SimulatedCi) => Suggester;
   readonly onProgress?: (done: number, total: number) => void;
+  /** The trend test's settings, as an installation's `trend` context key. @default - the scorer's defaults */
+  readonly trend?: TrendSettings;
 }
 
 export interface ReplayedBuild {
@@ -332,6 +335,7 @@ class Replay {
       history: this.recent,
       modelKind: 'embedded',
       modelScorer: this.model,
+      trend: this.options.trend,
       now: () => decidedAt,
     });
     this.recent.add(record);

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { Presets, SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 
+import { parseTrendSettings, TrendSettings } from '../../core/scoring/trend-settings';
 import { REMEDIATION_MODES, RemediationMode } from '../../lib/config';
 import { ReplayOptions, ReplayResult, replayDataDirectory, replaySimulation } from '../../local/replay';
 import { REPLAY_TRAINING_SETTINGS } from '../../local/replay/embedded-model';
@@ -22,6 +23,7 @@ export interface ReplayCommandOptions {
   readonly days: number;
   readonly trees: number;
   readonly bedrock?: string;
+  readonly trend?: TrendSettings;
   readonly progress: boolean;
 }
 
@@ -62,6 +64,11 @@ export function registerReplayCommand(program: Command): void {
       REPLAY_TRAINING_SETTINGS.numTrees,
     )
     .option('--bedrock <model-id>', 'suggest fixes with this Amazon Bedrock model (needs AWS credentials)')
+    .option(
+      '--trend <json>',
+      'trend test settings, as the trend context key: \'{"features":["memoryUtilizedPercent","buildSeconds"],"minShift":1.2,"minZ":4}\'',
+      trendOption,
+    )
     .option('--no-progress', 'no progress bar')
     .action(async (options: ReplayCommandOptions) => {
       if (!options.data && typeof (Promise as { withResolvers?: unknown }).withResolvers !== 'function') {
@@ -98,6 +105,7 @@ export async function runReplay(
     mode: options.mode,
     dataLakeDir: path.join(options.out, 'data-lake'),
     training: { ...REPLAY_TRAINING_SETTINGS, numTrees: options.trees },
+    trend: options.trend,
     remediator: (ci, lake, mode) => new SimulatedRemediator(ci, { mode, lake, seed: options.seed }),
     suggester: (ci) => {
       const built = simulatedSuggester(ci, options.bedrock ? { bedrockModelId: options.bedrock } : {});
@@ -184,6 +192,20 @@ export function summary(run: ReplayRun): string {
     '',
   ];
   return lines.join('\n');
+}
+
+function trendOption(json: string): TrendSettings {
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    throw new InvalidArgumentError(`expected JSON, got '${json}' (${(error as Error).message})`);
+  }
+  try {
+    return parseTrendSettings(value, 'trend settings');
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 function integerOption(min: number, max: number): (value: string) => number {

@@ -18,6 +18,7 @@ import {
   ScoreResult,
 } from './scoring';
 import { assessTrend, TrendFinding, TrendPoint, trendPointOf } from './trend';
+import { TrendSettings } from './trend-settings';
 import { BuildVerdict } from './verdict';
 import {
   BuildRecord,
@@ -59,6 +60,8 @@ export interface ScoringPorts {
   /** The configured model kind and its scorer. */
   readonly modelKind: ModelKind;
   readonly modelScorer: ModelScorer;
+  /** The installation's choices of the trend test. @default - `TREND_DEFAULTS`: memory, 1.2 scales, z ≥ 4 */
+  readonly trend?: TrendSettings;
   readonly now?: () => Date;
 }
 
@@ -75,7 +78,7 @@ export async function scoreBuild(record: BuildRecord, ports: ScoringPorts): Prom
   // go beside the manifest's, not after them (the pipeline gate waits for both).
   const [current, { trend, history }] = await Promise.all([
     ports.manifests.current(),
-    creepsUpTo(record, vector, ports.history),
+    creepsUpTo(record, vector, ports.history, ports.trend),
   ]);
   // A successful build over the threshold is corroborated (or not) by the project's previous build,
   // scored now by the same scorer: rare, so the extra scoring costs next to nothing.
@@ -152,8 +155,9 @@ async function creepsUpTo(
   record: BuildRecord,
   vector: FeatureVector,
   projectHistory: ProjectHistory,
+  settings: TrendSettings | undefined,
 ): Promise<{ trend: TrendFinding[]; history: TrendPoint[] }> {
   const current = trendPointOf(record, vector);
   const history = await projectHistory.recent(record.projectName, record.buildId, new Date(current.at));
-  return { trend: assessTrend(history, current), history };
+  return { trend: assessTrend(history, current, settings), history };
 }

@@ -223,7 +223,7 @@ export function explainTrend(
     share: Math.round(((0.5 * finding.z) / total) * 1e4) / 1e4,
     direction: 'high',
   }));
-  const names = new Set(trend.map((finding) => finding.feature));
+  const names = new Set<string>(trend.map((finding) => finding.feature));
   const rest = explanation
     .filter((contribution) => !names.has(contribution.feature))
     .map((contribution) => ({ ...contribution, share: Math.round(contribution.share * 0.5 * 1e4) / 1e4 }));

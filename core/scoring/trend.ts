@@ -47,7 +47,7 @@ export function trendPointOf(
 }
 
 export interface TrendFinding {
-  readonly feature: FeatureName;
+  readonly feature: TrendFeature;
   /** Mean residual of the recent builds above the extrapolated level, in robust scales. */
   readonly shift: number;
   /** shift × √builds. */
@@ -61,13 +61,29 @@ export interface TrendFinding {
   readonly recentMean: number;
 }
 
+/**
+ * Absolute scale floors, as in the baseline (a constant feature must not make every change infinite):
+ * the features the test can follow, whose creeps are a problem (memory towards the limit, builds and
+ * queues slowing down).
+ */
+const ABSOLUTE_FLOOR = {
+  memoryUtilizedPercent: 1,
+  buildSeconds: 3,
+  durationSeconds: 3,
+  queuedSeconds: 2,
+} as const satisfies Partial<Record<FeatureName, number>>;
+
+export type TrendFeature = keyof typeof ABSOLUTE_FLOOR;
+
+export const TREND_FEATURES = Object.keys(ABSOLUTE_FLOOR) as [TrendFeature, ...TrendFeature[]];
+
 export interface TrendOptions {
   /**
-   * Features tested. @default memory only: on the replay's histories, build duration and queue time
-   * added 16 and 38 false alarms on the default history and no detection (docs/detection.md); pass them
-   * explicitly where they creep.
+   * Features tested. @default memory only: on the replay's four histories, build and pipeline duration
+   * add 2–8 false alarms each and queue time 12–35 (it follows the time of day), and none finds a build
+   * memory misses (docs/detection.md); pass them explicitly where they creep.
    */
-  readonly features?: readonly FeatureName[];
+  readonly features?: readonly TrendFeature[];
   /** Recent window, hours. @default 24 */
   readonly windowHours?: number;
   /** Reference window, days before the recent window. @default 14 */
@@ -102,7 +118,7 @@ export interface TrendOptions {
 }
 
 export const TREND_DEFAULTS = {
-  features: ['memoryUtilizedPercent'] as readonly FeatureName[],
+  features: ['memoryUtilizedPercent'] as readonly TrendFeature[],
   windowHours: 24,
   referenceDays: 14,
   referenceGapHours: 24,
@@ -154,14 +170,6 @@ export function selectTrendHistory(points: readonly TrendPoint[], at: number): T
     return true;
   });
 }
-
-/** Absolute scale floors, as in the baseline (a constant feature must not make every change infinite). */
-const ABSOLUTE_FLOOR: Partial<Record<FeatureName, number>> = {
-  memoryUtilizedPercent: 1,
-  buildSeconds: 3,
-  durationSeconds: 3,
-  queuedSeconds: 2,
-};
 
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
@@ -267,7 +275,6 @@ export function assessTrend(
   const findings: TrendFinding[] = [];
   for (const feature of o.features) {
     const f = FEATURE_NAMES.indexOf(feature);
-    if (f < 0) continue;
     // Time in days from the window start keeps the regression well conditioned.
     const xs = reference.map((p) => (p.at - windowStart) / DAY_MS);
     const ys = reference.map((p) => p.values[f] ?? 0);
@@ -284,7 +291,7 @@ export function assessTrend(
     const expected = expectedAt(current.at);
     const referenceScale = Math.max(
       median(referenceResiduals.map(Math.abs)) * MAD_TO_SIGMA,
-      ABSOLUTE_FLOOR[feature] ?? 0,
+      ABSOLUTE_FLOOR[feature],
       Math.abs(expected) * o.relativeFloor,
     );
     const deviations = recent.map((p) => (p.values[f] ?? 0) - expectedAt(p.at));

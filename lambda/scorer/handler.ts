@@ -2,7 +2,7 @@
  * Post-build scorer Lambda: a CodePipeline invoke action, a CodePipeline V2 stage-condition `LambdaInvoke`
  * rule and an EventBridge target, sharing one core.
  * Environment: DATA_LAKE_BUCKET, EVENT_BUS_NAME, MODEL_KIND (`embedded` | `endpoint`), ENDPOINT_NAME
- * (with `endpoint`), optional RECORD_WAIT_ATTEMPTS.
+ * (with `endpoint`), optional RECORD_WAIT_ATTEMPTS and TREND_SETTINGS (JSON, `trendSettingsSchema`).
  */
 import { CodePipelineClient } from '@aws-sdk/client-codepipeline';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -17,7 +17,8 @@ import { S3ProjectHistory } from './s3-project-history';
 import { createScorer, ScorerResult } from './scorer-app';
 import { VerdictPublisher } from './verdict-publisher';
 import { ModelKind } from '../../core/scoring/scoring';
-import { numberEnv, requireEnv } from '../shared/env';
+import { parseTrendSettings, TrendSettings } from '../../core/scoring/trend-settings';
+import { numberEnv, optionalEnv, requireEnv } from '../shared/env';
 import { tracer } from '../shared/powertools';
 
 const s3 = tracer.captureAWSv3Client(new S3Client({}));
@@ -42,6 +43,7 @@ function configuredScorer(): (event: unknown) => Promise<ScorerResult> {
       manifests: new S3ManifestSource(s3, bucket),
       history: new S3ProjectHistory(s3, bucket),
       modelKind: kind,
+      trend: trendSettingsFromEnv(),
       modelScorer:
         kind === 'endpoint'
           ? new EndpointScorer(sageMakerRuntime, requireEnv('ENDPOINT_NAME'))
@@ -51,6 +53,19 @@ function configuredScorer(): (event: unknown) => Promise<ScorerResult> {
     codePipeline,
   });
   return scorer;
+}
+
+/** The installation's trend settings (the stack's `trend` context key), if it chose any. */
+function trendSettingsFromEnv(): TrendSettings | undefined {
+  const json = optionalEnv('TREND_SETTINGS');
+  if (json === undefined) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(json);
+  } catch (error) {
+    throw new Error(`Environment variable TREND_SETTINGS is not JSON: ${(error as Error).message}`);
+  }
+  return parseTrendSettings(value, 'Environment variable TREND_SETTINGS');
 }
 
 /** Never logs the event itself: a CodePipeline job carries live artifactCredentials. */

@@ -19,7 +19,8 @@ describe('pipemend replay', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  it('rejects an unknown mode, naming the allowed ones', async () => {
+  /** What `pipemend replay <args>` writes to stderr when it refuses its arguments. */
+  async function refusal(...args: string[]): Promise<string> {
     const program = new Command().exitOverride();
     registerReplayCommand(program);
     let stderr = '';
@@ -28,8 +29,26 @@ describe('pipemend replay', () => {
         .exitOverride()
         .configureOutput({ writeErr: (text) => (stderr += text), writeOut: () => undefined }),
     );
-    await expect(program.parseAsync(['node', 'pipemend', 'replay', '--mode', 'yolo'])).rejects.toThrow();
-    expect(stderr).toContain("argument 'yolo' is invalid. Allowed choices are shadow, suggest, enforce.");
+    await expect(program.parseAsync(['node', 'pipemend', 'replay', ...args])).rejects.toThrow();
+    return stderr;
+  }
+
+  it('rejects an unknown mode, naming the allowed ones', async () => {
+    expect(await refusal('--mode', 'yolo')).toContain(
+      "argument 'yolo' is invalid. Allowed choices are shadow, suggest, enforce.",
+    );
+  });
+
+  it('rejects --trend that is not JSON, saying it expected JSON', async () => {
+    expect(await refusal('--trend', 'features=buildSeconds')).toContain(
+      "option '--trend <json>' argument 'features=buildSeconds' is invalid. expected JSON, got 'features=buildSeconds'",
+    );
+  });
+
+  it('rejects an invalid trend setting, naming the field as the trend context key would', async () => {
+    expect(await refusal('--trend', '{"minZ":1}')).toContain(
+      'trend settings: minZ: Too small: expected number to be >=2',
+    );
   });
 
   it('says what it expected when --data holds no build records', async () => {

@@ -150,6 +150,25 @@ describe('BuildScoring in the Pipemend stack', () => {
     });
   });
 
+  test('without trend settings the scorer has no TREND_SETTINGS: it keeps the defaults', () => {
+    embedded.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Pipemend: scores each finished build'),
+      Environment: { Variables: Match.objectLike({ TREND_SETTINGS: Match.absent() }) },
+    });
+  });
+
+  test('the trend context key reaches the scorer as TREND_SETTINGS', () => {
+    const trend = { features: ['memoryUtilizedPercent', 'buildSeconds'], minZ: 5 };
+    synthPipemend({ config: { trend } }).template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Pipemend: scores each finished build'),
+      Environment: {
+        Variables: Match.objectLike({
+          TREND_SETTINGS: '{"features":["memoryUtilizedPercent","buildSeconds"],"minZ":5}',
+        }),
+      },
+    });
+  });
+
   test('the rule sends finished builds not started by CodePipeline, with a DLQ and bounded retries', () => {
     embedded.hasResourceProperties('AWS::Events::Rule', {
       EventPattern: {
@@ -265,6 +284,10 @@ describe('BuildScoring validation', () => {
     expect(make({ pipelines: ['my pipeline'] })).toThrow(
       "pipelines: 'my pipeline' is not a valid CodePipeline pipeline name",
     );
+  });
+
+  test('invalid trend settings are refused naming the prop and the field', () => {
+    expect(make({ trend: { minZ: 1 } })).toThrow('trend: minZ: Too small: expected number to be >=2');
   });
 
   test('an invalid project name is named', () => {

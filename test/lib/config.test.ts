@@ -23,7 +23,7 @@ describe('parsePipemendConfig', () => {
   test('rejects an unknown top-level key, naming it and the accepted keys', () => {
     expect(() => parsePipemendConfig({ projets: ['my-build'], defaultMode: 'enforce' })).toThrow(
       new PipemendConfigError(
-        "Invalid pipemend configuration: unknown key 'projets' (accepted: projects, pipelines, defaultMode, scorer, endpointName, healthAlarms, requireRollbackApproval, remediationLimits, bedrockModelId, bedrockGuardrailId, bedrockGuardrailVersion, notificationEmail, trainingWindowDays, trainingApproval, trainingSource, endpointInstanceType, endpointAutoscaling, owners)",
+        "Invalid pipemend configuration: unknown key 'projets' (accepted: projects, pipelines, defaultMode, scorer, endpointName, healthAlarms, requireRollbackApproval, remediationLimits, trend, bedrockModelId, bedrockGuardrailId, bedrockGuardrailVersion, notificationEmail, trainingWindowDays, trainingApproval, trainingSource, endpointInstanceType, endpointAutoscaling, owners)",
       ),
     );
   });
@@ -31,6 +31,23 @@ describe('parsePipemendConfig', () => {
   test('rejects an unknown remediation limit by name', () => {
     expect(() => parsePipemendConfig({ remediationLimits: { maxRetries: 2 } })).toThrow(
       "Invalid pipemend configuration: remediationLimits: unknown key 'maxRetries' (accepted: maxActionsPerRevision, maxActionsPerWindow, windowSeconds, breakerThreshold, breakerCooldownSeconds)",
+    );
+  });
+
+  test('accepts trend settings and keeps them as given', () => {
+    const trend = { features: ['memoryUtilizedPercent', 'durationSeconds'], minShift: 1.5 };
+    expect(parsePipemendConfig({ trend }).trend).toEqual(trend);
+  });
+
+  test('rejects a trend feature the test cannot follow, naming the field', () => {
+    expect(() => parsePipemendConfig({ trend: { features: ['cpuUtilizedPercent'] } })).toThrow(
+      'Invalid pipemend configuration: trend.features.0: Invalid option: expected one of "memoryUtilizedPercent"|"buildSeconds"|"durationSeconds"|"queuedSeconds"',
+    );
+  });
+
+  test('rejects an unknown trend key, naming the accepted keys', () => {
+    expect(() => parsePipemendConfig({ trend: { windowHours: 48 } })).toThrow(
+      "Invalid pipemend configuration: trend: unknown key 'windowHours' (accepted: features, minShift, minZ)",
     );
   });
 

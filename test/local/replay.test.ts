@@ -3,15 +3,17 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 
 import { SMALL_SCENARIO } from './simulation/small-scenario';
+import { TrendSettings } from '../../core/scoring/trend-settings';
 import { ReplayedBuild, ReplayResult, replaySimulation } from '../../local/replay';
 import { SimulatedRemediator } from '../../local/replay/remediation';
 import { simulatedSuggester } from '../../local/replay/suggestions';
 
-async function replay(mode: 'enforce' | 'shadow', dir: string): Promise<ReplayResult> {
+async function replay(mode: 'enforce' | 'shadow', dir: string, trend?: TrendSettings): Promise<ReplayResult> {
   return replaySimulation(SMALL_SCENARIO, {
     mode,
-    dataLakeDir: path.join(dir, mode),
+    dataLakeDir: path.join(dir, trend ? `${mode}-trend` : mode),
     warmupDays: 10,
+    trend,
     remediator: (ci, lake, replayMode) => new SimulatedRemediator(ci, { mode: replayMode, lake }),
     suggester: (ci) => simulatedSuggester(ci).suggester,
   });
@@ -160,4 +162,13 @@ describe('replay of the small scenario', () => {
     expect(enforce.trainings.length).toBeGreaterThan(0);
     expect(enforce.builds.filter((b) => b.scorer === 'embedded').length).toBeGreaterThan(100);
   });
+
+  it("passes the trend settings to the scorer: with the test off, fewer of the creep's successful builds are flagged", async () => {
+    const creepFlagged = (result: ReplayResult) =>
+      result.builds.filter(
+        (b) => b.truth?.incidentId === 'exhaustion' && b.status === 'SUCCEEDED' && b.anomalous,
+      ).length;
+    const off = await replay('shadow', dir, { features: [] });
+    expect(creepFlagged(off)).toBeLessThan(creepFlagged(shadow));
+  }, 600_000);
 });

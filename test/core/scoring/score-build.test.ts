@@ -123,6 +123,21 @@ describe('scoreBuild', () => {
     expect(verdict.explanation[0]).toMatchObject({ feature: 'memoryUtilizedPercent', value: 47 });
   });
 
+  test("the installation's trend settings reach the test: with no features a creep is not flagged", async () => {
+    const p = ports({ history: historyOf(memoryHistory(6)), trend: { features: [] } });
+    const record = buildRecord({ utilization: { cpuUtilizedPercent: 60, memoryUtilizedPercent: 47 } });
+    const { verdict } = await scoreBuild(record, p);
+    expect(verdict).toMatchObject({ anomalous: false, verdict: 'NORMAL' });
+  });
+
+  test("the installation's trend settings reach the test: a higher minShift waits for a larger rise", async () => {
+    // The last day's builds are 6 points over a reference whose robust scale is 1.48: 4 scales.
+    const p = ports({ history: historyOf(memoryHistory(6)), trend: { minShift: 5 } });
+    const record = buildRecord({ utilization: { cpuUtilizedPercent: 60, memoryUtilizedPercent: 47 } });
+    const { verdict } = await scoreBuild(record, p);
+    expect(verdict).toMatchObject({ anomalous: false });
+  });
+
   test('the cold-start baseline path runs the trend test too', async () => {
     const p = ports({
       manifests: { current: jest.fn().mockResolvedValue(null) },

@@ -22,6 +22,7 @@ function loadHandler(env: Record<string, string>): { handler: Handler; aws: type
     'MODEL_KIND',
     'ENDPOINT_NAME',
     'RECORD_WAIT_ATTEMPTS',
+    'TREND_SETTINGS',
   ]) {
     delete process.env[key];
   }
@@ -98,6 +99,24 @@ describe('scorer handler wiring', () => {
     const { handler, aws } = loadHandler({ ...ENV, MODEL_KIND: 'endpoint' });
     aws.lake.set(CURRENT_MODEL_MANIFEST_KEY, JSON.stringify(manifest()));
     await expect(handler(job)).rejects.toThrow('Environment variable ENDPOINT_NAME is required but not set');
+  });
+
+  test('TREND_SETTINGS that are not JSON fail the invocation naming the variable', async () => {
+    await expect(loadHandler({ ...ENV, TREND_SETTINGS: '{features' }).handler(job)).rejects.toThrow(
+      /^Environment variable TREND_SETTINGS is not JSON: /,
+    );
+  });
+
+  test('an invalid trend setting fails the invocation naming the variable and the field', async () => {
+    await expect(loadHandler({ ...ENV, TREND_SETTINGS: '{"minZ":1}' }).handler(job)).rejects.toThrow(
+      'Environment variable TREND_SETTINGS: minZ: Too small: expected number to be >=2',
+    );
+  });
+
+  test('valid TREND_SETTINGS configure the scorer, which answers the job', async () => {
+    const { handler, aws } = loadHandler({ ...ENV, TREND_SETTINGS: '{"features":["buildSeconds"]}' });
+    aws.storeRecord();
+    await expect(handler(job)).resolves.toEqual({ kind: 'job', jobId: 'job-1', outcome: 'success' });
   });
 
   test('an unknown MODEL_KIND is refused with the allowed values', async () => {

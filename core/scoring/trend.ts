@@ -136,9 +136,9 @@ export const TREND_DEFAULTS = {
 /**
  * Which of the project's builds the scorer gives the trend test, by calendar day (UTC) before the scored
  * build's: every build of the days a recent window can reach (`recentDays`, up to `recentPerDay` a day,
- * newest first) and the newest `referencePerDay` of each older day up to `days` back. A busy project thus
- * keeps a full recent window and two weeks of reference at a bounded cost (at most 4 × 250 + 13 × 12
- * builds); a project building a few times a day keeps everything the test can use.
+ * newest first) and `referencePerDay` of each older day up to `days` back, spread over the day. A busy
+ * project thus keeps a full recent window and two weeks of reference at a bounded cost (at most 4 × 250 +
+ * 13 × 12 builds); a project building a few times a day keeps everything the test can use.
  */
 export const TREND_HISTORY = {
   days: TREND_DEFAULTS.referenceDays + Math.ceil(TREND_DEFAULTS.maxWindowHours / 24),
@@ -158,17 +158,32 @@ export function utcDaysBetween(earlier: number, later: number): number {
   return Math.floor(later / DAY_MS) - Math.floor(earlier / DAY_MS);
 }
 
-/** The builds of `points` (any order) the trend test gets for a build ending at `at`: `trendDayQuota` per day. */
+/**
+ * What the trend test keeps of one day's builds (given newest first), `trendDayQuota` of them: the newest
+ * of a day a recent window can reach (it needs the last hours), and of an older day builds spread evenly
+ * over it. The newest dozen of a busy project's day would all be its evening builds, and durations and
+ * queues follow the time of day: a reference of evenings would make every working day look slow.
+ */
+export function trendDaySample<T>(daysAgo: number, newestFirst: readonly T[]): T[] {
+  const quota = trendDayQuota(daysAgo);
+  if (newestFirst.length <= quota || daysAgo <= TREND_HISTORY.recentDays) return newestFirst.slice(0, quota);
+  return Array.from(
+    { length: quota },
+    (_, i) => newestFirst[Math.floor(((i + 0.5) * newestFirst.length) / quota)] as T,
+  );
+}
+
+/** The builds of `points` (any order) the trend test gets for a build ending at `at`: `trendDaySample` of each day. */
 export function selectTrendHistory(points: readonly TrendPoint[], at: number): TrendPoint[] {
-  const newestFirst = points.filter((p) => p.at <= at).sort((a, b) => b.at - a.at);
-  const taken = new Map<number, number>();
-  return newestFirst.filter((p) => {
-    const daysAgo = utcDaysBetween(p.at, at);
-    const count = taken.get(daysAgo) ?? 0;
-    if (count >= trendDayQuota(daysAgo)) return false;
-    taken.set(daysAgo, count + 1);
-    return true;
-  });
+  const days = new Map<number, TrendPoint[]>();
+  for (const point of points.filter((p) => p.at <= at).sort((a, b) => b.at - a.at)) {
+    const daysAgo = utcDaysBetween(point.at, at);
+    const day = days.get(daysAgo);
+    if (day) day.push(point);
+    else days.set(daysAgo, [point]);
+  }
+  // Map order is insertion order: newest day first, so the result stays newest first.
+  return [...days].flatMap(([daysAgo, newestFirst]) => trendDaySample(daysAgo, newestFirst));
 }
 
 const HOUR_MS = 3_600_000;

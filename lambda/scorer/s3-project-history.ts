@@ -5,7 +5,7 @@
  *   history: in the container's memory and as one S3 object per project
  *   (`scoring/baselines/project=<p>.json`), each for `maxAgeMillis`;
  * - the trend test's points, from the build records `selectTrendHistory` keeps (every build of the last
- *   days, a dozen a day of the two weeks before; `builds/project=<p>/date=<d>/<build>.json`: end time
+ *   days, a dozen spread over each day of the two weeks before; `builds/project=<p>/date=<d>/<build>.json`: end time
  *   and status, which the feature rows lack). The
  *   trend needs the builds of the last hours, so nothing is cached but the records themselves, which never
  *   change once written: a warm container reads only the records it has not seen.
@@ -21,7 +21,7 @@ import { ProjectHistory } from '../../core/scoring/score-build';
 import {
   selectTrendHistory,
   TREND_HISTORY,
-  trendDayQuota,
+  trendDaySample,
   TrendPoint,
   trendPointOf,
 } from '../../core/scoring/trend';
@@ -131,7 +131,7 @@ export class S3ProjectHistory implements ProjectHistory {
       '.json',
       endedAt.getTime(),
       TREND_HISTORY.days + 1,
-      trendDayQuota,
+      trendDaySample,
     );
     const unseen = keys.filter((key) => !this.points.has(key));
     await this.mapInParallel(unseen, async (key) => {
@@ -171,7 +171,8 @@ export class S3ProjectHistory implements ProjectHistory {
       '.csv',
       now,
       this.maxDays,
-      (_daysAgo, taken) => maxBuilds - taken,
+      (_daysAgo, newestFirst) => newestFirst,
+      maxBuilds,
     );
     const rows = await this.mapInParallel(keys, async (key) => {
       const text = await getTextOrNull(this.s3, this.bucket, key);
@@ -185,8 +186,8 @@ export class S3ProjectHistory implements ProjectHistory {
   }
 
   /**
-   * The project's keys of one kind in the `days` days up to `anchor`'s, each day's newest first and at
-   * most `quota(daysAgo, taken so far)` of them (none left: stop), without the scored build's.
+   * The project's keys of one kind in the `days` days up to `anchor`'s, without the scored build's: of
+   * each day, what `sample` takes of its keys newest first, until `maxKeys` are taken.
    */
   private async newestKeys(
     kind: 'builds' | 'features',
@@ -195,22 +196,20 @@ export class S3ProjectHistory implements ProjectHistory {
     extension: string,
     anchor: number,
     days: number,
-    quota: (daysAgo: number, taken: number) => number,
+    sample: (daysAgo: number, newestFirst: string[]) => string[],
+    maxKeys = Infinity,
   ): Promise<string[]> {
     const excluded = `/${encodeKeyPart(excludingBuildId)}${extension}`;
     const keys: string[] = [];
-    for (let daysAgo = 0; daysAgo < days; daysAgo++) {
-      const wanted = quota(daysAgo, keys.length);
-      if (wanted <= 0) break;
+    for (let daysAgo = 0; daysAgo < days && keys.length < maxKeys; daysAgo++) {
       const date = new Date(anchor - daysAgo * DAY_MILLIS).toISOString().slice(0, 10);
       const prefix = `${kind}/project=${encodeKeyPart(projectName)}/date=${date}/`;
       const dayKeys =
         kind === 'builds' && daysAgo >= 2
           ? await this.listPastDay(prefix)
           : await this.listNewestFirst(prefix);
-      keys.push(
-        ...dayKeys.filter((key) => key.endsWith(extension) && !key.endsWith(excluded)).slice(0, wanted),
-      );
+      const usable = dayKeys.filter((key) => key.endsWith(extension) && !key.endsWith(excluded));
+      keys.push(...sample(daysAgo, usable).slice(0, maxKeys - keys.length));
     }
     return keys;
   }

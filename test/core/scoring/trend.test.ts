@@ -163,13 +163,13 @@ describe('selectTrendHistory', () => {
       .flat()
       .filter((p) => p.at <= at);
 
-  test('keeps every build of the days a recent window reaches and the newest dozen of each older day', () => {
+  test('keeps every build of the days a recent window reaches and a dozen spread over each older day', () => {
     const kept = selectTrendHistory(busy(20), at);
     const perDay = (daysAgo: number) => kept.filter((p) => Math.floor(p.at / DAY) === 30 - daysAgo);
     expect(perDay(0)).toHaveLength(13); // hours 0–12 of the scored build's day
     expect(perDay(TREND_HISTORY.recentDays)).toHaveLength(20);
     expect(perDay(TREND_HISTORY.recentDays + 1).map((p) => (p.at % DAY) / HOUR)).toEqual([
-      19, 18, 17, 16, 15, 14, 13, 12, 11, 10, 9, 8,
+      19, 17, 15, 14, 12, 10, 9, 7, 5, 4, 2, 0,
     ]);
     expect(perDay(TREND_HISTORY.days)).toHaveLength(12);
     expect(perDay(TREND_HISTORY.days + 1)).toEqual([]);
@@ -178,6 +178,26 @@ describe('selectTrendHistory', () => {
   test('keeps everything the test can use of a project that builds a few times a day', () => {
     const points = busy(3).filter((p) => p.at >= at - TREND_HISTORY.days * DAY);
     expect(selectTrendHistory(points, at)).toHaveLength(points.length);
+  });
+
+  test('a busy project whose build time follows the time of day raises no creep on an ordinary day', () => {
+    // 48 builds a day, build time 300 s ± 30 over the day (fastest at 21:00), the same every day: the
+    // newest dozen of each reference day would be its evening builds, faster than the day's average.
+    const points = Array.from({ length: 20 * 48 }, (_, i) => {
+      const hour = i / 2;
+      const values = FEATURE_NAMES.map(() => 1);
+      values[BUILD] = 300 - 30 * Math.cos(((hour - 21) / 24) * 2 * Math.PI) + ((i * 7) % 5) - 2;
+      return { at: hour * HOUR, values, succeeded: true };
+    });
+    const lastDay = points.slice(-48).filter((_, i) => i % 4 === 3);
+    const flagged = lastDay.filter((current) => {
+      const earlier = points.filter((p) => p.at < current.at);
+      return (
+        assessTrend(selectTrendHistory(earlier, current.at), current, { features: ['buildSeconds'] }).length >
+        0
+      );
+    });
+    expect(flagged).toEqual([]);
   });
 
   test('never gives builds that ended after the scored one', () => {

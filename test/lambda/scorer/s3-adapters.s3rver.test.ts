@@ -173,7 +173,7 @@ describe('scorer S3 adapters through the real SDK against s3rver on loopback', (
       expect([...points].sort((a, b) => a.at - b.at)).toEqual(stored.map((r) => trendPointOf(r)));
     });
 
-    test('keep a dozen builds of a reference day', async () => {
+    test('keep a dozen builds, spread over it, of a busy reference day', async () => {
       const busy = (n: number) =>
         record(n, `2026-11-10T${String(n).padStart(2, '0')}:00:00.000Z`, {
           projectName: 'svc-busy',
@@ -187,7 +187,8 @@ describe('scorer S3 adapters through the real SDK against s3rver on loopback', (
         scored.buildId,
         new Date(END_TIME),
       );
-      // The newest by write time; s3rver's LastModified has whole seconds, so which twelve is not asserted.
+      // Spread over the day's listing by write time; s3rver's LastModified has whole seconds, so which
+      // twelve is not asserted (selectTrendHistory's test asserts the spread).
       expect(points).toHaveLength(12);
       expect(day.map((r) => trendPointOf(r))).toEqual(expect.arrayContaining(points));
     });

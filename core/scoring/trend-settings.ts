@@ -11,7 +11,7 @@ import { TREND_FEATURES } from './trend';
 import '../../lambda/shared/zod-messages';
 
 /** Below this the test would flag a day of ordinary builds every few days on a busy project. */
-export const MIN_TREND_Z = 2;
+const MIN_TREND_Z = 2;
 
 export const trendSettingsSchema = z.strictObject({
   /** Features whose creep is tested; `[]` turns the test off. @default ['memoryUtilizedPercent'] */

@@ -5,8 +5,8 @@
  *   history: in the container's memory and as one S3 object per project
  *   (`scoring/baselines/project=<p>.json`), each for `maxAgeMillis`;
  * - the trend test's points, from the build records `selectTrendHistory` keeps (every build of the last
- *   days, a dozen spread over each day of the two weeks before; `builds/project=<p>/date=<d>/<build>.json`: end time
- *   and status, which the feature rows lack). The
+ *   days, a dozen spread over each day of the two weeks before;
+ *   `builds/project=<p>/date=<d>/<build>.json`: end time and status, which the feature rows lack). The
  *   trend needs the builds of the last hours, so nothing is cached but the records themselves, which never
  *   change once written: a warm container reads only the records it has not seen.
  */

@@ -37,11 +37,18 @@ const FALSE_ALARMS_FROM_DAY = 16;
 const OPTIONS = parseOptions(process.env.TREND_OPTIONS);
 
 function parseOptions(json: string | undefined): TrendOptions {
+  let options: TrendOptions;
   try {
-    return JSON.parse(json ?? '{}') as TrendOptions;
+    options = JSON.parse(json ?? '{}') as TrendOptions;
   } catch (error) {
     throw new Error(`TREND_OPTIONS must be trend options as JSON: ${(error as Error).message}`);
   }
+  // The simulated builds carry memory only (pointOf): another feature would be tested on zeros.
+  const others = (options.features ?? []).filter((feature) => feature !== 'memoryUtilizedPercent');
+  if (others.length > 0) {
+    throw new Error(`TREND_OPTIONS: this bench simulates memory only, not ${others.join(', ')}`);
+  }
+  return options;
 }
 const MEMORY = FEATURE_NAMES.indexOf('memoryUtilizedPercent');
 const pipeline = DEFAULT_SCENARIO.pipelines.find((p) => p.name === 'mobile-backend')!;

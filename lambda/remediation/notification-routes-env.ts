@@ -6,6 +6,7 @@
 import * as z from 'zod/mini';
 
 import { NotificationRoutes } from '../../core/remediation/notification-routes';
+import { parseJsonEnv } from '../shared/env';
 import '../shared/zod-messages';
 
 const topicArn = z.string().check(z.regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/));
@@ -20,13 +21,7 @@ export function notificationRoutesFromEnv(
       `Environment variable NOTIFICATION_TOPIC_ARN must be an SNS topic ARN, got '${env.NOTIFICATION_TOPIC_ARN ?? ''}'`,
     );
   }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(env.OWNER_TOPICS ?? '{}');
-  } catch (error) {
-    throw new Error(`Environment variable OWNER_TOPICS is not JSON: ${(error as Error).message}`);
-  }
-  const owners = ownersSchema.safeParse(raw);
+  const owners = ownersSchema.safeParse(parseJsonEnv('OWNER_TOPICS', env.OWNER_TOPICS ?? '{}'));
   if (!owners.success) {
     const problems = owners.error.issues.map(
       (issue) => `${issue.path.map(String).join('.') || '(root)'}: ${issue.message}`,

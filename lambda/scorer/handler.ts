@@ -18,7 +18,7 @@ import { createScorer, ScorerResult } from './scorer-app';
 import { VerdictPublisher } from './verdict-publisher';
 import { ModelKind } from '../../core/scoring/scoring';
 import { parseTrendSettings, TrendSettings } from '../../core/scoring/trend-settings';
-import { numberEnv, optionalEnv, requireEnv } from '../shared/env';
+import { numberEnv, optionalEnv, parseJsonEnv, requireEnv } from '../shared/env';
 import { tracer } from '../shared/powertools';
 
 const s3 = tracer.captureAWSv3Client(new S3Client({}));
@@ -59,13 +59,7 @@ function configuredScorer(): (event: unknown) => Promise<ScorerResult> {
 function trendSettingsFromEnv(): TrendSettings | undefined {
   const json = optionalEnv('TREND_SETTINGS');
   if (json === undefined) return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(json);
-  } catch (error) {
-    throw new Error(`Environment variable TREND_SETTINGS is not JSON: ${(error as Error).message}`);
-  }
-  return parseTrendSettings(value, 'Environment variable TREND_SETTINGS');
+  return parseTrendSettings(parseJsonEnv('TREND_SETTINGS', json), 'Environment variable TREND_SETTINGS');
 }
 
 /** Never logs the event itself: a CodePipeline job carries live artifactCredentials. */

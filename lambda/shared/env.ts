@@ -17,3 +17,12 @@ export function numberEnv(key: string, defaultValue: number): number {
     errorMessage: `Environment variable ${key} must be a number`,
   });
 }
+
+/** A variable's JSON value; text that is not JSON is a deployment error naming the variable. */
+export function parseJsonEnv(key: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`Environment variable ${key} is not JSON: ${(error as Error).message}`);
+  }
+}
